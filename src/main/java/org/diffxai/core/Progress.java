@@ -1,0 +1,32 @@
+package org.diffxai.core;
+
+/**
+ * Progress and cancellation for long runs. Front-ends supply an implementation (ImageJ status bar and Esc key,
+ * console lines and thread interrupts); algorithms only report and poll.
+ */
+public interface Progress {
+
+  /** Reports a status message and the completed fraction in [0, 1] (NaN when unknown). */
+  void report(String message, double fraction);
+
+  /** True once the user asked to stop. */
+  boolean isCancelled();
+
+  /** Throws {@link CancelledException} if the user asked to stop; call at least once per step. */
+  default void checkCancelled() {
+    if (isCancelled() || Thread.currentThread().isInterrupted()) {
+      throw new CancelledException();
+    }
+  }
+
+  /** Progress that reports nothing and is cancelled only by interrupting the thread. */
+  Progress NONE = new Progress() {
+    @Override
+    public void report(String message, double fraction) {}
+
+    @Override
+    public boolean isCancelled() {
+      return false;
+    }
+  };
+}

@@ -1,0 +1,7 @@
+package org.diffxai.fiji;
+
+public final class Cli {
+  public static void main(String[] args) {
+    System.out.println("placeholder");
+  }
+}
