@@ -558,7 +558,9 @@ public final class SchedulerConfig {
   // ---------------------------------------------------------------- helpers
 
   private static double checkBeta(String key, double v) {
-    if (!(v > 0 && v < 1)) throw bad(key, v, "a number in (0, 1), e.g. " + (BETA_START.equals(key) ? "0.0001" : "0.02"));
+    if (!(v > 0 && v < 1)) {
+      throw bad(key, v, "a number in (0, 1), e.g. " + (BETA_START.equals(key) ? "0.0001" : "0.02"));
+    }
     return v;
   }
 

@@ -16,8 +16,8 @@ package org.diffxai.core;
  * </ul>
  *
  * <p>One deliberate difference: for some S (e.g. N=1000, S=61) numpy's {@code arange(N, 0, -N/S)} yields S+1 values
- * because N/(N/S) rounds to slightly above S; diffusers then schedules an extra timestep −1. This class keeps the first S
- * values, which are the ones diffusers produces before the spurious one.
+ * because N/(N/S) rounds to slightly above S; diffusers then schedules an extra timestep −1. This class keeps the first
+ * S values, which are the ones diffusers produces before the spurious one.
  */
 public final class Timesteps {
   private Timesteps() {}

@@ -29,7 +29,8 @@ class SamplerReferenceTest {
 
   /**
    * float32 arithmetic (as diffusers) against double: |got − ref| ≤ TOL·max(1, |ref|). The largest scaled error seen
-   * over all cases is about 1.3e-5 (DDPM, where 1 − ᾱ_t/ᾱ_{t'} in float32 has a relative error of u/β).
+   * over the well-conditioned cases is about 1.5e-5 (DDPM, where 1 − ᾱ_t/ᾱ_{t'} in float32 has a relative error of
+   * u/β).
    */
   static final double TOL = 5e-5;
 
