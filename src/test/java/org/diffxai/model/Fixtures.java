@@ -12,6 +12,7 @@ import java.util.stream.Stream;
  * bundle work on a {@link TestBundles#copy copy}.
  */
 final class Fixtures {
+  private static final java.util.concurrent.atomic.AtomicInteger COPIES = new java.util.concurrent.atomic.AtomicInteger();
   private static Path root;
   private static Path plain;
   private static Path conditional;
@@ -59,7 +60,7 @@ final class Fixtures {
 
   /** A fresh copy of a fixture bundle, to be modified by one test. */
   static Path copy(Path bundle, Path tempDir) {
-    return TestBundles.copy(bundle, tempDir.resolve(bundle.getFileName() + "-copy"));
+    return TestBundles.copy(bundle, tempDir.resolve(bundle.getFileName() + "-copy" + COPIES.incrementAndGet()));
   }
 
   static void delete(Path p) {
