@@ -241,9 +241,12 @@ public final class DenoiserBundle {
   /** Thrown for a checksum failure, so a damaged cache of a bundled model can be re-extracted. */
   static final class ChecksumException extends UserException {
     private static final long serialVersionUID = 1L;
+    /** The bundle-relative path of the file that failed. */
+    final String file;
 
-    ChecksumException(String message) {
+    ChecksumException(String file, String message) {
       super(message);
+      this.file = file;
     }
   }
 
@@ -251,12 +254,12 @@ public final class DenoiserBundle {
     for (Map.Entry<String, String> e : declared.entrySet()) {
       String have = actual.get(e.getKey());
       if (have == null) {
-        throw new ChecksumException("File " + e.getKey() + " listed in the sha256 entry of model.json is missing from "
-            + "model bundle " + dir + ": the bundle is incomplete or was modified. Copy the complete bundle again.");
+        throw new ChecksumException(e.getKey(), "File " + e.getKey() + " listed in the sha256 entry of model.json is "
+            + "missing from model bundle " + dir + ": the bundle is incomplete or was modified. Copy the complete bundle again.");
       }
       if (!have.equalsIgnoreCase(e.getValue())) {
-        throw new ChecksumException("Checksum mismatch for " + e.getKey() + " in model bundle " + dir + ": the file was "
-            + "modified or damaged after the bundle was made. Restore the original bundle (or, if you changed it on "
+        throw new ChecksumException(e.getKey(), "Checksum mismatch for " + e.getKey() + " in model bundle " + dir
+            + ": the file was modified or damaged after the bundle was made. Restore the original bundle (or, if you changed it on "
             + "purpose, update the sha256 entry of model.json; see docs/bundles.md).");
       }
     }
@@ -265,8 +268,8 @@ public final class DenoiserBundle {
       boolean modelFile = rel.equals(SAVED_MODEL) || rel.equals(SCHEDULER_CONFIG) || rel.startsWith("variables/")
           || rel.startsWith("assets/");
       if (modelFile && !declared.containsKey(rel)) {
-        throw new ChecksumException("File " + rel + " in model bundle " + dir + " is not listed in the sha256 entry of "
-            + "model.json, so the bundle was modified after it was made. Restore the original bundle (or add the "
+        throw new ChecksumException(rel, "File " + rel + " in model bundle " + dir + " is not listed in the sha256 "
+            + "entry of model.json, so the bundle was modified after it was made. Restore the original bundle (or add the "
             + "file's checksum to model.json; see docs/bundles.md).");
       }
     }
@@ -298,7 +301,13 @@ public final class DenoiserBundle {
       }
     }
     extract(key, cl, root, modelJson, cacheDir, target);
-    return openDirectory(key, target);
+    try {
+      return openDirectory(key, target);
+    } catch (ChecksumException damaged) {
+      deleteRecursively(target);
+      throw new UserException("The bundled model '" + key + "' in the plugin jar is damaged: " + damaged.file
+          + " does not match its checksum. Reinstall the plugin.", damaged);
+    }
   }
 
   private static void extract(String key, ClassLoader cl, String root, byte[] modelJson, Path cacheDir, Path target) {

@@ -14,12 +14,12 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.tensorflow.engine.TfSymbolBlock;
 import ai.djl.training.ParameterStore;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.UserException;
 import org.tensorflow.proto.SignatureDef;
@@ -88,7 +88,7 @@ public final class DjlDenoiser implements Denoiser {
         SignatureDef sig = sigs.get("serving_default");
         if (sig == null) {
           throw new UserException("Model " + bundle.name() + " has no 'serving_default' signature (it has: "
-              + String.join(", ", sigs.keySet()) + "). Export the model with its denoiser as the serving_default "
+              + String.join(", ", new TreeSet<>(sigs.keySet())) + "). Export the model with its denoiser as the serving_default "
               + "signature; see docs/bundles.md.");
         }
         Contract c = Contract.check(bundle, sig, imageShape);
@@ -263,7 +263,7 @@ public final class DjlDenoiser implements Denoiser {
 
       Map<String, TensorInfo> out = sig.getOutputsMap();
       if (out.size() != 1) {
-        throw new UserException(model + " has " + out.size() + " outputs (" + String.join(", ", out.keySet())
+        throw new UserException(model + " has " + out.size() + " outputs (" + String.join(", ", new TreeSet<>(out.keySet()))
             + "); the bundle contract needs exactly one float32 [N,H,W,C] output. Re-export the model.");
       }
       Map.Entry<String, TensorInfo> o = out.entrySet().iterator().next();
@@ -285,7 +285,7 @@ public final class DjlDenoiser implements Denoiser {
       TensorInfo ti = in.get(name);
       if (ti == null) {
         throw new UserException(model + " has no input '" + name + "' (" + what + "); its inputs are "
-            + new ArrayList<>(in.keySet()) + ". The bundle contract needs inputs x and t; see docs/bundles.md.");
+            + new TreeSet<>(in.keySet()) + ". The bundle contract needs inputs x and t; see docs/bundles.md.");
       }
       return ti;
     }

@@ -352,6 +352,20 @@ class DenoiserBundleTest {
   }
 
   @Test
+  void damagedSampleInTheJar() throws IOException {
+    Path root = resourceRoot("sample");
+    Files.write(root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + "sample/saved_model.pb"), new byte[] {1});
+    Path cache = tmp.resolve("cache");
+    try (URLClassLoader cl = loader(root)) {
+      assertEquals("The bundled model 'sample' in the plugin jar is damaged: saved_model.pb does not match its "
+          + "checksum. Reinstall the plugin.", message(() -> DenoiserBundle.open("sample", cl, cache)));
+    }
+    try (java.util.stream.Stream<Path> st = Files.list(cache)) {
+      assertEquals(0, st.count(), "the damaged copy is not kept");
+    }
+  }
+
+  @Test
   void sampleKeys() {
     assertTrue(DenoiserBundle.isSampleKey("sample"));
     assertTrue(DenoiserBundle.isSampleKey("sample-proto_v2.1"));
