@@ -65,9 +65,9 @@ public final class Checksums {
   }
 
   /**
-   * The checksum of a whole bundle: the SHA-256 of the {@code sha256sum} listing of all its files, i.e. of the text made
-   * of one line {@code <hex>  <relative path>\n} per regular file (model.json included), sorted by path. The same value
-   * comes from
+   * The checksum of a whole bundle: the SHA-256 of the {@code sha256sum} listing of all its files, i.e. of the text
+   * made of one line {@code <hex>  <relative path>\n} per regular file (model.json included), sorted by path. The
+   * same value comes from
    *
    * <pre>
    * cd BUNDLE &amp;&amp; find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum

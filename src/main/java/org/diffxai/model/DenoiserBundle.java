@@ -51,9 +51,10 @@ import org.diffxai.core.UserException;
  *
  * <p>Model keys: a directory path ({@code ~/} is expanded), or {@code sample} / {@code sample-<x>} for a model bundled
  * in the plugin jar (class-path resources {@code /org/diffxai/sample-models/<key>/}, from the project's
- * {@code sample-data/models/<key>/}). Bundled models are extracted once to {@code ~/.cache/diffusion-xai/<key>-<first 12
- * hex of the SHA-256 of their model.json>/} (or below {@code $XDG_CACHE_HOME}, or the system property
- * {@code diffxai.cache.dir}). A directory whose name looks like a bundled key is opened as {@code ./sample-x}.
+ * {@code sample-data/models/<key>/}). Bundled models are extracted once to
+ * {@code ~/.cache/diffusion-xai/<key>-<first 12 hex of the SHA-256 of their model.json>/} (or below
+ * {@code $XDG_CACHE_HOME}, or the system property {@code diffxai.cache.dir}). A directory whose name looks like a
+ * bundled key is opened as {@code ./sample-x}.
  */
 public final class DenoiserBundle {
   /** The value of model.json's {@code format} field this version reads. */
@@ -254,13 +255,14 @@ public final class DenoiserBundle {
     for (Map.Entry<String, String> e : declared.entrySet()) {
       String have = actual.get(e.getKey());
       if (have == null) {
-        throw new ChecksumException(e.getKey(), "File " + e.getKey() + " listed in the sha256 entry of model.json is "
-            + "missing from model bundle " + dir + ": the bundle is incomplete or was modified. Copy the complete bundle again.");
+        throw new ChecksumException(e.getKey(), "File " + e.getKey() + " listed in the sha256 entry of model.json "
+            + "is missing from model bundle " + dir + ": the bundle is incomplete or was modified. Copy the complete "
+            + "bundle again.");
       }
       if (!have.equalsIgnoreCase(e.getValue())) {
         throw new ChecksumException(e.getKey(), "Checksum mismatch for " + e.getKey() + " in model bundle " + dir
-            + ": the file was modified or damaged after the bundle was made. Restore the original bundle (or, if you changed it on "
-            + "purpose, update the sha256 entry of model.json; see docs/bundles.md).");
+            + ": the file was modified or damaged after the bundle was made. Restore the original bundle (or, if "
+            + "you changed it on purpose, update the sha256 entry of model.json; see docs/bundles.md).");
       }
     }
     // Files that change what the model computes must be covered; other extra files (a README) are tolerated.
@@ -268,9 +270,9 @@ public final class DenoiserBundle {
       boolean modelFile = rel.equals(SAVED_MODEL) || rel.equals(SCHEDULER_CONFIG) || rel.startsWith("variables/")
           || rel.startsWith("assets/");
       if (modelFile && !declared.containsKey(rel)) {
-        throw new ChecksumException(rel, "File " + rel + " in model bundle " + dir + " is not listed in the sha256 "
-            + "entry of model.json, so the bundle was modified after it was made. Restore the original bundle (or add the "
-            + "file's checksum to model.json; see docs/bundles.md).");
+        throw new ChecksumException(rel, "File " + rel + " in model bundle " + dir + " is not listed in the "
+            + "sha256 entry of model.json, so the bundle was modified after it was made. Restore the original "
+            + "bundle (or add the file's checksum to model.json; see docs/bundles.md).");
       }
     }
   }
@@ -354,8 +356,8 @@ public final class DenoiserBundle {
       for (int r; (r = in.read(buf)) > 0;) bo.write(buf, 0, r);
       return bo.toByteArray();
     } catch (IOException e) {
-      throw new UserException("Cannot read resource /" + name + " from the plugin jar: " + e + ". Reinstall the plugin.",
-          e);
+      throw new UserException("Cannot read resource /" + name + " from the plugin jar: " + e
+          + ". Reinstall the plugin.", e);
     }
   }
 
@@ -467,7 +469,9 @@ public final class DenoiserBundle {
       if (ch != null && !ch.isJsonNull()) d.channels = positiveInt(ch, "channels", file);
       JsonElement in = o.get("intensity");
       if (in != null && !in.isJsonNull()) {
-        if (!in.isJsonObject()) throw bad(file, "has \"intensity\": " + in + "; it must be {\"scale\": s, \"offset\": o}");
+        if (!in.isJsonObject()) {
+          throw bad(file, "has \"intensity\": " + in + "; it must be {\"scale\": s, \"offset\": o}");
+        }
         double scale = number(in.getAsJsonObject(), "scale", 1, file);
         double offset = number(in.getAsJsonObject(), "offset", 0, file);
         d.intensity = new IntensityMapping(scale, offset);

@@ -2,7 +2,6 @@ package org.diffxai.model;
 
 import ai.djl.Device;
 import ai.djl.MalformedModelException;
-import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -88,8 +87,8 @@ public final class DjlDenoiser implements Denoiser {
         SignatureDef sig = sigs.get("serving_default");
         if (sig == null) {
           throw new UserException("Model " + bundle.name() + " has no 'serving_default' signature (it has: "
-              + String.join(", ", new TreeSet<>(sigs.keySet())) + "). Export the model with its denoiser as the serving_default "
-              + "signature; see docs/bundles.md.");
+              + String.join(", ", new TreeSet<>(sigs.keySet())) + "). Export the model with its denoiser as the "
+              + "serving_default signature; see docs/bundles.md.");
         }
         Contract c = Contract.check(bundle, sig, imageShape);
         return new DjlDenoiser(bundle, device, c, model);
@@ -113,15 +112,14 @@ public final class DjlDenoiser implements Denoiser {
     if (config != null) b.optOption("ConfigProto", config);
     try {
       return b.build().loadModel();
-    } catch (ModelNotFoundException | MalformedModelException | IOException | EngineException e) {
-      throw loadFailure(bundle, e);
-    } catch (RuntimeException e) { // TensorFlow's own errors (e.g. a damaged saved_model.pb) come as these
+    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+      // TensorFlow's own errors (e.g. a damaged saved_model.pb) come as EngineException or other runtime exceptions
       throw loadFailure(bundle, e);
     }
   }
 
   private static UserException loadFailure(DenoiserBundle bundle, Exception e) {
-    String msg = e.getMessage();
+    String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
       if (c.getMessage() != null) msg = c.getMessage();
     }
@@ -153,7 +151,8 @@ public final class DjlDenoiser implements Denoiser {
       for (String k : in.keySet()) {
         if (!CONTRACT_INPUTS.contains(k)) {
           throw new UserException(model + " has an input '" + k + "' that is not part of the bundle contract (x, t, "
-              + "optional label, optional condition). Re-export the model with only these inputs; see docs/bundles.md.");
+              + "optional label, optional condition). Re-export the model with only these inputs; see "
+              + "docs/bundles.md.");
         }
       }
       TensorInfo x = required(in, "x", model, "float32 [N,H,W,C] noisy samples");
@@ -263,8 +262,9 @@ public final class DjlDenoiser implements Denoiser {
 
       Map<String, TensorInfo> out = sig.getOutputsMap();
       if (out.size() != 1) {
-        throw new UserException(model + " has " + out.size() + " outputs (" + String.join(", ", new TreeSet<>(out.keySet()))
-            + "); the bundle contract needs exactly one float32 [N,H,W,C] output. Re-export the model.");
+        throw new UserException(model + " has " + out.size() + " outputs ("
+            + String.join(", ", new TreeSet<>(out.keySet())) + "); the bundle contract needs exactly one float32 "
+            + "[N,H,W,C] output. Re-export the model.");
       }
       Map.Entry<String, TensorInfo> o = out.entrySet().iterator().next();
       dtype(o.getValue(), "output '" + o.getKey() + "'", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);

@@ -15,9 +15,10 @@ import org.tensorflow.proto.ConfigProto;
  * The one owner of TensorFlow's native library. Everything in the project that touches TensorFlow (DJL inference, TF
  * Java graph building and training) calls {@link #ensureLoaded()} first.
  *
- * <p>Offline loading: JavaCPP extracts and loads {@code libjnitensorflow} from the {@code tensorflow-core-native} jar on
- * the class path (to {@code ~/.javacpp/cache}); its path is handed to DJL through the {@code TENSORFLOW_LIBRARY_PATH}
- * system property before DJL's first {@code Engine.getEngine("TensorFlow")}, so DJL never tries to download anything.
+ * <p>Offline loading: JavaCPP extracts and loads {@code libjnitensorflow} from the {@code tensorflow-core-native} jar
+ * on the class path (to {@code ~/.javacpp/cache}); its path is handed to DJL through the
+ * {@code TENSORFLOW_LIBRARY_PATH} system property before DJL's first {@code Engine.getEngine("TensorFlow")}, so DJL
+ * never tries to download anything.
  *
  * <p>Inside ImageJ/Fiji the plugin's jars live in a plugin class loader that is not the thread's context class loader;
  * DJL finds engines through {@link java.util.ServiceLoader} on the context class loader. All DJL calls therefore run

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 /**
@@ -12,7 +13,7 @@ import java.util.stream.Stream;
  * bundle work on a {@link TestBundles#copy copy}.
  */
 final class Fixtures {
-  private static final java.util.concurrent.atomic.AtomicInteger COPIES = new java.util.concurrent.atomic.AtomicInteger();
+  private static final AtomicInteger COPIES = new AtomicInteger();
   private static Path root;
   private static Path plain;
   private static Path conditional;
