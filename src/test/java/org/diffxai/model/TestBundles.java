@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -225,10 +224,7 @@ public final class TestBundles {
 
   /** Sorted relative paths ('/'-separated) of all regular files below dir. */
   public static List<String> relativeFiles(Path dir) throws IOException {
-    try (Stream<Path> st = Files.walk(dir)) {
-      return st.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString().replace('\\', '/')).sorted()
-          .collect(Collectors.toList());
-    }
+    return Checksums.relativeFiles(dir);
   }
 
   public static String sha256(Path file) throws IOException {
