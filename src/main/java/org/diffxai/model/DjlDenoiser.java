@@ -1,0 +1,491 @@
+package org.diffxai.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.tensorflow.engine.TfSymbolBlock;
+import ai.djl.training.ParameterStore;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.diffxai.core.Denoiser;
+import org.diffxai.core.UserException;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.proto.TensorShapeProto;
+
+/**
+ * A {@link Denoiser} running a bundle's SavedModel through DJL's TensorFlow engine.
+ *
+ * <p>Loading checks the model's {@code serving_default} signature against the bundle contract (inputs {@code x},
+ * {@code t}, optional {@code label}, optional {@code condition}; one float32 output) and resolves H, W, C from
+ * model.json, else the caller's image, else the signature's static shape.
+ *
+ * <p>Each {@link #predict} call creates its arrays in an {@link NDManager} scope that is closed before it returns, so
+ * no native memory outlives a call. Calls are serialised ({@code synchronized}); close the denoiser to free the model.
+ */
+public final class DjlDenoiser implements Denoiser {
+  /** The signature inputs the contract allows. */
+  static final List<String> CONTRACT_INPUTS = Collections.unmodifiableList(Arrays.asList("x", "t", "label",
+      "condition"));
+
+  private final DenoiserBundle bundle;
+  private final Device device;
+  private final Contract contract;
+  private ZooModel<NDList, NDList> model;
+  private TfSymbolBlock block;
+
+  private DjlDenoiser(DenoiserBundle bundle, Device device, Contract contract, ZooModel<NDList, NDList> model) {
+    this.bundle = bundle;
+    this.device = device;
+    this.contract = contract;
+    this.model = model;
+    this.block = (TfSymbolBlock) model.getBlock();
+  }
+
+  /** Opens the bundle ({@link DenoiserBundle#open(String)}) and loads it on the device ({@code auto/cpu/gpu}). */
+  public static DjlDenoiser open(String modelKeyOrDir, String device) {
+    return load(DenoiserBundle.open(modelKeyOrDir), device, null);
+  }
+
+  /** {@link #load(DenoiserBundle, TensorFlowRuntime.DeviceChoice, int[])} with the device as the user typed it. */
+  public static DjlDenoiser load(DenoiserBundle bundle, String device) {
+    return load(bundle, TensorFlowRuntime.DeviceChoice.parse(device), null);
+  }
+
+  /** {@link #load(DenoiserBundle, TensorFlowRuntime.DeviceChoice, int[])} with the device as the user typed it. */
+  public static DjlDenoiser load(DenoiserBundle bundle, String device, int[] imageShape) {
+    return load(bundle, TensorFlowRuntime.DeviceChoice.parse(device), imageShape);
+  }
+
+  /**
+   * Loads a bundle's model through DJL and checks it against the contract.
+   *
+   * @param imageShape {H, W, C} of the caller's image (e.g. an init image), used when model.json does not declare the
+   *     size and checked against it when it does; null, or entries &lt;= 0, when unknown
+   * @throws UserException when TensorFlow cannot load the model, the device is unavailable, the signature breaks the
+   *     contract, or the sizes disagree
+   */
+  public static DjlDenoiser load(DenoiserBundle bundle, TensorFlowRuntime.DeviceChoice choice, int[] imageShape) {
+    final Device device = TensorFlowRuntime.device(choice);
+    return TensorFlowRuntime.withPluginClassLoader(() -> {
+      ZooModel<NDList, NDList> model = loadModel(bundle, device);
+      try {
+        TfSymbolBlock block = (TfSymbolBlock) model.getBlock();
+        Map<String, SignatureDef> sigs = block.getSavedModelBundle().getMetaGraphDef().getSignatureDefMap();
+        SignatureDef sig = sigs.get("serving_default");
+        if (sig == null) {
+          throw new UserException("Model " + bundle.name() + " has no 'serving_default' signature (it has: "
+              + String.join(", ", new TreeSet<>(sigs.keySet())) + "). Export the model with its denoiser as the "
+              + "serving_default signature; see docs/bundles.md.");
+        }
+        Contract c = Contract.check(bundle, sig, imageShape);
+        return new DjlDenoiser(bundle, device, c, model);
+      } catch (RuntimeException e) {
+        model.close();
+        throw e;
+      }
+    });
+  }
+
+  private static ZooModel<NDList, NDList> loadModel(DenoiserBundle bundle, Device device) {
+    Criteria.Builder<NDList, NDList> b = Criteria.builder().setTypes(NDList.class, NDList.class)
+        .optModelPath(bundle.directory())
+        // the model file itself: TfModel then loads this very directory (never a sub-directory named like it)
+        .optModelName(DenoiserBundle.SAVED_MODEL)
+        .optEngine(TensorFlowRuntime.ENGINE)
+        .optDevice(device)
+        .optOption("Tags", "serve")
+        .optOption("SignatureDefKey", "serving_default");
+    String config = TensorFlowRuntime.sessionConfigOption(device);
+    if (config != null) b.optOption("ConfigProto", config);
+    try {
+      return b.build().loadModel();
+    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+      // TensorFlow's own errors (e.g. a damaged saved_model.pb) come as EngineException or other runtime exceptions
+      throw loadFailure(bundle, e);
+    }
+  }
+
+  private static UserException loadFailure(DenoiserBundle bundle, Exception e) {
+    String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      if (c.getMessage() != null) msg = c.getMessage();
+    }
+    return new UserException("TensorFlow could not load the model in " + bundle.directory() + ": " + firstLine(msg)
+        + ". The bundle must hold a TensorFlow 2 SavedModel with tag 'serve'; see docs/bundles.md.", e);
+  }
+
+  private static String firstLine(String s) {
+    if (s == null) return "unknown error";
+    s = s.trim();
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl).trim();
+  }
+
+  // ---------------------------------------------------------------------------------------------- contract
+
+  /** The checked signature and the resolved sizes. */
+  static final class Contract {
+    int height;
+    int width;
+    int channels;
+    int conditionChannels;
+    boolean label;
+    int numClasses; // 0 when unknown (no model.json)
+
+    static Contract check(DenoiserBundle b, SignatureDef sig, int[] imageShape) {
+      String model = "Model " + b.name();
+      Map<String, TensorInfo> in = sig.getInputsMap();
+      for (String k : in.keySet()) {
+        if (!CONTRACT_INPUTS.contains(k)) {
+          throw new UserException(model + " has an input '" + k + "' that is not part of the bundle contract (x, t, "
+              + "optional label, optional condition). Re-export the model with only these inputs; see "
+              + "docs/bundles.md.");
+        }
+      }
+      TensorInfo x = required(in, "x", model, "float32 [N,H,W,C] noisy samples");
+      TensorInfo t = required(in, "t", model, "float32 [N] timesteps");
+      dtype(x, "x", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
+      dtype(t, "t", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
+      long[] xs = dims(x, 4, "x", "[N,H,W,C]", model);
+      dims(t, 1, "t", "[N]", model);
+
+      Contract c = new Contract();
+      TensorInfo label = in.get("label");
+      c.label = label != null;
+      if (label != null) {
+        dtype(label, "label", org.tensorflow.proto.DataType.DT_INT32, "int32", model);
+        dims(label, 1, "label", "[N]", model);
+      }
+      if (b.hasDescriptor()) {
+        c.numClasses = b.classNames().size();
+        if (c.label && c.numClasses == 0) {
+          throw new UserException(model + " takes a 'label' input, but its model.json declares no class_names. Add "
+              + "\"class_names\" to model.json (one name per label value); see docs/bundles.md.");
+        }
+        if (!c.label && c.numClasses > 0) {
+          throw new UserException(model + " has no 'label' input, but its model.json declares class_names "
+              + b.classNames() + ". Remove class_names from model.json, or export the model with an int32 [N] "
+              + "'label' input.");
+        }
+      }
+
+      TensorInfo cond = in.get("condition");
+      long[] cs = null;
+      if (cond != null) {
+        dtype(cond, "condition", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
+        cs = dims(cond, 4, "condition", "[N,H,W,K]", model);
+      }
+      if (b.hasDescriptor()) {
+        int k = b.conditionChannels();
+        if (cond == null && k > 0) {
+          throw new UserException(model + " has no 'condition' input, but its model.json declares condition_channels "
+              + k + ". Set condition_channels to 0, or export the model with a float32 [N,H,W," + k + "] 'condition' "
+              + "input.");
+        }
+        if (cond != null && k == 0) {
+          throw new UserException(model + " takes a 'condition' input, but its model.json declares no "
+              + "condition_channels. Add \"condition_channels\": K to model.json; see docs/bundles.md.");
+        }
+        if (cs != null && cs[3] > 0 && cs[3] != k) {
+          throw new UserException("Model input 'condition' expects " + plural(cs[3], "channel") + " but model.json "
+              + "declares condition_channels " + k + " (" + b.name() + "). Fix condition_channels in model.json or "
+              + "re-export the model.");
+        }
+        c.conditionChannels = k;
+      } else if (cs != null) {
+        if (cs[3] <= 0) {
+          throw new UserException("Model input 'condition' of " + b.name() + " has no fixed channel count, and the "
+              + "bundle has no model.json to declare it. Add a model.json with \"condition_channels\"; see "
+              + "docs/bundles.md.");
+        }
+        c.conditionChannels = (int) cs[3];
+      }
+
+      // H, W, C: model.json, else the caller's image, else the signature; every known source must agree.
+      long[] declared = {b.height(), b.width(), b.channels()};
+      long[] image = new long[3];
+      if (imageShape != null) {
+        for (int i = 0; i < Math.min(3, imageShape.length); i++) image[i] = Math.max(0, imageShape[i]);
+      }
+      long[] signature = xs == null ? new long[3] : new long[] {Math.max(0, xs[1]), Math.max(0, xs[2]),
+          Math.max(0, xs[3])};
+      String[] what = {"height", "width", "channel"};
+      long[] resolved = new long[3];
+      for (int i = 0; i < 3; i++) {
+        if (declared[i] > 0 && signature[i] > 0 && declared[i] != signature[i]) {
+          String decl = i == 2 ? "declares " + plural(declared[i], "channel")
+              : "declares sample_size [" + b.height() + ", " + b.width() + "]";
+          throw new UserException("Model input 'x' expects " + (i == 2 ? plural(signature[i], "channel")
+              : what[i] + " " + signature[i]) + " but model.json " + decl + " (" + b.name() + "). Fix "
+              + (i == 2 ? "\"channels\"" : "\"sample_size\"") + " in model.json or re-export the model.");
+        }
+        resolved[i] = declared[i] > 0 ? declared[i] : image[i] > 0 ? image[i] : signature[i];
+      }
+      for (int i = 0; i < 3; i++) {
+        if (image[i] > 0 && image[i] != resolved[i]) {
+          throw new UserException("The image is " + image[0] + "x" + image[1] + " with " + plural(image[2], "channel")
+              + ", but model " + b.name() + " works on " + resolved[0] + "x" + resolved[1] + " with "
+              + plural(resolved[2], "channel") + ". Give an image of that size, or none.");
+        }
+      }
+      if (resolved[0] <= 0 || resolved[1] <= 0 || resolved[2] <= 0) {
+        throw new UserException("Cannot tell the sample size of model " + b.name() + ": its signature does not fix "
+            + "H, W and C of input 'x' and " + (b.hasDescriptor() ? "its model.json does not declare them"
+                : "it has no model.json") + ". Add \"sample_size\": [H, W] and \"channels\": C to model.json, or give "
+            + "an image to start from.");
+      }
+      c.height = (int) resolved[0];
+      c.width = (int) resolved[1];
+      c.channels = (int) resolved[2];
+      if (cs != null) {
+        for (int i = 1; i <= 2; i++) {
+          if (cs[i] > 0 && cs[i] != resolved[i - 1]) {
+            throw new UserException("Model input 'condition' expects " + what[i - 1] + " " + cs[i] + " but the samples "
+                + "are " + resolved[0] + "x" + resolved[1] + " (" + b.name() + "). The condition must have the "
+                + "sample's height and width; re-export the model.");
+          }
+        }
+      }
+
+      Map<String, TensorInfo> out = sig.getOutputsMap();
+      if (out.size() != 1) {
+        throw new UserException(model + " has " + out.size() + " outputs ("
+            + String.join(", ", new TreeSet<>(out.keySet())) + "); the bundle contract needs exactly one float32 "
+            + "[N,H,W,C] output. Re-export the model.");
+      }
+      Map.Entry<String, TensorInfo> o = out.entrySet().iterator().next();
+      dtype(o.getValue(), "output '" + o.getKey() + "'", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
+      long[] os = dims(o.getValue(), 4, "output '" + o.getKey() + "'", "[N,H,W,C]", model);
+      if (os != null) {
+        for (int i = 1; i <= 3; i++) {
+          if (os[i] > 0 && os[i] != resolved[i - 1]) {
+            throw new UserException("Model output '" + o.getKey() + "' has shape " + shapeText(os) + " but the "
+                + "samples are [N," + c.height + "," + c.width + "," + c.channels + "] (" + b.name() + "). The output "
+                + "must have the shape of input 'x'; re-export the model.");
+          }
+        }
+      }
+      return c;
+    }
+
+    private static TensorInfo required(Map<String, TensorInfo> in, String name, String model, String what) {
+      TensorInfo ti = in.get(name);
+      if (ti == null) {
+        throw new UserException(model + " has no input '" + name + "' (" + what + "); its inputs are "
+            + new TreeSet<>(in.keySet()) + ". The bundle contract needs inputs x and t; see docs/bundles.md.");
+      }
+      return ti;
+    }
+
+    private static void dtype(TensorInfo ti, String name, org.tensorflow.proto.DataType want, String wantText,
+        String model) {
+      if (ti.getDtype() != want) {
+        throw new UserException(model + ": " + (name.startsWith("output") ? "" : "input ") + name + " has type "
+            + ti.getDtype().name().replace("DT_", "").toLowerCase(java.util.Locale.ROOT) + " but the bundle contract "
+            + "needs " + wantText + ". Re-export the model; see docs/bundles.md.");
+      }
+    }
+
+    /** Static dims (-1 for unknown), or null when the rank is unknown. */
+    private static long[] dims(TensorInfo ti, int rank, String name, String want, String model) {
+      TensorShapeProto sp = ti.getTensorShape();
+      if (!ti.hasTensorShape() || sp.getUnknownRank()) return null;
+      long[] d = new long[sp.getDimCount()];
+      for (int i = 0; i < d.length; i++) d[i] = sp.getDim(i).getSize();
+      if (d.length != rank) {
+        throw new UserException(model + ": " + (name.startsWith("output") ? "" : "input ") + name + " has shape "
+            + shapeText(d) + " but the bundle contract needs " + want + ". Re-export the model; see docs/bundles.md.");
+      }
+      return d;
+    }
+  }
+
+  static String shapeText(long[] d) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 0; i < d.length; i++) {
+      if (i > 0) sb.append(',');
+      sb.append(d[i] < 0 ? "?" : Long.toString(d[i]));
+    }
+    return sb.append(']').toString();
+  }
+
+  private static String plural(long n, String word) {
+    return n + " " + word + (n == 1 ? "" : "s");
+  }
+
+  // ---------------------------------------------------------------------------------------------- Denoiser
+
+  @Override
+  public int height() {
+    return contract.height;
+  }
+
+  @Override
+  public int width() {
+    return contract.width;
+  }
+
+  @Override
+  public int channels() {
+    return contract.channels;
+  }
+
+  @Override
+  public int conditionChannels() {
+    return contract.conditionChannels;
+  }
+
+  @Override
+  public boolean classConditional() {
+    return contract.label;
+  }
+
+  /** The bundle this denoiser was loaded from. */
+  public DenoiserBundle bundle() {
+    return bundle;
+  }
+
+  /** The device the model runs on. */
+  public Device device() {
+    return device;
+  }
+
+  /**
+   * Bundle provenance ({@link DenoiserBundle#provenance()}) plus {@code model.input_shape} (H x W x C as run),
+   * {@code model.condition_channels}, {@code model.class_conditional}, {@code device}, and the runtime versions
+   * ({@link TensorFlowRuntime#versions()}).
+   */
+  public Map<String, String> provenance() {
+    Map<String, String> m = new LinkedHashMap<>(bundle.provenance());
+    m.put("model.input_shape", contract.height + "x" + contract.width + "x" + contract.channels);
+    m.put("model.condition_channels", Integer.toString(contract.conditionChannels));
+    m.put("model.class_conditional", Boolean.toString(contract.label));
+    m.put("device", device.isGpu() ? "gpu" + device.getDeviceId() : "cpu");
+    m.put("engine", "DJL TensorFlow");
+    m.putAll(TensorFlowRuntime.versions());
+    return m;
+  }
+
+  /**
+   * Runs the model on a batch.
+   *
+   * @throws IllegalArgumentException when n &lt; 1 or an array has the wrong length or presence, or a label is out of
+   *     range (programming errors: callers validate user input first, e.g. with {@link DenoiserBundle#labelIndex})
+   * @throws UserException when TensorFlow fails while running the model
+   */
+  @Override
+  public synchronized float[] predict(float[] x, float[] t, int[] labels, float[] condition, int n) {
+    if (model == null) throw new IllegalStateException("DjlDenoiser is closed");
+    validate(x, t, labels, condition, n);
+    final int h = contract.height;
+    final int w = contract.width;
+    final int c = contract.channels;
+    final int k = contract.conditionChannels;
+    return TensorFlowRuntime.withPluginClassLoader(() -> {
+      try (NDManager m = model.getNDManager().newSubManager()) {
+        NDList in = new NDList(4);
+        in.add(named(m.create(x, new Shape(n, h, w, c)), "x"));
+        in.add(named(m.create(t, new Shape(n)), "t"));
+        if (contract.label) in.add(named(m.create(labels, new Shape(n)), "label"));
+        if (k > 0) in.add(named(m.create(condition, new Shape(n, h, w, k)), "condition"));
+        NDList out;
+        try {
+          out = block.forward(new ParameterStore(m, false), in, false);
+        } catch (RuntimeException e) {
+          String msg = e.getMessage();
+          for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null) msg = cause.getMessage();
+          }
+          throw new UserException("TensorFlow failed while running model " + bundle.name() + " on a batch of " + n
+              + ": " + firstLine(msg) + ". If memory ran out, use a smaller batch or device=cpu.", e);
+        }
+        NDArray o = out.singletonOrThrow();
+        Shape want = new Shape(n, h, w, c);
+        if (!o.getShape().equals(want) || o.getDataType() != DataType.FLOAT32) {
+          throw new UserException("Model " + bundle.name() + " returned a " + o.getDataType() + " array of shape "
+              + o.getShape() + " for a batch of shape " + want + "; the bundle contract needs float32 of the shape of "
+              + "input 'x'. Re-export the model; see docs/bundles.md.");
+        }
+        return o.toFloatArray();
+      }
+    });
+  }
+
+  private void validate(float[] x, float[] t, int[] labels, float[] condition, int n) {
+    long hwc = (long) contract.height * contract.width * contract.channels;
+    if (n < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + n);
+    if (x == null || x.length != n * hwc) {
+      throw new IllegalArgumentException("x must have n*H*W*C = " + n + "*" + hwc + " values, got "
+          + (x == null ? "null" : x.length));
+    }
+    if (t == null || t.length != n) {
+      throw new IllegalArgumentException("t must have n = " + n + " values, got " + (t == null ? "null" : t.length));
+    }
+    if (contract.label) {
+      if (labels == null || labels.length != n) {
+        throw new IllegalArgumentException("model " + bundle.name() + " is class-conditional: labels must have n = "
+            + n + " values, got " + (labels == null ? "null" : labels.length));
+      }
+      for (int l : labels) {
+        if (l < 0 || (contract.numClasses > 0 && l >= contract.numClasses)) {
+          throw new IllegalArgumentException("label " + l + " out of range for model " + bundle.name() + " ("
+              + contract.numClasses + " classes)");
+        }
+      }
+    } else if (labels != null) {
+      throw new IllegalArgumentException("model " + bundle.name() + " is unconditional: labels must be null");
+    }
+    int k = contract.conditionChannels;
+    if (k > 0) {
+      long want = n * (long) contract.height * contract.width * k;
+      if (condition == null || condition.length != want) {
+        throw new IllegalArgumentException("condition must have n*H*W*K = " + want + " values, got "
+            + (condition == null ? "null" : condition.length));
+      }
+    } else if (condition != null) {
+      throw new IllegalArgumentException("model " + bundle.name() + " takes no condition: condition must be null");
+    }
+  }
+
+  private static NDArray named(NDArray a, String name) {
+    a.setName(name);
+    return a;
+  }
+
+  /** Arrays (and sub-managers' arrays) alive in the model's NDManager: constant across calls when nothing leaks. */
+  synchronized int liveArrays() {
+    return model == null ? 0 : model.getNDManager().getManagedArrays().size();
+  }
+
+  /** Frees the model (idempotent). */
+  @Override
+  public synchronized void close() {
+    if (model == null) return;
+    final ZooModel<NDList, NDList> m = model;
+    model = null;
+    block = null;
+    TensorFlowRuntime.withPluginClassLoader(() -> {
+      m.close();
+      return null;
+    });
+  }
+
+  @Override
+  public String toString() {
+    return "DjlDenoiser[" + bundle.name() + ", " + contract.height + "x" + contract.width + "x" + contract.channels
+        + ", " + device + "]";
+  }
+}
