@@ -382,9 +382,15 @@ public final class StreamingTiffWriter implements AutoCloseable {
         types.add(new int[] {IJ_LABELS, planes});
         for (String l : labels) strings.add(l == null ? "" : l);
       }
-      if (!properties.isEmpty()) {
-        types.add(new int[] {IJ_PROPERTIES, 2 * properties.size()});
-        for (Map.Entry<String, String> e : properties.entrySet()) {
+      Map<String, String> props = new LinkedHashMap<>(properties);
+      if (planes == 1 && labels[0] != null) {
+        // ImageJ keeps a single image's label as the property "Slice_Label"; when a file has properties, ImageJ
+        // replaces all properties on opening, so the label must be among them to survive.
+        props.putIfAbsent("Slice_Label", labels[0]);
+      }
+      if (!props.isEmpty()) {
+        types.add(new int[] {IJ_PROPERTIES, 2 * props.size()});
+        for (Map.Entry<String, String> e : props.entrySet()) {
           strings.add(e.getKey());
           strings.add(e.getValue());
         }

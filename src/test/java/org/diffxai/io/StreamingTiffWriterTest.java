@@ -149,10 +149,18 @@ class StreamingTiffWriterTest {
   @Test
   void singlePlaneAndPlainStack() throws Exception {
     Path one = dir.resolve("one.tif");
-    StreamingTiffWriter.writeStack(one, W, H, List.of(plane(0)), List.of("only"));
+    try (StreamingTiffWriter w = new StreamingTiffWriter(one, W, H, 1, 1, 1)) {
+      w.property("k", "v").info("i"); // with properties, the label must travel as the property Slice_Label
+      w.writePlane(plane(0), "only");
+    }
     ImagePlus imp = IJ.openImage(one.toString());
     assertEquals(1, imp.getStackSize());
+    assertEquals("only", imp.getStack().getSliceLabel(1));
+    assertEquals("v", imp.getProp("k"));
     assertArrayEquals(plane(0), (float[]) imp.getProcessor().getPixels(), 0f);
+    Map<String, String> debian = External.debianImageJ(one);
+    assertEquals("only", debian.get("label1"));
+    assertEquals(W + " " + H + " 1 1 1", debian.get("dims"));
     Path stack = dir.resolve("stack.tif");
     StreamingTiffWriter.writeStack(stack, W, H, List.of(plane(0), plane(1), plane(2)), null);
     ImagePlus s = IJ.openImage(stack.toString());
