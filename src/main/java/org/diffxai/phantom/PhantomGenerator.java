@@ -131,18 +131,21 @@ public final class PhantomGenerator {
 
   private static double[] intensities(Contrast c) {
     double[] t = new double[NT];
-    if (c == Contrast.T1) {
-      set(t, SKIN, 0.45, FAT, 0.88, BONE, 0.04, MARROW, 0.42, CSF, 0.12, GM, 0.45, WM, 0.70, DEEP, 0.56, VENT, 0.12,
-          CHOROID, 0.38, CORE, 0.18, RIM, 0.38, OEDEMA, 0.50);
-    } else {
-      set(t, SKIN, 0.40, FAT, 0.62, BONE, 0.04, MARROW, 0.45, CSF, 0.95, GM, 0.58, WM, 0.40, DEEP, 0.48, VENT, 0.95,
-          CHOROID, 0.55, CORE, 0.88, RIM, 0.55, OEDEMA, 0.76);
-    }
+    boolean t1 = c == Contrast.T1;
+    t[SKIN] = t1 ? 0.45 : 0.40;
+    t[FAT] = t1 ? 0.88 : 0.62;
+    t[BONE] = 0.04;
+    t[MARROW] = t1 ? 0.42 : 0.45;
+    t[CSF] = t1 ? 0.12 : 0.95;
+    t[GM] = t1 ? 0.45 : 0.58;
+    t[WM] = t1 ? 0.70 : 0.40;
+    t[DEEP] = t1 ? 0.56 : 0.48;
+    t[VENT] = t[CSF];
+    t[CHOROID] = t1 ? 0.38 : 0.55;
+    t[CORE] = t1 ? 0.18 : 0.88;
+    t[RIM] = t1 ? 0.38 : 0.55;
+    t[OEDEMA] = t1 ? 0.50 : 0.76;
     return t;
-  }
-
-  private static void set(double[] t, Object... kv) {
-    for (int i = 0; i < kv.length; i += 2) t[(Byte) kv[i]] = (Double) kv[i + 1];
   }
 
   // ---------------------------------------------------------------------------------------------------------------
