@@ -166,7 +166,7 @@ public final class StreamingTiffWriter implements AutoCloseable {
   /**
    * Appends the next plane in ImageJ order (channel fastest, then slice, then frame), row-major.
    *
-   * @param label ImageJ slice label (null for none); characters beyond U+00FF are not read back correctly by ImageJ
+   * @param label ImageJ slice label (null for none); ImageJ's reader garbles some characters beyond U+00FF
    */
   public void writePlane(float[] pixels, String label) {
     if (finished) throw new IllegalStateException("writer for " + target + " is already closed");

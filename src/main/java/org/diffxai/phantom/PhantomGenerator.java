@@ -556,9 +556,8 @@ public final class PhantomGenerator {
         ys[0] = st[1];
         double step = (len + 0.04 * norm) / nseg;
         for (int k = 1; k <= nseg; k++) {
-          double l = k == 1 ? step * 1.0 : step;
-          xs[k] = xs[k - 1] + StrictMath.cos(dir) * l;
-          ys[k] = ys[k - 1] + StrictMath.sin(dir) * l;
+          xs[k] = xs[k - 1] + StrictMath.cos(dir) * step;
+          ys[k] = ys[k - 1] + StrictMath.sin(dir) * step;
           dir += 0.35 * r.nextGaussian();
         }
         for (int k = 0; k < nseg; k++) {
