@@ -34,7 +34,7 @@ public class GeneratePhantomsCommand implements Command {
   @Parameter(description = "Number of slices per class.", min = "1")
   private int count = 8;
 
-  @Parameter(description = "Width and height of each slice in pixels (16 to 2048).", min = "16", max = "2048")
+  @Parameter(description = "Width and height of each slice in pixels (16 to 1024).", min = "16", max = "1024")
   private int size = PhantomGenerator.DEFAULT_SIZE;
 
   @Parameter(description = "Random seed. The same seed gives the same slices; slice i of the two classes shows the "
@@ -67,14 +67,14 @@ public class GeneratePhantomsCommand implements Command {
     Contrast c = Contrast.parse(contrast);
     if (c == null) throw new UserException("contrast=" + contrast + " is unknown. Use contrast=T1 or contrast=T2.");
     long total = (long) count * kinds.size();
-    checkMemory(total);
+    PhantomGenerator generator = new PhantomGenerator(size, size, c);
+    checkMemory(total, generator.workingMemoryBytes());
     Path dir = output == null || output.trim().isEmpty() ? null : Paths.get(output.trim());
     if (dir != null) {
       for (boolean lesion : kinds) AtomicFiles.ensureDirectory(dir.resolve(className(lesion)));
     }
 
     Progress progress = Ui.progress();
-    PhantomGenerator generator = new PhantomGenerator(size, size, c);
     ImageStack stack = new ImageStack(size, size);
     int done = 0;
     for (boolean lesion : kinds) {
@@ -149,9 +149,9 @@ public class GeneratePhantomsCommand implements Command {
     return out;
   }
 
-  private void checkMemory(long slices) {
+  private void checkMemory(long slices, long working) {
     Runtime rt = Runtime.getRuntime();
-    long need = slices * size * size * 4L;
+    long need = slices * size * size * 4L + working;
     long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     if (need > free / 2) {
       throw new UserException(String.format(Locale.ROOT,

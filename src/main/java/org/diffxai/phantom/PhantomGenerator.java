@@ -1,6 +1,7 @@
 package org.diffxai.phantom;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -40,8 +41,8 @@ public final class PhantomGenerator {
   public static final int DEFAULT_SIZE = 64;
   /** Smallest supported side. */
   public static final int MIN_SIZE = 16;
-  /** Largest supported side. */
-  public static final int MAX_SIZE = 2048;
+  /** Largest supported side (a 1024x1024 slice needs about 80 MB of working memory). */
+  public static final int MAX_SIZE = 1024;
 
   // Random streams derived from (seed, index)
   private static final int ANATOMY = 1, LESION = 2, NOISE_HEALTHY = 3, NOISE_LESION = 4;
@@ -150,8 +151,19 @@ public final class PhantomGenerator {
 
   // ---------------------------------------------------------------------------------------------------------------
 
+  /** Supersampling factor: at least 2, and at least ~320 samples across the shorter side. */
+  private int supersampling() {
+    return Math.max(2, Math.min(8, (int) Math.ceil(320.0 / Math.min(width, height))));
+  }
+
+  /** Approximate temporary memory of one {@link #generate} call, in bytes (the supersampled working arrays). */
+  public long workingMemoryBytes() {
+    long s = supersampling();
+    return width * s * height * s * 19L + width * (long) height * 13L;
+  }
+
   private Phantom render(Anatomy an, Lesion les, Random noiseRng) {
-    int s = Math.max(2, Math.min(8, (int) Math.ceil(320.0 / Math.min(width, height))));
+    int s = supersampling();
     int sw = width * s, sh = height * s;
     double unit = Math.min(width, height) / 2.0; // output pixels per normalised unit
     double delta = 1 / (unit * s); // super-pixel size in normalised units
@@ -234,57 +246,59 @@ public final class PhantomGenerator {
       if (lesCls != null && lesCls[k] != 0) cls[k] = lesCls[k];
     }
 
-    // Intensities on the supersampled grid, then box-averaged (partial volume).
+    // Intensities on the supersampled grid, box-averaged (partial volume) one output row at a time; then gain, bias
+    // field and noise per output pixel, in row-major order.
     double[] tab = intensities(contrast);
     for (int t = 0; t < NT; t++) tab[t] *= an.jitter[t];
     double kappa = les == null ? 0 : les.contrast;
-    float[] box = new float[width * height];
-    int[] counts = new int[width * height * NT];
+    double[] box = new double[width];
+    int[] counts = new int[width * NT];
     float[] lesionFrac = new float[width * height];
-    for (int j = 0; j < sh; j++) {
-      double y = ((j + 0.5) / s - height / 2.0) / unit;
-      int oy = j / s;
-      for (int i = 0; i < sw; i++) {
-        int k = j * sw + i;
-        byte c = cls[k];
-        double v;
-        byte label = c;
-        if (c == CORE || c == RIM) {
-          v = tab[WM] + kappa * (tab[c] - tab[WM]);
-        } else {
-          v = tab[c];
-          if (deepW[k] > 0 && (c == WM || c == GM)) {
-            v += deepW[k] * (tab[DEEP] - v);
-            if (deepW[k] > 0.5) {
-              label = DEEP;
-              c = DEEP;
-            }
-          }
-          if (oed != null && oed[k] > 0) {
-            double e = oed[k] * kappa;
-            if (c == WM || c == DEEP) {
-              v += e * (tab[OEDEMA] - v);
-              if (oed[k] > 0.5) label = OEDEMA;
-            } else if (c == GM) {
-              v += 0.3 * e * (tab[OEDEMA] - v); // vasogenic oedema largely spares the cortex
-            }
-          }
-        }
-        if (c >= CSF) { // intracranial: smooth tissue texture
-          double x = ((i + 0.5) / s - width / 2.0) / unit;
-          v *= 1 + an.textureAmp * an.texture(x, y);
-        }
-        int o = oy * width + i / s;
-        box[o] += (float) v;
-        counts[o * NT + label]++;
-        if (label == CORE || label == RIM || label == OEDEMA) lesionFrac[o] += 1;
-      }
-    }
-    float inv = 1f / (s * s);
     byte[] tissue = new byte[width * height];
     float[] clean = new float[width * height];
     float[] pixels = new float[width * height];
+    double inv = 1.0 / (s * s);
     for (int oy = 0; oy < height; oy++) {
+      Arrays.fill(box, 0);
+      Arrays.fill(counts, 0);
+      for (int j = oy * s; j < (oy + 1) * s; j++) {
+        double y = ((j + 0.5) / s - height / 2.0) / unit;
+        for (int i = 0; i < sw; i++) {
+          int k = j * sw + i;
+          byte c = cls[k];
+          double v;
+          byte label = c;
+          if (c == CORE || c == RIM) {
+            v = tab[WM] + kappa * (tab[c] - tab[WM]);
+          } else {
+            v = tab[c];
+            if (deepW[k] > 0 && (c == WM || c == GM)) {
+              v += deepW[k] * (tab[DEEP] - v);
+              if (deepW[k] > 0.5) {
+                label = DEEP;
+                c = DEEP;
+              }
+            }
+            if (oed != null && oed[k] > 0) {
+              double e = oed[k] * kappa;
+              if (c == WM || c == DEEP) {
+                v += e * (tab[OEDEMA] - v);
+                if (oed[k] > 0.5) label = OEDEMA;
+              } else if (c == GM) {
+                v += 0.3 * e * (tab[OEDEMA] - v); // vasogenic oedema largely spares the cortex
+              }
+            }
+          }
+          if (c >= CSF) { // intracranial: smooth tissue texture
+            double x = ((i + 0.5) / s - width / 2.0) / unit;
+            v *= 1 + an.textureAmp * an.texture(x, y);
+          }
+          int ox = i / s;
+          box[ox] += v;
+          counts[ox * NT + label]++;
+          if (label == CORE || label == RIM || label == OEDEMA) lesionFrac[oy * width + ox] += 1;
+        }
+      }
       double y = (oy + 0.5 - height / 2.0) / unit;
       for (int ox = 0; ox < width; ox++) {
         double x = (ox + 0.5 - width / 2.0) / unit;
@@ -292,10 +306,10 @@ public final class PhantomGenerator {
         lesionFrac[o] *= inv;
         int best = 0;
         for (int t = 1; t < NT; t++) {
-          if (counts[o * NT + t] > counts[o * NT + best]) best = t;
+          if (counts[ox * NT + t] > counts[ox * NT + best]) best = t;
         }
         tissue[o] = (byte) best;
-        double sig = box[o] * inv * an.gain;
+        double sig = box[ox] * inv * an.gain;
         if (biasField) sig *= an.bias(x, y);
         clean[o] = (float) sig;
         if (noise) {

@@ -176,6 +176,6 @@ class PhantomGeneratorTest {
     assertEquals(80, p.width);
     assertTrue(count(p, Tissue.WHITE_MATTER) > 100);
     assertThrows(IllegalArgumentException.class, () -> new PhantomGenerator(8));
-    assertThrows(IllegalArgumentException.class, () -> new PhantomGenerator(4096));
+    assertThrows(IllegalArgumentException.class, () -> new PhantomGenerator(2048));
   }
 }
