@@ -1,0 +1,188 @@
+package org.diffxai.phantom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ij.IJ;
+import ij.ImagePlus;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.diffxai.core.CancelledException;
+import org.diffxai.core.Progress;
+import org.diffxai.core.UserException;
+import org.diffxai.fiji.GeneratePhantomsCommand;
+import org.diffxai.fiji.Ui;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.scijava.Context;
+import org.scijava.command.CommandInfo;
+import org.scijava.command.CommandService;
+import org.scijava.module.Module;
+import org.scijava.module.ModuleService;
+
+/** Runs {@link GeneratePhantomsCommand} through SciJava with its macro keys as input names. */
+class GeneratePhantomsCommandTest {
+  static Context context;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void start() {
+    System.setProperty("diffxai.headless", "true");
+    context = new Context(CommandService.class);
+  }
+
+  @AfterAll
+  static void stop() {
+    context.dispose();
+  }
+
+  static Map<String, Object> inputs(Object... kv) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("count", 2);
+    m.put("size", 32);
+    m.put("seed", 5L);
+    m.put("classes", "healthy,lesion");
+    m.put("contrast", "T1");
+    m.put("output", "");
+    for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+    return m;
+  }
+
+  /**
+   * Runs the command synchronously on this thread, as a blocking macro call does: the module is created from the
+   * plugin index and its inputs are set by their macro keys.
+   */
+  static ImagePlus run(Map<String, Object> in) {
+    CommandInfo info = context.service(CommandService.class).getCommand(GeneratePhantomsCommand.class);
+    Module m = context.service(ModuleService.class).createModule(info);
+    for (Map.Entry<String, Object> e : in.entrySet()) {
+      assertTrue(info.getInput(e.getKey()) != null, "no input " + e.getKey());
+      m.setInput(e.getKey(), e.getValue());
+    }
+    m.run();
+    return (ImagePlus) m.getOutput("phantoms");
+  }
+
+  @Test
+  void pluginIsHeadlessWithoutMenuAndKeysAreTheFieldNames() {
+    CommandInfo info = context.service(CommandService.class).getCommand(GeneratePhantomsCommand.class);
+    assertEquals("Generate Phantoms", info.getLabel());
+    assertTrue(info.canRunHeadless());
+    assertTrue(info.getMenuPath() == null || info.getMenuPath().isEmpty(), "menus come from plugins.config");
+    List<String> keys = new ArrayList<>();
+    info.inputs().forEach(i -> keys.add(i.getName()));
+    assertEquals(List.of("count", "size", "seed", "classes", "contrast", "output"), keys);
+    assertEquals(List.of("healthy,lesion", "healthy", "lesion"), info.getInput("classes").getChoices());
+    assertEquals(ImagePlus.class, info.getOutput("phantoms").getType());
+  }
+
+  @Test
+  void returnsLabelledStackAndWritesOneAtomicTiffPerSliceIntoClassFolders() throws Exception {
+    ImagePlus imp = run(inputs("count", 3, "output", dir.toString()));
+    assertEquals("Phantoms", imp.getTitle());
+    assertEquals(6, imp.getStackSize());
+    assertEquals(32, imp.getWidth());
+    assertEquals(32, imp.getBitDepth());
+    String[] expected = {"healthy_0000", "healthy_0001", "healthy_0002", "lesion_0000", "lesion_0001", "lesion_0002"};
+    for (int i = 0; i < 6; i++) assertEquals(expected[i], imp.getStack().getSliceLabel(i + 1));
+    assertEquals(List.of("healthy", "lesion"), listing(dir));
+    assertEquals(List.of("phantom_0000.tif", "phantom_0001.tif", "phantom_0002.tif"), listing(dir.resolve("lesion")));
+    ImagePlus file = IJ.openImage(dir.resolve("lesion/phantom_0001.tif").toString());
+    assertEquals(32, file.getBitDepth());
+    assertEquals(1, file.getStackSize());
+    assertEquals("lesion_0001", file.getStack().getSliceLabel(1));
+    assertEquals("lesion", file.getProp("phantom.class"));
+    assertArrayEquals((float[]) imp.getStack().getPixels(5), (float[]) file.getProcessor().getPixels(), 0f);
+    // the stack is what the generator makes
+    Phantom p = new PhantomGenerator(32, 32, Contrast.T1).generate(5, 1, true);
+    assertArrayEquals(p.pixels, (float[]) imp.getStack().getPixels(5), 0f);
+  }
+
+  @Test
+  void singleClassAndT2() throws Exception {
+    ImagePlus imp = run(inputs("classes", "lesion", "contrast", "T2"));
+    assertEquals(2, imp.getStackSize());
+    assertEquals("lesion_0001", imp.getStack().getSliceLabel(2));
+    Phantom p = new PhantomGenerator(32, 32, Contrast.T2).generate(5, 1, true);
+    assertArrayEquals(p.pixels, (float[]) imp.getStack().getPixels(2), 0f);
+  }
+
+  @Test
+  void badInputIsAUserErrorWithARemedy() {
+    UserException e = assertThrows(UserException.class, () -> run(inputs("classes", "tumour")));
+    assertEquals("classes=tumour is not valid. Use classes=healthy,lesion or classes=healthy or classes=lesion.",
+        e.getMessage());
+    assertTrue(assertThrows(UserException.class, () -> run(inputs("size", 8))).getMessage()
+        .startsWith("size=8 is out of range."));
+    assertTrue(assertThrows(UserException.class, () -> run(inputs("count", 0))).getMessage()
+        .contains("count=1 or more"));
+    assertTrue(assertThrows(UserException.class, () -> run(inputs("contrast", "PD"))).getMessage()
+        .contains("contrast=T1 or contrast=T2"));
+  }
+
+  @Test
+  void outputBelowAFileIsRefusedBeforeAnyWork() throws Exception {
+    Path file = dir.resolve("file.txt");
+    Files.write(file, new byte[] {1});
+    UserException e = assertThrows(UserException.class, () -> run(inputs("output", file.resolve("out").toString())));
+    assertTrue(e.getMessage().contains("is a file, not a folder"), e.getMessage());
+  }
+
+  @Test
+  void cancelLeavesOnlyCompleteFiles() throws Exception {
+    int[] polls = {0};
+    Ui.setProgress(new Progress() {
+      @Override
+      public void report(String message, double fraction) {}
+
+      @Override
+      public boolean isCancelled() {
+        return ++polls[0] > 3;
+      }
+    });
+    try {
+      assertThrows(CancelledException.class, () -> run(inputs("count", 5, "output", dir.toString())));
+    } finally {
+      Ui.setProgress(null);
+    }
+    assertEquals(List.of("phantom_0000.tif", "phantom_0001.tif", "phantom_0002.tif"), listing(dir.resolve("healthy")));
+    assertEquals(List.of(), listing(dir.resolve("lesion")));
+  }
+
+  /** The committed example set is exactly what the documented command produces. */
+  @Test
+  void committedSampleSetMatchesTheDocumentedParameters() throws Exception {
+    Path samples = Paths.get("sample-data", "phantoms");
+    assertTrue(Files.isDirectory(samples), "run from the project directory: " + samples.toAbsolutePath());
+    PhantomGenerator g = new PhantomGenerator(64, 64, Contrast.T1);
+    for (String cls : new String[] {"healthy", "lesion"}) {
+      assertEquals(8, listing(samples.resolve(cls)).size(), cls);
+      for (int i = 0; i < 8; i++) {
+        ImagePlus imp = IJ.openImage(samples.resolve(cls).resolve(String.format("phantom_%04d.tif", i)).toString());
+        assertEquals(String.format("%s_%04d", cls, i), imp.getStack().getSliceLabel(1));
+        float[] expected = g.generate(1, i, cls.equals("lesion")).pixels;
+        assertArrayEquals(expected, (float[]) imp.getProcessor().getPixels(), 0f, cls + " " + i);
+      }
+    }
+  }
+
+  private static List<String> listing(Path d) throws IOException {
+    try (Stream<Path> s = Files.list(d)) {
+      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+}
