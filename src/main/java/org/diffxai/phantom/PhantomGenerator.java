@@ -151,9 +151,9 @@ public final class PhantomGenerator {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** Supersampling factor: at least 2, and at least ~320 samples across the shorter side. */
+  /** Supersampling factor: at least 2, and at least 256 samples across the shorter side. */
   private int supersampling() {
-    return Math.max(2, Math.min(8, (int) Math.ceil(320.0 / Math.min(width, height))));
+    return Math.max(2, Math.min(8, (int) Math.ceil(256.0 / Math.min(width, height))));
   }
 
   /** Approximate temporary memory of one {@link #generate} call, in bytes (the supersampled working arrays). */
@@ -251,7 +251,8 @@ public final class PhantomGenerator {
     double[] tab = intensities(contrast);
     for (int t = 0; t < NT; t++) tab[t] *= an.jitter[t];
     double kappa = les == null ? 0 : les.contrast;
-    double[] box = new double[width];
+    double[] box = new double[width]; // extracranial signal
+    double[] boxIn = new double[width]; // intracranial signal (carries the tissue texture)
     int[] counts = new int[width * NT];
     float[] lesionFrac = new float[width * height];
     byte[] tissue = new byte[width * height];
@@ -260,9 +261,9 @@ public final class PhantomGenerator {
     double inv = 1.0 / (s * s);
     for (int oy = 0; oy < height; oy++) {
       Arrays.fill(box, 0);
+      Arrays.fill(boxIn, 0);
       Arrays.fill(counts, 0);
       for (int j = oy * s; j < (oy + 1) * s; j++) {
-        double y = ((j + 0.5) / s - height / 2.0) / unit;
         for (int i = 0; i < sw; i++) {
           int k = j * sw + i;
           byte c = cls[k];
@@ -289,12 +290,9 @@ public final class PhantomGenerator {
               }
             }
           }
-          if (c >= CSF) { // intracranial: smooth tissue texture
-            double x = ((i + 0.5) / s - width / 2.0) / unit;
-            v *= 1 + an.textureAmp * an.texture(x, y);
-          }
           int ox = i / s;
-          box[ox] += v;
+          if (c >= CSF) boxIn[ox] += v;
+          else box[ox] += v;
           counts[ox * NT + label]++;
           if (label == CORE || label == RIM || label == OEDEMA) lesionFrac[oy * width + ox] += 1;
         }
@@ -309,7 +307,8 @@ public final class PhantomGenerator {
           if (counts[ox * NT + t] > counts[ox * NT + best]) best = t;
         }
         tissue[o] = (byte) best;
-        double sig = box[ox] * inv * an.gain;
+        // smooth tissue texture inside the skull (it varies over ~1/4 of the image: constant within a pixel)
+        double sig = (box[ox] + boxIn[ox] * (1 + an.textureAmp * an.texture(x, y))) * inv * an.gain;
         if (biasField) sig *= an.bias(x, y);
         clean[o] = (float) sig;
         if (noise) {
@@ -464,6 +463,7 @@ public final class PhantomGenerator {
     static final int GRID = 24;
     static final double GRID_HALF = 1.2;
     final Segment[][] cleftGrid;
+    final double ventMinX, ventMaxX, ventMinY, ventMaxY;
     final List<Segment> ventricles = new ArrayList<>();
     final List<Ellipse> deepGm = new ArrayList<>();
     final List<Ellipse> choroid = new ArrayList<>();
@@ -511,6 +511,17 @@ public final class PhantomGenerator {
       }
       addDeepStructures(r);
       cleftGrid = bucket(clefts);
+      double x0 = Double.MAX_VALUE, x1 = -Double.MAX_VALUE, y0 = Double.MAX_VALUE, y1 = -Double.MAX_VALUE;
+      for (Segment sg : ventricles) {
+        x0 = Math.min(x0, sg.minX);
+        x1 = Math.max(x1, sg.maxX);
+        y0 = Math.min(y0, sg.minY);
+        y1 = Math.max(y1, sg.maxY);
+      }
+      ventMinX = x0;
+      ventMaxX = x1;
+      ventMinY = y0;
+      ventMaxY = y1;
 
       for (int t = 0; t < NT; t++) jitter[t] = 1 + 0.03 * r.nextGaussian();
       gain = uniform(r, 0.92, 1.05);
@@ -706,6 +717,7 @@ public final class PhantomGenerator {
 
     /** Ventricle, choroid plexus (inside a ventricle) or 0 at a head position. */
     byte ventricleClass(double x, double y) {
+      if (x < ventMinX || x > ventMaxX || y < ventMinY || y > ventMaxY) return 0;
       for (Segment s : ventricles) {
         if (s.contains(x, y)) {
           for (Ellipse e : choroid) {

@@ -53,7 +53,7 @@ class GeneratePhantomsCommandTest {
   static Map<String, Object> inputs(Object... kv) {
     Map<String, Object> m = new HashMap<>();
     m.put("count", 2);
-    m.put("size", 32);
+    m.put("size", 16);
     m.put("seed", 5L);
     m.put("classes", "healthy,lesion");
     m.put("contrast", "T1");
@@ -95,7 +95,7 @@ class GeneratePhantomsCommandTest {
     ImagePlus imp = run(inputs("count", 3, "output", dir.toString()));
     assertEquals("Phantoms", imp.getTitle());
     assertEquals(6, imp.getStackSize());
-    assertEquals(32, imp.getWidth());
+    assertEquals(16, imp.getWidth());
     assertEquals(32, imp.getBitDepth());
     String[] expected = {"healthy_0000", "healthy_0001", "healthy_0002", "lesion_0000", "lesion_0001", "lesion_0002"};
     for (int i = 0; i < 6; i++) assertEquals(expected[i], imp.getStack().getSliceLabel(i + 1));
@@ -108,7 +108,7 @@ class GeneratePhantomsCommandTest {
     assertEquals("lesion", file.getProp("phantom.class"));
     assertArrayEquals((float[]) imp.getStack().getPixels(5), (float[]) file.getProcessor().getPixels(), 0f);
     // the stack is what the generator makes
-    Phantom p = new PhantomGenerator(32, 32, Contrast.T1).generate(5, 1, true);
+    Phantom p = new PhantomGenerator(16, 16, Contrast.T1).generate(5, 1, true);
     assertArrayEquals(p.pixels, (float[]) imp.getStack().getPixels(5), 0f);
   }
 
@@ -117,7 +117,7 @@ class GeneratePhantomsCommandTest {
     ImagePlus imp = run(inputs("classes", "lesion", "contrast", "T2"));
     assertEquals(2, imp.getStackSize());
     assertEquals("lesion_0001", imp.getStack().getSliceLabel(2));
-    Phantom p = new PhantomGenerator(32, 32, Contrast.T2).generate(5, 1, true);
+    Phantom p = new PhantomGenerator(16, 16, Contrast.T2).generate(5, 1, true);
     assertArrayEquals(p.pixels, (float[]) imp.getStack().getPixels(2), 0f);
   }
 
