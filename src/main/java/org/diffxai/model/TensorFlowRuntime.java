@@ -91,6 +91,7 @@ public final class TensorFlowRuntime {
   }
 
   private static Engine load() {
+    quietNativeLogs();
     String lib;
     try {
       lib = org.bytedeco.javacpp.Loader.load(org.tensorflow.internal.c_api.global.tensorflow.class);
@@ -118,6 +119,25 @@ public final class TensorFlowRuntime {
       return e;
     } catch (Throwable t) {
       throw nativeFailure(t);
+    }
+  }
+
+  /** The C library's setenv, through JNA (which DJL brings). */
+  interface CLibrary extends com.sun.jna.Library {
+    int setenv(String name, String value, int overwrite);
+  }
+
+  /**
+   * TensorFlow's C++ runtime logs every model load and CPU feature to stderr; unless the user set
+   * TF_CPP_MIN_LOG_LEVEL, keep only its errors (level 2), so the command line prints one clear line on error. The
+   * variable must be in the process environment before the native library logs for the first time.
+   */
+  private static void quietNativeLogs() {
+    if (System.getenv("TF_CPP_MIN_LOG_LEVEL") != null) return;
+    try {
+      CLibrary c = com.sun.jna.Native.load("c", CLibrary.class);
+      c.setenv("TF_CPP_MIN_LOG_LEVEL", "2", 0);
+    } catch (Throwable t) { // no libc (Windows) or no JNA: logs stay verbose, nothing else changes
     }
   }
 
