@@ -142,6 +142,10 @@ public final class CommandSpec {
     if (!p.label().isEmpty()) {
       issues.add(where + "no label attribute (the macro key is the field name; put help text in description)");
     }
+    if (p.persist()) {
+      issues.add(where + "add persist = false: otherwise SciJava's CommandService (Fiji scripts) reuses the value of an"
+          + " earlier run instead of the default when a script leaves the key out");
+    }
     if (!p.min().trim().isEmpty() && s.min() == null) issues.add(where + "min \"" + p.min() + "\" is not a number");
     if (!p.max().trim().isEmpty() && s.max() == null) issues.add(where + "max \"" + p.max() + "\" is not a number");
     if (!s.choices().isEmpty() && s.kind() != ParameterSpec.Kind.STRING) {
@@ -320,7 +324,7 @@ public final class CommandSpec {
 
   /**
    * Violations of the command conventions (docs/frontends.md): annotation, snake_case keys without labels, supported
-   * types, valid defaults, booleans defaulting to false, optional services. Empty when the class follows them.
+   * types, valid defaults, booleans defaulting to false, {@code persist = false}, optional services. Empty when the class follows them.
    */
   public List<String> conventionProblems() {
     return problems;

@@ -25,28 +25,28 @@ import org.scijava.plugin.Plugin;
     description = "Writes its parameters to a file (front-end test command).")
 public class TestWriteCommand implements Command {
 
-  @Parameter(description = "A whole number.", min = "0", max = "100")
+  @Parameter(persist = false, description = "A whole number.", min = "0", max = "100")
   private int count = 1;
 
-  @Parameter(description = "Some text, may contain spaces.")
+  @Parameter(persist = false, description = "Some text, may contain spaces.")
   private String text = "x";
 
-  @Parameter(description = "A choice.", choices = {"fast", "slow"})
+  @Parameter(persist = false, description = "A choice.", choices = {"fast", "slow"})
   private String mode = "fast";
 
-  @Parameter(description = "A real number.")
+  @Parameter(persist = false, description = "A real number.")
   private double scale = 0.5;
 
-  @Parameter(description = "A flag.")
+  @Parameter(persist = false, description = "A flag.")
   private boolean flag = false;
 
-  @Parameter(description = "Fail on purpose.", choices = {"none", "user", "bug", "cancel"})
+  @Parameter(persist = false, description = "Fail on purpose.", choices = {"none", "user", "bug", "cancel"})
   private String fail = "none";
 
-  @Parameter(description = "Milliseconds to wait, polling for cancel.", min = "0")
+  @Parameter(persist = false, description = "Milliseconds to wait, polling for cancel.", min = "0")
   private int wait_ms = 0;
 
-  @Parameter(description = "File to write.")
+  @Parameter(persist = false, description = "File to write.")
   private String output = "";
 
   @Parameter(required = false)
