@@ -67,8 +67,9 @@ public final class Cli {
     try {
       Class<?> cls = Commands.byLabel(label, loader);
       if (cls == null) {
+        List<String> labels = Commands.labels(loader);
         err.println("Error: Unknown command \"" + label + "\". Commands: "
-            + String.join(", ", Commands.labels(loader)) + ". Run with --help for usage.");
+            + (labels.isEmpty() ? "(none installed)" : String.join(", ", labels)) + ". Run with --help for usage.");
         return USAGE;
       }
       spec = CommandSpec.of(cls);

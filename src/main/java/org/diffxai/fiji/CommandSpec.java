@@ -70,6 +70,7 @@ public final class CommandSpec {
     List<Field> outs = new ArrayList<>();
     List<Field> services = new ArrayList<>();
     List<String> unsupported = new ArrayList<>();
+    List<String> persisted = new ArrayList<>();
     for (Field f : fieldsInOrder(cls)) {
       Parameter p = f.getAnnotation(Parameter.class);
       if (p == null) continue;
@@ -107,6 +108,12 @@ public final class CommandSpec {
       ParameterSpec spec = new ParameterSpec(f, kind, def);
       params.add(spec);
       checkParameter(spec, f, p, issues);
+      if (p.persist()) persisted.add(f.getName());
+    }
+    if (!persisted.isEmpty()) {
+      issues.add("Parameters " + String.join(", ", persisted) + ": add persist = false to each. Otherwise SciJava's"
+          + " CommandService (Fiji scripts) stores every run's values and uses them instead of the defaults when a"
+          + " later script leaves a key out, so scripts stop being reproducible.");
     }
     if (!unsupported.isEmpty()) {
       throw new IllegalArgumentException(cls.getName() + ": unsupported input type for " + String.join(", ", unsupported)
@@ -141,10 +148,6 @@ public final class CommandSpec {
     }
     if (!p.label().isEmpty()) {
       issues.add(where + "no label attribute (the macro key is the field name; put help text in description)");
-    }
-    if (p.persist()) {
-      issues.add(where + "add persist = false: otherwise SciJava's CommandService (Fiji scripts) reuses the value of an"
-          + " earlier run instead of the default when a script leaves the key out");
     }
     if (!p.min().trim().isEmpty() && s.min() == null) issues.add(where + "min \"" + p.min() + "\" is not a number");
     if (!p.max().trim().isEmpty() && s.max() == null) issues.add(where + "max \"" + p.max() + "\" is not a number");

@@ -76,8 +76,8 @@ class CommandSpecTest {
     assertTrue(all.contains("Parameter \"n\": the default (the field initialiser) is not valid"), all);
     assertTrue(all.contains("Parameter \"m\": min \"one\" is not a number"), all);
     assertTrue(all.contains("Parameter \"numbered\": choices are only supported on String fields"), all);
-    assertTrue(all.contains("Parameter \"n\": add persist = false"), all);
-    assertEquals(11 + 6, p.size(), all); // + persist on each of the 6 inputs
+    assertTrue(all.contains("Parameters myCount, on, pick, n, m, numbered: add persist = false to each."), all);
+    assertEquals(12, p.size(), all);
   }
 
   public static class FileInput implements Command {
