@@ -277,6 +277,21 @@ public final class CommandSpec {
     return cmd;
   }
 
+  /**
+   * Checks a command's current input values against their choices and ranges, as the menu bridge and the command line
+   * do before running it. Commands call {@code CommandSpec.of(getClass()).validate(this)} first in {@code run()} so
+   * that Fiji scripts (CommandService, which does not check choices or ranges) get the same errors.
+   *
+   * @throws MacroOptionsException naming the key and what is valid
+   */
+  public void validate(Object command) {
+    for (ParameterSpec p : parameters) {
+      Object v = p.get(command);
+      if (v == null && p.kind() == ParameterSpec.Kind.STRING) continue;
+      p.check(v);
+    }
+  }
+
   /** The current input values of a command instance, by key. */
   public Map<String, Object> values(Object command) {
     Map<String, Object> m = new LinkedHashMap<>();

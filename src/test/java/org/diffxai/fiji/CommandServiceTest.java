@@ -40,6 +40,15 @@ class CommandServiceTest {
       assertEquals(4.0, t.getValue("count", 0));
       assertTrue(((String) m.getOutput("summary")).startsWith("count=4\n"));
 
+      // choices are checked for scripts too (the command calls CommandSpec.validate)
+      java.util.concurrent.ExecutionException ex = org.junit.jupiter.api.Assertions.assertThrows(
+          java.util.concurrent.ExecutionException.class,
+          () -> cs.run(TestWriteCommand.class, true, "mode", "FAST", "output", out.toString()).get());
+      Throwable cause = ex;
+      while (cause.getCause() != null) cause = cause.getCause(); // ExecutionException > "Module threw exception" > ours
+      assertEquals(MacroOptionsException.class, cause.getClass());
+      assertEquals("Invalid value for \"mode\": \"FAST\". Choose one of: fast, slow.", cause.getMessage());
+
       // persist = false: a second run that leaves "count" out gets the default, not the 4 of the first run
       m = cs.run(TestWriteCommand.class, true, "output", out.toString()).get();
       assertTrue(ImageJApp.read(out).startsWith("count=1\n"), ImageJApp.read(out));

@@ -62,6 +62,18 @@ class CommandSpecTest {
   }
 
   @Test
+  void validatesValuesSetByScripts() throws Exception {
+    CommandSpec spec = CommandSpec.of(TestWriteCommand.class);
+    TestWriteCommand cmd = new TestWriteCommand();
+    spec.validate(cmd);
+    java.lang.reflect.Field f = TestWriteCommand.class.getDeclaredField("mode");
+    f.setAccessible(true);
+    f.set(cmd, "FAST");
+    assertEquals("Invalid value for \"mode\": \"FAST\". Choose one of: fast, slow.",
+        assertThrows(MacroOptionsException.class, () -> spec.validate(cmd)).getMessage());
+  }
+
+  @Test
   void reportsEveryConventionViolation() {
     List<String> p = CommandSpec.of(BadConventionsCommand.class).conventionProblems();
     String all = String.join("\n", p);

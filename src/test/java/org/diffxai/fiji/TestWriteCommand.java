@@ -60,6 +60,7 @@ public class TestWriteCommand implements Command {
 
   @Override
   public void run() {
+    CommandSpec.of(getClass()).validate(this); // scripts (CommandService) get the checks macros get
     Progress progress = Ui.progress();
     if (output.isEmpty()) throw new UserException("No output file given. Add output=<file path>.");
     if (fail.equals("user")) throw new UserException("Failure requested with fail=user. Use fail=none to succeed.");
