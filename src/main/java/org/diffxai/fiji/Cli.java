@@ -46,7 +46,7 @@ public final class Cli {
     System.setProperty("java.awt.headless", "true");
     System.setProperty("diffxai.headless", "true");
     int code = run(args, System.out, System.err);
-    // During a shutdown (Ctrl-C, SIGTERM) System.exit would block: return and let the JVM finish with the signal's code.
+    // During a shutdown (Ctrl-C, SIGTERM) System.exit would block: return; the JVM exits with the signal's code.
     if (code != OK && !shutdownStarted) System.exit(code);
   }
 

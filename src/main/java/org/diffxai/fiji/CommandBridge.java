@@ -25,13 +25,13 @@ import org.diffxai.core.UserException;
  * <p>With macro options ({@code run("Synthesize", "model=sample samples=4")}, or a script's {@code IJ.run}) the options
  * are read with {@link MacroOptions} (unknown keys are errors; no window opens, so this also works headless). Without
  * options a {@link GenericDialog} whose labels are the macro keys asks for the values; the macro recorder then writes
- * {@code run("Synthesize", "model=sample samples=4 ...")}. The command runs synchronously on the calling thread (a macro
- * waits for it), with the plugin's class loader as context class loader and, in Fiji, the running SciJava Context
- * injected.
+ * {@code run("Synthesize", "model=sample samples=4 ...")}. The command runs synchronously on the calling thread
+ * (a macro waits for it), with the plugin's class loader as context class loader and, in Fiji, the running SciJava
+ * Context injected.
  *
- * <p>Errors: a {@link UserException} is shown with {@code IJ.error} when a person is looking at the ImageJ window; inside
- * a macro or script it goes to the Log as {@code "<label>: <message>"} and the macro is aborted (IJ.error would open a
- * modal dialog that blocks a batch run forever on a virtual display, and would not stop the macro). A
+ * <p>Errors: a {@link UserException} is shown with {@code IJ.error} when a person is looking at the ImageJ window;
+ * inside a macro or script it goes to the Log as {@code "<label>: <message>"} and the macro is aborted (IJ.error would
+ * open a modal dialog that blocks a batch run forever on a virtual display, and would not stop the macro). A
  * {@link CancelledException} shows "Cancelled" in the status bar and stops a running macro. Any other exception writes
  * a one-line message and the stack trace to the Log and stops a running macro.
  */

@@ -116,7 +116,8 @@ public final class CommandSpec {
           + " later script leaves a key out, so scripts stop being reproducible.");
     }
     if (!unsupported.isEmpty()) {
-      throw new IllegalArgumentException(cls.getName() + ": unsupported input type for " + String.join(", ", unsupported)
+      throw new IllegalArgumentException(cls.getName() + ": unsupported input type for "
+          + String.join(", ", unsupported)
           + ". Inputs must be String, int, long, float, double or boolean (paths and images as String).");
     }
     this.parameters = Collections.unmodifiableList(params);
@@ -342,7 +343,8 @@ public final class CommandSpec {
 
   /**
    * Violations of the command conventions (docs/frontends.md): annotation, snake_case keys without labels, supported
-   * types, valid defaults, booleans defaulting to false, {@code persist = false}, optional services. Empty when the class follows them.
+   * types, valid defaults, booleans defaulting to false, {@code persist = false}, optional services. Empty when the
+   * class follows them.
    */
   public List<String> conventionProblems() {
     return problems;
@@ -358,7 +360,9 @@ public final class CommandSpec {
       String def = p.kind() == ParameterSpec.Kind.BOOLEAN ? "flag, off unless given"
           : "default: " + MacroOptions.quote(p.format(p.defaultValue()));
       sb.append(p.kind() == ParameterSpec.Kind.BOOLEAN ? "" : p.expected() + "; ").append(def).append('\n');
-      if (!p.description().isEmpty()) sb.append("  ").append(pad("", w)).append("  ").append(p.description()).append('\n');
+      if (!p.description().isEmpty()) {
+        sb.append("  ").append(pad("", w)).append("  ").append(p.description()).append('\n');
+      }
     }
     return sb.toString();
   }

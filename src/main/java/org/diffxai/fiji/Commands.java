@@ -14,9 +14,9 @@ import org.scijava.plugin.Plugin;
 /**
  * Finds the project's commands by label without starting a SciJava Context: it reads the annotation index
  * ({@code META-INF/json/org.scijava.plugin.Plugin}, written at compile time by scijava-common's annotation processor)
- * from every jar and class folder on the class path, keeps {@code Command} plugins under {@code org.diffxai.}, and loads
- * no class until one is asked for. Reading the index takes milliseconds; a Context with its PluginService takes about
- * a second (see docs/frontends.md).
+ * from every jar and class folder on the class path, keeps {@code Command} plugins under {@code org.diffxai.}, and
+ * loads no class until one is asked for. Reading the index takes milliseconds; a Context with its PluginService takes
+ * about a second (see docs/frontends.md).
  */
 public final class Commands {
 
@@ -88,8 +88,8 @@ public final class Commands {
   /** The user-facing error for a class that fails to load or link because a dependency jar is missing. */
   static org.diffxai.core.UserException missingDependency(String what, LinkageError e) {
     String missing = e.getMessage() == null ? e.toString() : e.getMessage().replace('/', '.');
-    return new org.diffxai.core.UserException(what + " cannot run because a library is missing or of the wrong version ("
-        + e.getClass().getSimpleName() + ": " + missing + "). Copy the jars from lib/ next to diffusion-xai.jar into"
-        + " Fiji.app/jars/ (ImageJ 1.x: plugins/jars/); see docs/frontends.md.");
+    return new org.diffxai.core.UserException(what + " cannot run because a library is missing or of the wrong version"
+        + " (" + e.getClass().getSimpleName() + ": " + missing + "). Copy the jars from lib/ next to diffusion-xai.jar"
+        + " into Fiji.app/jars/ (ImageJ 1.x: plugins/jars/); see docs/frontends.md.");
   }
 }

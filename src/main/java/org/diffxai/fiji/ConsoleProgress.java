@@ -5,9 +5,9 @@ import org.diffxai.core.Progress;
 
 /**
  * Progress for the command line: one line per report on a stream (stderr), e.g. {@code [ 42%] Sampling step 21/50},
- * throttled to at most one line per {@code minIntervalMillis}, or one per {@code minIntervalMillis / 4} when a new phase
- * starts (the message changes in more than its numbers); the first and the final (100%) report are always written. Cancelled by
- * {@link #cancel()} (the command line's shutdown hook) or by interrupting the command's thread.
+ * throttled to at most one line per {@code minIntervalMillis}, or one per {@code minIntervalMillis / 4} when a new
+ * phase starts (the message changes in more than its numbers); the first and the final (100%) report are always
+ * written. Cancelled by {@link #cancel()} (the command line's shutdown hook) or by interrupting the command's thread.
  */
 public final class ConsoleProgress implements Progress {
   private final PrintStream out;

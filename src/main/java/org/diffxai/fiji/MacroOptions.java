@@ -24,7 +24,7 @@ public final class MacroOptions {
    * Splits an option string into keys and value texts, in order. A bare key maps to null.
    *
    * @param options the option string; null or blank gives an empty map
-   * @throws MacroOptionsException for a repeated key, an unclosed {@code [}, text glued after {@code ]}, or an empty key
+   * @throws MacroOptionsException for a repeated key, an unbalanced {@code [}, text glued after {@code ]}, or no key
    */
   public static Map<String, String> split(String options) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -95,8 +95,8 @@ public final class MacroOptions {
    * (booleans), which are off unless given, as in ImageJ.
    *
    * @return typed values by key, in the command's parameter order
-   * @throws MacroOptionsException naming the key: unknown keys (listing the valid ones), values of the wrong type (naming
-   *     the expected type), values outside the choices (listing them) or the range
+   * @throws MacroOptionsException naming the key: unknown keys (listing the valid ones), values of the wrong type
+   *     (naming the expected type), values outside the choices (listing them) or the range
    */
   public static Map<String, Object> parse(String options, CommandSpec spec) {
     Map<String, String> raw = split(options);

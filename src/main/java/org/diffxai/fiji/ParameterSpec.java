@@ -175,7 +175,8 @@ public final class ParameterSpec {
       if (kind == Kind.INT) return d.intValueExact();
       return d.longValueExact();
     } catch (ArithmeticException e) {
-      throw invalid(text, d.stripTrailingZeros().scale() > 0 ? "It must not have a fractional part" : "It is too large");
+      boolean fraction = d.stripTrailingZeros().scale() > 0;
+      throw invalid(text, fraction ? "It must not have a fractional part" : "It is too large");
     }
   }
 

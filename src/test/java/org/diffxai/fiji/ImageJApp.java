@@ -46,10 +46,10 @@ import org.junit.jupiter.api.Assumptions;
  * ImageJ 1.x only reads plugin jars whose file name has one. The runtime dependency jars are taken from this test's
  * class path, except ImageJ itself, JUnit and the test tools, and linked (not copied) into {@code plugins/jars/}.
  *
- * <p>A macro runs as {@code xvfb-run -a java -cp <ij.jar> ij.ImageJ -ijpath DIR -batch macro.ijm} with a timeout. ImageJ
- * exits with 0 even when a macro was aborted, so {@link Result#completed()} tells whether it ran to its last line (a
- * marker line is appended). A modal dialog (e.g. "Unrecognized command") blocks a -batch run forever: on timeout the
- * harness writes a thread dump into stdout (SIGQUIT) before killing the processes it started.
+ * <p>A macro runs as {@code xvfb-run -a java -cp <ij.jar> ij.ImageJ -ijpath DIR -batch macro.ijm} with a timeout.
+ * ImageJ exits with 0 even when a macro was aborted, so {@link Result#completed()} tells whether it ran to its last
+ * line (a marker line is appended). A modal dialog (e.g. "Unrecognized command") blocks a -batch run forever: on
+ * timeout the harness writes a thread dump into stdout (SIGQUIT) before killing the processes it started.
  *
  * <p>ImageJ: {@code /usr/share/java/ij.jar} (Debian package {@code imagej}) unless the environment variable
  * {@code DIFFXAI_IJ_JAR} or {@link Builder#ijJar(Path)} names another (e.g. Maven's ij-1.54p, {@link #mavenIjJar()}).
@@ -196,9 +196,14 @@ public final class ImageJApp implements AutoCloseable {
   /** Deletes the ImageJ directory; links into the Maven repository are removed, never followed. */
   @Override
   public void close() {
+    deleteTree(dir);
+  }
+
+  /** Deletes a directory tree without following symbolic links (best effort). */
+  public static void deleteTree(Path root) {
     try {
-      if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
-      Files.walkFileTree(dir, new SimpleFileVisitor<Path>() {
+      if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+      Files.walkFileTree(root, new SimpleFileVisitor<Path>() {
         @Override
         public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
           Files.delete(f);

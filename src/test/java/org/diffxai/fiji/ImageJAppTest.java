@@ -39,6 +39,7 @@ class ImageJAppTest {
   @AfterAll
   static void remove() {
     if (app != null) app.close();
+    ImageJApp.deleteTree(work);
   }
 
   static String writeMacro(String options) {

@@ -50,7 +50,8 @@ class MacroOptionsTest {
       for (String k : keys) {
         if (rnd.nextInt(3) == 0) continue;
         String v = values[rnd.nextInt(values.length)];
-        boolean brackets = v.isEmpty() || v.contains(" ") || v.startsWith("[") || (rnd.nextBoolean() && !v.contains("]"));
+        boolean brackets =
+            v.isEmpty() || v.contains(" ") || v.startsWith("[") || (rnd.nextBoolean() && !v.contains("]"));
         parts.add(k + "=" + (brackets ? "[" + v + "]" : v));
         expected.put(k, v);
       }
