@@ -1,0 +1,23 @@
+// Diffusion XAI - generate synthetic MRI phantom slices (healthy and lesion classes).
+// Run in Fiji/ImageJ (Plugins > Macros > Run...), or headless:
+//   ImageJ-linux64 --headless -batch generate_phantoms.ijm          (Fiji)
+//   xvfb-run -a java -cp ij.jar ij.ImageJ -ijpath ImageJ -batch generate_phantoms.ijm   (ImageJ 1.x)
+// The same keys work on the command line:
+//   java -jar diffusion-xai.jar "Generate Phantoms" "count=16 size=128 seed=1 classes=healthy,lesion output=..."
+// All keys, their defaults and allowed values: java -jar diffusion-xai.jar "Generate Phantoms" --help
+
+// ---- where to write (change this) ----
+outputDir = getDirectory("temp") + "diffxai" + File.separator + "phantoms";
+
+setBatchMode(true);                       // no windows; the result stack stays available to the macro
+File.makeDirectory(getDirectory("temp") + "diffxai");
+
+// count   slices per class              size    width = height in pixels
+// seed    same seed -> same slices      classes "healthy,lesion", "healthy" or "lesion"
+// output  folder; healthy/ and lesion/ sub-folders of 32-bit TIFFs are written there
+// Values with spaces go in brackets: output=[/path/with spaces/phantoms]
+run("Generate Phantoms", "count=16 size=128 seed=1 classes=healthy,lesion output=[" + outputDir + "]");
+
+// An unknown key or a bad value stops the macro here with the reason (and the valid keys) in the Log.
+print("Phantoms written to " + outputDir);
+setBatchMode(false);
