@@ -31,26 +31,26 @@ import org.scijava.plugin.Plugin;
 @Plugin(type = Command.class, label = "Generate Phantoms", headless = true)
 public class GeneratePhantomsCommand implements Command {
 
-  @Parameter(description = "Number of slices per class.", min = "1")
+  @Parameter(description = "Number of slices per class.", min = "1", persist = false)
   private int count = 8;
 
-  @Parameter(description = "Width and height of each slice in pixels (16 to 1024).", min = "16", max = "1024")
+  @Parameter(description = "Width and height of each slice in pixels (16 to 1024).", min = "16", max = "1024", persist = false)
   private int size = PhantomGenerator.DEFAULT_SIZE;
 
   @Parameter(description = "Random seed. The same seed gives the same slices; slice i of the two classes shows the "
-      + "same subject, with and without a lesion.")
+      + "same subject, with and without a lesion.", persist = false)
   private long seed = 1;
 
-  @Parameter(description = "Classes to generate.", choices = {"healthy,lesion", "healthy", "lesion"})
+  @Parameter(description = "Classes to generate.", choices = {"healthy,lesion", "healthy", "lesion"}, persist = false)
   private String classes = "healthy,lesion";
 
   @Parameter(description = "MR contrast: T1 (white matter bright, CSF dark) or T2 (CSF bright).",
-      choices = {"T1", "T2"})
+      choices = {"T1", "T2"}, persist = false)
   private String contrast = "T1";
 
   @Parameter(description = "Optional folder: writes healthy/phantom_0000.tif ... and lesion/phantom_0000.tif ... "
       + "as 32-bit TIFFs (one sub-folder per class). Leave empty to only return the stack.", required = false,
-      style = "directory")
+      style = "directory", persist = false)
   private String output = "";
 
   @Parameter(type = ItemIO.OUTPUT)
@@ -58,11 +58,7 @@ public class GeneratePhantomsCommand implements Command {
 
   @Override
   public void run() {
-    if (count < 1) throw new UserException("count=" + count + " is not a number of slices. Use count=1 or more.");
-    if (size < PhantomGenerator.MIN_SIZE || size > PhantomGenerator.MAX_SIZE) {
-      throw new UserException("size=" + size + " is out of range. Use a size from " + PhantomGenerator.MIN_SIZE
-          + " to " + PhantomGenerator.MAX_SIZE + " pixels (64 is the default).");
-    }
+    CommandSpec.of(getClass()).validate(this);
     List<Boolean> kinds = parseClasses(classes);
     Contrast c = Contrast.parse(contrast);
     if (c == null) throw new UserException("contrast=" + contrast + " is unknown. Use contrast=T1 or contrast=T2.");

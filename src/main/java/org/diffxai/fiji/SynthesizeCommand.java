@@ -19,48 +19,48 @@ import org.scijava.plugin.Plugin;
 @Plugin(type = Command.class, label = "Synthesize", headless = true)
 public class SynthesizeCommand implements Command {
 
-  @Parameter(description = "Denoiser bundle directory, or 'sample' for the bundled sample model")
+  @Parameter(description = "Denoiser bundle directory, or 'sample' for the bundled sample model", persist = false)
   String model = "sample";
 
-  @Parameter(description = "Number of images to synthesize", min = "1")
+  @Parameter(description = "Number of images to synthesize", min = "1", persist = false)
   int samples = 4;
 
-  @Parameter(description = "Number of denoising steps (1 to the model's num_train_timesteps)", min = "1")
+  @Parameter(description = "Number of denoising steps (1 to the model's num_train_timesteps)", min = "1", persist = false)
   int steps = 50;
 
-  @Parameter(description = "Sampler", choices = {"DDIM", "DDPM"})
+  @Parameter(description = "Sampler", choices = {"DDIM", "DDPM"}, persist = false)
   String sampler = "DDIM";
 
-  @Parameter(description = "DDIM eta: 0 = deterministic, 1 = DDPM-like noise (DDIM only)")
+  @Parameter(description = "DDIM eta: 0 = deterministic, 1 = DDPM-like noise (DDIM only)", persist = false)
   double eta = 0;
 
-  @Parameter(description = "Random seed; sample i uses its own noise stream derived from (seed, i)")
+  @Parameter(description = "Random seed; sample i uses its own noise stream derived from (seed, i)", persist = false)
   long seed = 0;
 
   @Parameter(description = "Class name or index for class-conditional models; empty cycles through the classes",
-      required = false)
+      required = false, persist = false)
   String label = "";
 
   @Parameter(description = "Condition channels (masks): an open image's title or a file; empty for none",
-      required = false)
+      required = false, persist = false)
   String condition = "";
 
   @Parameter(description = "Optional float32 TIFF holding x_T in model space (N slices x C channels)",
-      required = false)
+      required = false, persist = false)
   String init = "";
 
   @Parameter(description = "Keep every k-th step as the trajectory (plus first and last); 0 = no trajectory",
-      min = "0")
+      min = "0", persist = false)
   int keep_every = 0;
 
-  @Parameter(description = "Samples per model call", min = "1")
+  @Parameter(description = "Samples per model call", min = "1", persist = false)
   int batch = 8;
 
-  @Parameter(description = "Device", choices = {"auto", "cpu", "gpu"})
+  @Parameter(description = "Device", choices = {"auto", "cpu", "gpu"}, persist = false)
   String device = "auto";
 
   @Parameter(description = "Optional output directory for samples.tif, trajectory.tif, synthesis.csv and"
-      + " synthesis.json", required = false)
+      + " synthesis.json", required = false, persist = false)
   String output = "";
 
   @Parameter(type = ItemIO.OUTPUT)
@@ -74,6 +74,7 @@ public class SynthesizeCommand implements Command {
 
   @Override
   public void run() {
+    CommandSpec.of(getClass()).validate(this);
     Synthesis.Request r = new Synthesis.Request();
     r.model = model;
     r.samples = samples;
