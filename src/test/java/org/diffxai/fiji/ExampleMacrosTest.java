@@ -1,0 +1,95 @@
+package org.diffxai.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The example macros of {@code macros/}, unchanged but for their output folder (and sizes, to keep the test short),
+ * run in the real ImageJ application under Xvfb with the plugin jar and its dependencies installed; then the files
+ * they wrote are checked with independent readers.
+ */
+class ExampleMacrosTest {
+  static ImageJApp app;
+
+  @BeforeAll
+  static void install() {
+    app = ImageJApp.builder().build();
+  }
+
+  @AfterAll
+  static void remove() {
+    if (app != null) app.close();
+  }
+
+  /** The macro file with its {@code outputDir = ...;} line pointed at {@code out}. */
+  static String macro(String name, Path out, String... replacements) throws Exception {
+    String text = Files.readString(Paths.get("macros", name));
+    String line = text.lines().filter(l -> l.startsWith("outputDir = ")).findFirst().get();
+    text = text.replace(line, "outputDir = \"" + out.toString().replace("\\", "/") + "\";\nFile.makeDirectory(outputDir);");
+    for (int i = 0; i < replacements.length; i += 2) {
+      assertTrue(text.contains(replacements[i]), name + " should contain " + replacements[i]);
+      text = text.replace(replacements[i], replacements[i + 1]);
+    }
+    return text;
+  }
+
+  static List<String> list(Path dir) throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+
+  static String python(String script, String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/python3", "-c", script));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.exitValue(), out);
+    return out;
+  }
+
+  @Test
+  void generatePhantomsMacro(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("phantoms");
+    ImageJApp.Result r = app.runMacro(macro("generate_phantoms.ijm", out, "count=16 size=128", "count=3 size=64"));
+    assertTrue(r.completed(), r.toString());
+    assertEquals(List.of("healthy", "lesion"), list(out));
+    assertEquals(3, list(out.resolve("healthy")).size());
+    String shape = python("import tifffile,sys; a=tifffile.imread(sys.argv[1]); print(a.shape, a.dtype)",
+        out.resolve("lesion").resolve("phantom_0002.tif").toString());
+    assertEquals("(64, 64) float32", shape);
+  }
+
+  @Test
+  void synthesizeMacroOnTheBundledSampleModel(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("synthesis");
+    ImageJApp.Result r = app.runMacro(macro("synthesize.ijm", out, "samples=4 steps=50", "samples=2 steps=10",
+        "keep_every=10", "keep_every=3"));
+    assertTrue(r.completed(), r.toString());
+    assertTrue(r.log().contains("Synthesized 2 image(s)"), r.toString()); // samples and trajectory
+    assertEquals(List.of("samples.tif", "synthesis.csv", "synthesis.json", "trajectory.tif"), list(out));
+    String shapes = python("import tifffile,sys\n"
+        + "for f in sys.argv[1:]:\n"
+        + "    a = tifffile.imread(f); print(a.shape, a.dtype)",
+        out.resolve("samples.tif").toString(), out.resolve("trajectory.tif").toString());
+    // 2 samples of 64x64; trajectory: kept steps 0,3,6,9 = 4 frames x 2 samples x (x_t, x0_pred)
+    assertEquals("(2, 64, 64) float32" + "\n" + "(4, 2, 2, 64, 64) float32", shapes);
+    List<String> csv = Files.readAllLines(out.resolve("synthesis.csv"));
+    assertEquals(3, csv.size(), String.join(File.separator, csv));
+  }
+}
