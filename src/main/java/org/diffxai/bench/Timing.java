@@ -7,12 +7,8 @@ final class Timing {
 
   /** Seconds per call of each repeat, as measured. */
   final double[] perCall;
-  /** Process CPU seconds (all threads of this JVM, TensorFlow's included) per call of each repeat; NaN if unknown. */
-  final double[] cpuPerCall;
-
-  private Timing(double[] perCall, double[] cpuPerCall) {
+  private Timing(double[] perCall) {
     this.perCall = perCall;
-    this.cpuPerCall = cpuPerCall;
   }
 
   /** CPU time used by this process so far in nanoseconds, or -1 when the JVM cannot tell. */
@@ -36,16 +32,12 @@ final class Timing {
   static Timing measure(int warmup, int repeats, int callsPerRepeat, Body body) throws Exception {
     for (int i = 0; i < warmup; i++) body.run();
     double[] s = new double[repeats];
-    double[] cpu = new double[repeats];
     for (int r = 0; r < repeats; r++) {
-      long c0 = processCpuNanos();
       long t0 = System.nanoTime();
       for (int i = 0; i < callsPerRepeat; i++) body.run();
       s[r] = (System.nanoTime() - t0) / 1e9 / callsPerRepeat;
-      long c1 = processCpuNanos();
-      cpu[r] = c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9 / callsPerRepeat;
     }
-    return new Timing(s, cpu);
+    return new Timing(s);
   }
 
   /** One thing to time in {@link #interleaved}: a name, a body, and its calls per repeat (0: calibrate). */
@@ -62,7 +54,7 @@ final class Timing {
   }
 
   /**
-   * Times several cases in turn, repeat after repeat (case 1, case 2, ..., case 1, case 2, ...), so that a change of
+   * Times several cases in turn, repeat after repeat (1, 2, 3, then 2, 3, 1, then 3, 1, 2, ...), so that a change of
    * load on the machine during the measurement affects all of them alike. Cases with {@code calls} 0 are first timed
    * once (after the caller's warm-up) and given as many calls per repeat as fit in {@code secondsPerRepeat}.
    */
@@ -71,21 +63,19 @@ final class Timing {
     for (Case c : cases) {
       if (c.calls <= 0) c.calls = callsFor(once(c.body), secondsPerRepeat, maxCalls);
     }
-    double[][] s = new double[cases.size()][repeats];
-    double[][] cpu = new double[cases.size()][repeats];
+    int n = cases.size();
+    double[][] s = new double[n][repeats];
     for (int r = 0; r < repeats; r++) {
-      for (int i = 0; i < cases.size(); i++) {
+      for (int j = 0; j < n; j++) {
+        int i = (j + r) % n; // rotate the order, so a steady drift in load does not always favour the same case
         Case c = cases.get(i);
-        long c0 = processCpuNanos();
         long t0 = System.nanoTime();
-        for (int j = 0; j < c.calls; j++) c.body.run();
+        for (int k = 0; k < c.calls; k++) c.body.run();
         s[i][r] = (System.nanoTime() - t0) / 1e9 / c.calls;
-        long c1 = processCpuNanos();
-        cpu[i][r] = c0 < 0 || c1 < 0 ? Double.NaN : (c1 - c0) / 1e9 / c.calls;
       }
     }
     java.util.Map<String, Timing> out = new java.util.LinkedHashMap<>();
-    for (int i = 0; i < cases.size(); i++) out.put(cases.get(i).name, new Timing(s[i], cpu[i]));
+    for (int i = 0; i < n; i++) out.put(cases.get(i).name, new Timing(s[i]));
     return out;
   }
 
@@ -111,10 +101,7 @@ final class Timing {
     return median(perCall);
   }
 
-  /** Process CPU seconds per call of the repeat with the least CPU time. */
-  double bestCpu() {
-    return min(cpuPerCall);
-  }
+
 
   static double min(double[] a) {
     double m = Double.POSITIVE_INFINITY;
