@@ -27,6 +27,9 @@ public class TrainDenoiserCommand implements Command {
   /** Lower and upper intensity percentiles mapped to model values −1 and +1. */
   static final double LOW_PERCENT = 0.5;
   static final double HIGH_PERCENT = 99.5;
+  static final String AUTO = "auto";
+  /** Self-attention only while the lowest level has at most this many positions (its cost grows with their square). */
+  static final int MAX_ATTENTION_POSITIONS = 32 * 32;
 
   @Parameter(style = "directory", description = "Folder of training images (TIFF, PNG, JPEG, DICOM, ...); with"
       + " labels=true one sub-folder per class.")
@@ -59,8 +62,9 @@ public class TrainDenoiserCommand implements Command {
   @Parameter(min = "8", description = "Channels of the first UNet level (a multiple of 8).")
   private int base_channels = 32;
 
-  @Parameter(description = "Channel multiplier per resolution level, comma-separated (e.g. 1,2,2).")
-  private String channel_multipliers = "1,2,2";
+  @Parameter(description = "Channel multiplier per resolution level, comma-separated (e.g. 1,2,4), or 'auto':"
+      + " halve down to 16 pixels with 1,2,4,4,4.")
+  private String channel_multipliers = AUTO;
 
   @Parameter(description = "Decay of the exponential moving average of the weights that is saved.")
   private double ema_decay = 0.999;
@@ -87,7 +91,8 @@ public class TrainDenoiserCommand implements Command {
   public void run() {
     Path in = path(images, "images", "the folder of training images");
     Path out = path(output, "output", "the bundle folder to create");
-    int[] mult = parseMultipliers(channel_multipliers);
+    int[] mult = AUTO.equalsIgnoreCase(nz(channel_multipliers).trim()) ? autoMultipliers(size)
+        : parseMultipliers(channel_multipliers);
     int levels = mult.length;
     if (size < 8 || size % (1 << (levels - 1)) != 0) {
       throw new UserException("size=" + size + " must be at least 8 and divisible by " + (1 << (levels - 1))
@@ -118,7 +123,8 @@ public class TrainDenoiserCommand implements Command {
 
     int iters = epochs > 0 ? (int) Math.max(1, Math.ceil((double) epochs * folder.count() / batch)) : iterations;
     UNetConfig net = new UNetConfig().size(size, size).channels(1).numClasses(labels ? folder.classNames().size() : 0)
-        .baseChannels(base_channels).channelMultipliers(mult).groups(8).layersPerBlock(1).attention(true);
+        .baseChannels(base_channels).channelMultipliers(mult).groups(8).layersPerBlock(1)
+        .attention(Math.pow(size >> (levels - 1), 2) <= MAX_ATTENTION_POSITIONS);
     TrainingOptions opts = new TrainingOptions().iterations(iters).batch(batch).learningRate(learning_rate)
         .warmupIterations(Math.min(100, iters / 10)).seed(seed).emaDecay(ema_decay).flip(flip);
 
@@ -168,6 +174,14 @@ public class TrainDenoiserCommand implements Command {
       throw new UserException("No " + key + " given. Set " + key + "=... to " + what + ".");
     }
     return Paths.get(s.trim()).toAbsolutePath().normalize();
+  }
+
+  /** Levels until the lowest resolution is 16 pixels or less (at most 5), multipliers 1,2,4,4,4. */
+  static int[] autoMultipliers(int size) {
+    int levels = 1;
+    while (levels < 5 && (size >> (levels - 1)) > 16 && (size >> levels) << levels == size) levels++;
+    int[] all = {1, 2, 4, 4, 4};
+    return java.util.Arrays.copyOf(all, levels);
   }
 
   static int[] parseMultipliers(String s) {

@@ -123,7 +123,9 @@ public final class BundleWriter {
     Path tmp;
     try {
       Files.createDirectories(parent);
-      tmp = Files.createTempDirectory(parent, "." + dest.getFileName() + ".tmp-");
+      // Not Files.createTempDirectory: its 0700 permissions would end up on the bundle.
+      tmp = Files.createDirectory(parent.resolve("." + dest.getFileName() + ".tmp-"
+          + Long.toHexString(Double.doubleToLongBits(Math.random()))));
     } catch (IOException e) {
       throw new UserException("Cannot create the output folder " + dest + ": " + e.getMessage()
           + ". Choose a writable location.", e);

@@ -94,7 +94,7 @@ public final class DenoiserTrainer implements AutoCloseable {
     this.builder = new UNetBuilder(this.net);
     this.batchRandom = new Random(opts.seed() * 0x9E3779B97F4A7C15L + 1);
     graph = new Graph();
-    boolean ok = false;
+    Session s = null;
     try {
       Ops tf = Ops.create(graph);
       int h = net.height();
@@ -120,17 +120,17 @@ public final class DenoiserTrainer implements AutoCloseable {
       ema = new VariableStore(tf, "ema");
       adamM = new VariableStore(tf, "adam_m");
       adamV = new VariableStore(tf, "adam_v");
-      for (ParamSpec s : specs) {
-        ema.get(s);
-        adamM.get(s);
-        adamV.get(s);
+      for (ParamSpec p : specs) {
+        ema.get(p);
+        adamM.get(p);
+        adamV.get(p);
       }
 
       // Gradients, clipped by global norm: g ← g · clip / max(‖g‖, clip).
       Ops gtf = tf.withSubScope("gradients");
-      List<Output> grads = gradients(gtf, loss, vars);
+      List<Grad> grads = gradients(gtf, loss, vars);
       List<Operand<TFloat32>> sq = new ArrayList<>();
-      for (Output g : grads) sq.add(gtf.reshape(gtf.sum(gtf.math.square(g.op), gtf.constant(all(g.rank))),
+      for (Grad g : grads) sq.add(gtf.reshape(gtf.sum(gtf.math.square(g.op), gtf.constant(all(g.rank))),
           gtf.constant(new int[] {1})));
       gradNorm = gtf.withName("global_norm").math.sqrt(gtf.sum(gtf.concat(sq, gtf.constant(0)),
           gtf.constant(0)));
@@ -164,42 +164,45 @@ public final class DenoiserTrainer implements AutoCloseable {
       ema.prepareAssign();
       adamM.prepareAssign();
       adamV.prepareAssign();
-      session = new Session(graph, sessionConfig(opts.threads(), opts.graphOptimizer()));
+      s = new Session(graph, sessionConfig(opts.threads(), opts.graphOptimizer()));
 
       // Seeded initial weights; EMA starts equal to them, Adam moments at zero.
       Random initRandom = new Random(opts.seed());
       Map<String, float[]> init = new LinkedHashMap<>();
       Map<String, float[]> zeros = new LinkedHashMap<>();
-      for (ParamSpec s : specs) {
-        init.put(s.name(), s.initialValues(initRandom));
-        zeros.put(s.name(), new float[s.size()]);
+      for (ParamSpec p : specs) {
+        init.put(p.name(), p.initialValues(initRandom));
+        zeros.put(p.name(), new float[p.size()]);
       }
-      params.assignAll(session, init);
-      ema.assignAll(session, init);
-      adamM.assignAll(session, zeros);
-      adamV.assignAll(session, zeros);
-      ok = true;
-    } finally {
-      if (!ok) graph.close();
+      params.assignAll(s, init);
+      ema.assignAll(s, init);
+      adamM.assignAll(s, zeros);
+      adamV.assignAll(s, zeros);
+    } catch (RuntimeException | Error e) {
+      if (s != null) s.close();
+      graph.close();
+      throw e;
     }
+    session = s;
   }
 
-  private static final class Output {
+  /** A parameter's gradient and the parameter's rank. */
+  private static final class Grad {
     final Operand<TFloat32> op;
     final int rank;
 
-    Output(Operand<TFloat32> op, int rank) {
+    Grad(Operand<TFloat32> op, int rank) {
       this.op = op;
       this.rank = rank;
     }
   }
 
-  private static List<Output> gradients(Ops tf, Operand<TFloat32> loss, List<Variable<TFloat32>> vars) {
+  private static List<Grad> gradients(Ops tf, Operand<TFloat32> loss, List<Variable<TFloat32>> vars) {
     org.tensorflow.op.core.Gradients g = tf.gradients(loss, vars);
-    List<Output> out = new ArrayList<>();
+    List<Grad> out = new ArrayList<>();
     for (int i = 0; i < vars.size(); i++) {
       org.tensorflow.Output<TFloat32> d = g.dy(i);
-      out.add(new Output(d, vars.get(i).shape().numDimensions()));
+      out.add(new Grad(d, vars.get(i).shape().numDimensions()));
     }
     return out;
   }
