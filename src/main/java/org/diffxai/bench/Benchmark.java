@@ -779,7 +779,7 @@ public final class Benchmark {
       sb.append("; TensorFlow not loaded (").append(e.getMessage()).append(')');
     }
     String onednn = System.getenv("TF_ENABLE_ONEDNN_OPTS");
-    sb.append("; TF_ENABLE_ONEDNN_OPTS ").append(onednn == null ? "unset (TensorFlow's default)" : "= " + onednn);
+    sb.append("; TF_ENABLE_ONEDNN_OPTS ").append(onednn == null ? "= 1 (set by TensorFlowRuntime)" : "= " + onednn + " (user's)");
     String intra = System.getProperty("ai.djl.tensorflow.num_intraop_threads");
     String inter = System.getProperty("ai.djl.tensorflow.num_interop_threads");
     if (intra != null || inter != null) {

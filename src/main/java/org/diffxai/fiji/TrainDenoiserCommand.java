@@ -32,56 +32,56 @@ public class TrainDenoiserCommand implements Command {
   static final int MAX_ATTENTION_POSITIONS = 32 * 32;
 
   @Parameter(style = "directory", description = "Folder of training images (TIFF, PNG, JPEG, DICOM, ...); with"
-      + " labels=true one sub-folder per class.")
+      + " labels=true one sub-folder per class.", persist = false)
   private String images;
 
-  @Parameter(style = "directory", description = "Bundle folder to create (must not exist yet).")
+  @Parameter(style = "directory", description = "Bundle folder to create (must not exist yet).", persist = false)
   private String output;
 
-  @Parameter(min = "8", description = "Side length in pixels the images are resized to (square).")
+  @Parameter(min = "8", description = "Side length in pixels the images are resized to (square).", persist = false)
   private int size = 64;
 
-  @Parameter(min = "1", description = "Training iterations (optimizer steps); ignored when epochs > 0.")
+  @Parameter(min = "1", description = "Training iterations (optimizer steps); ignored when epochs > 0.", persist = false)
   private int iterations = 3000;
 
-  @Parameter(min = "0", description = "If > 0: train this many passes over the images instead of 'iterations'.")
+  @Parameter(min = "0", description = "If > 0: train this many passes over the images instead of 'iterations'.", persist = false)
   private int epochs = 0;
 
-  @Parameter(min = "1", description = "Images per iteration.")
+  @Parameter(min = "1", description = "Images per iteration.", persist = false)
   private int batch = 16;
 
-  @Parameter(description = "Adam learning rate.")
+  @Parameter(description = "Adam learning rate.", persist = false)
   private double learning_rate = 5e-4;
 
-  @Parameter(description = "Random seed: the same seed and data give the same training run on the same machine.")
+  @Parameter(description = "Random seed: the same seed and data give the same training run on the same machine.", persist = false)
   private int seed = 1;
 
-  @Parameter(description = "Use sub-folder names as classes (class-conditional model).")
+  @Parameter(description = "Use sub-folder names as classes (class-conditional model).", persist = false)
   private boolean labels = false;
 
-  @Parameter(min = "8", description = "Channels of the first UNet level (a multiple of 8).")
+  @Parameter(min = "8", description = "Channels of the first UNet level (a multiple of 8).", persist = false)
   private int base_channels = 32;
 
   @Parameter(description = "Channel multiplier per resolution level, comma-separated (e.g. 1,2,4), or 'auto':"
-      + " halve down to 16 pixels with 1,2,4,4,4.")
+      + " halve down to 16 pixels with 1,2,4,4,4.", persist = false)
   private String channel_multipliers = AUTO;
 
-  @Parameter(description = "Decay of the exponential moving average of the weights that is saved.")
+  @Parameter(description = "Decay of the exponential moving average of the weights that is saved.", persist = false)
   private double ema_decay = 0.999;
 
-  @Parameter(description = "Randomly mirror training images left-right.")
-  private boolean flip = true;
+  @Parameter(description = "Randomly mirror training images left-right (off unless given).", persist = false)
+  private boolean flip = false;
 
-  @Parameter(required = false, description = "Model name for model.json (default: the output folder name).")
+  @Parameter(required = false, description = "Model name for model.json (default: the output folder name).", persist = false)
   private String name = "";
 
-  @Parameter(required = false, description = "Free-text description for model.json.")
+  @Parameter(required = false, description = "Free-text description for model.json.", persist = false)
   private String description = "";
 
-  @Parameter(required = false, description = "Authors for model.json.")
+  @Parameter(required = false, description = "Authors for model.json.", persist = false)
   private String authors = "";
 
-  @Parameter(required = false, description = "License of the trained model for model.json.")
+  @Parameter(required = false, description = "License of the trained model for model.json.", persist = false)
   private String license = "";
 
   private Path bundle;
@@ -89,6 +89,7 @@ public class TrainDenoiserCommand implements Command {
 
   @Override
   public void run() {
+    CommandSpec.of(getClass()).validate(this);
     Path in = path(images, "images", "the folder of training images");
     Path out = path(output, "output", "the bundle folder to create");
     int[] mult = AUTO.equalsIgnoreCase(nz(channel_multipliers).trim()) ? autoMultipliers(size)

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Random;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
+import org.diffxai.model.TensorFlowRuntime;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -88,7 +89,7 @@ public final class DenoiserTrainer implements AutoCloseable {
 
   /** Builds the training graph and initialises the weights from the seed. */
   public DenoiserTrainer(UNetConfig net, TrainingOptions opts) {
-    TfNative.ensureLoaded();
+    TensorFlowRuntime.ensureLoaded();
     this.net = new UNetConfig(net).validate();
     this.opts = copy(opts).validate();
     this.builder = new UNetBuilder(this.net);
@@ -487,7 +488,7 @@ public final class DenoiserTrainer implements AutoCloseable {
    * {@code sample_output} float32 [-1,H,W,C] (predicted ε).
    */
   public static void exportSavedModel(UNetConfig net, Map<String, float[]> weights, Path dir) throws IOException {
-    TfNative.ensureLoaded();
+    TensorFlowRuntime.ensureLoaded();
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       int h = net.height();
