@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.diffxai.core.SchedulerConfig;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
@@ -158,22 +159,18 @@ public final class BundleWriter {
     }
   }
 
-  /** diffusers DDPMScheduler configuration of the training schedule (same keys and values diffusers writes). */
+  /**
+   * The training schedule as a diffusers DDPMScheduler configuration: 1000 steps, linear β from 1e-4 to 0.02, ε
+   * prediction, clip_sample, leading spacing (diffusers' defaults; Ho et al. 2020). The trainer draws ᾱ_t from the
+   * same object, so training and sampling cannot disagree.
+   */
+  public static SchedulerConfig trainingSchedule() {
+    return new SchedulerConfig().className("DDPMScheduler").setAlphaToOne(false);
+  }
+
+  /** {@link #trainingSchedule()} as scheduler_config.json text. */
   public static String schedulerConfigJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("_class_name", "DDPMScheduler");
-    m.put("num_train_timesteps", NoiseSchedule.NUM_TRAIN_TIMESTEPS);
-    m.put("beta_start", new BigDecimal("0.0001"));
-    m.put("beta_end", new BigDecimal("0.02"));
-    m.put("beta_schedule", "linear");
-    m.put("prediction_type", "epsilon");
-    m.put("clip_sample", true);
-    m.put("clip_sample_range", new BigDecimal("1.0"));
-    m.put("variance_type", "fixed_small");
-    m.put("timestep_spacing", "leading");
-    m.put("steps_offset", 0);
-    m.put("set_alpha_to_one", false);
-    return gson().toJson(m) + "\n";
+    return trainingSchedule().toJson();
   }
 
   static String trainingCsv(DenoiserTrainer trainer) {

@@ -59,7 +59,8 @@ public final class DenoiserTrainer implements AutoCloseable {
   private final UNetConfig net;
   private final TrainingOptions opts;
   private final UNetBuilder builder;
-  private final float[] alphasCumprod = NoiseSchedule.alphasCumprod();
+  private final float[] alphasCumprod =
+      org.diffxai.core.NoiseSchedule.of(BundleWriter.trainingSchedule()).alphasCumprod();
   private final Graph graph;
   private final Session session;
   private final VariableStore params;

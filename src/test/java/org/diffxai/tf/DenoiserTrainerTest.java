@@ -235,7 +235,7 @@ class DenoiserTrainerTest {
 
   @Test
   void scheduleMatchesDiffusersLinear() {
-    float[] ac = NoiseSchedule.alphasCumprod();
+    float[] ac = org.diffxai.core.NoiseSchedule.of(BundleWriter.trainingSchedule()).alphasCumprod();
     assertEquals(1000, ac.length);
     assertEquals(0.9999f, ac[0], 1e-7f);
     // diffusers DDPMScheduler(beta_schedule="linear").alphas_cumprod[-1] ≈ 4.036e-05 (float32)

@@ -77,7 +77,7 @@ public final class SampleCheck {
 
   /** DDIM (Song et al. 2021, eq. 12 with eta = 0) from the bundle, 8 samples per class, as one montage. */
   static void sample(Path bundle, Path montage, int perClass) throws IOException {
-    float[] ac = NoiseSchedule.alphasCumprod();
+    float[] ac = org.diffxai.core.NoiseSchedule.of(BundleWriter.trainingSchedule()).alphasCumprod();
     int size = 64;
     int steps = 50;
     int ratio = 1000 / steps;
