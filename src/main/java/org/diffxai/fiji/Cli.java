@@ -45,6 +45,9 @@ public final class Cli {
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
     System.setProperty("diffxai.headless", "true");
+    // DJL logs through SLF4J; the jar ships no SLF4J provider, and SLF4J's own three-line warning about that would
+    // break the "one line on error" rule of the command line.
+    if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "ERROR");
     int code = run(args, System.out, System.err);
     // During a shutdown (Ctrl-C, SIGTERM) System.exit would block: return; the JVM exits with the signal's code.
     if (code != OK && !shutdownStarted) System.exit(code);
