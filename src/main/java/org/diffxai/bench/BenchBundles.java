@@ -12,7 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.diffxai.core.Denoiser;
+import org.diffxai.core.FixedShapeDenoiser;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.model.Checksums;
@@ -136,38 +136,9 @@ final class BenchBundles {
   }
 
   /** The linear bundle's function in plain Java: costs one multiply-add per value, no TensorFlow. */
-  static final class LinearDenoiser implements Denoiser {
-    private final int h;
-    private final int w;
-
+  static final class LinearDenoiser extends FixedShapeDenoiser {
     LinearDenoiser(int h, int w) {
-      this.h = h;
-      this.w = w;
-    }
-
-    @Override
-    public int height() {
-      return h;
-    }
-
-    @Override
-    public int width() {
-      return w;
-    }
-
-    @Override
-    public int channels() {
-      return 1;
-    }
-
-    @Override
-    public int conditionChannels() {
-      return 0;
-    }
-
-    @Override
-    public boolean classConditional() {
-      return false;
+      super(h, w, 1, 0, false);
     }
 
     @Override
@@ -181,7 +152,5 @@ final class BenchBundles {
       return out;
     }
 
-    @Override
-    public void close() {}
   }
 }

@@ -4,12 +4,7 @@ package org.diffxai.core;
  * A simple analytic model for tests: output_e = 0.1·x_e + 0.01·sin(t + e) (+ 0.05·label when class-conditional,
  * + 0.02·condition_e when it has condition channels), computed in double and rounded to float. Counts its calls.
  */
-class AnalyticDenoiser implements Denoiser {
-  final int h;
-  final int w;
-  final int c;
-  final int k;
-  final boolean classConditional;
+class AnalyticDenoiser extends FixedShapeDenoiser {
   int calls;
   int samplesSeen;
   Runnable onCall;
@@ -19,41 +14,12 @@ class AnalyticDenoiser implements Denoiser {
   }
 
   AnalyticDenoiser(int h, int w, int c, int k, boolean classConditional) {
-    this.h = h;
-    this.w = w;
-    this.c = c;
-    this.k = k;
-    this.classConditional = classConditional;
+    super(h, w, c, k, classConditional);
   }
 
   /** The model function for one element (shared with the double reference). */
   static double f(double x, double t, int e, int label, double cond) {
     return 0.1 * x + 0.01 * Math.sin(t + e) + 0.05 * label + 0.02 * cond;
-  }
-
-  @Override
-  public int height() {
-    return h;
-  }
-
-  @Override
-  public int width() {
-    return w;
-  }
-
-  @Override
-  public int channels() {
-    return c;
-  }
-
-  @Override
-  public int conditionChannels() {
-    return k;
-  }
-
-  @Override
-  public boolean classConditional() {
-    return classConditional;
   }
 
   @Override
@@ -76,6 +42,4 @@ class AnalyticDenoiser implements Denoiser {
     return out;
   }
 
-  @Override
-  public void close() {}
 }

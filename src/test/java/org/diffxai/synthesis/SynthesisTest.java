@@ -18,9 +18,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.diffxai.core.CancelledException;
-import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
+import org.diffxai.core.FixedShapeDenoiser;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
 import org.diffxai.model.TestBundles;
@@ -54,32 +54,15 @@ class SynthesisTest {
   }
 
   /** The fixture's function in plain Java. */
-  static final class AnalyticDenoiser implements Denoiser {
-    public int height() {
-      return H;
+  static final class AnalyticDenoiser extends FixedShapeDenoiser {
+    AnalyticDenoiser() {
+      super(H, W, 1, 0, true);
     }
 
-    public int width() {
-      return W;
-    }
-
-    public int channels() {
-      return 1;
-    }
-
-    public int conditionChannels() {
-      return 0;
-    }
-
-    public boolean classConditional() {
-      return true;
-    }
-
+    @Override
     public float[] predict(float[] x, float[] t, int[] labels, float[] condition, int n) {
       return TestBundles.expected(x, t, labels, condition, n, H, W, 1, 0);
     }
-
-    public void close() {}
   }
 
   @Test
