@@ -92,11 +92,6 @@ public final class Synthesis {
 
   public static Result run(Request r, Progress progress) throws IOException {
     if (progress == null) progress = Progress.NONE;
-    if (r.samples < 1) throw new UserException("samples must be 1 or more; got " + r.samples + ".");
-    if (r.batch < 1) throw new UserException("batch must be 1 or more; got " + r.batch + ". Use e.g. batch=8.");
-    if (r.keepEvery < 0) {
-      throw new UserException("keep_every must be 0 (no trajectory) or more; got " + r.keepEvery + ".");
-    }
     if (r.output != null) AtomicFiles.ensureDirectory(r.output);
 
     progress.report("Opening model " + r.model, Double.NaN);
@@ -163,6 +158,7 @@ public final class Synthesis {
     }
 
     Map<String, String> prov = provenance(r, bundle, config, denoiser, labels, classes);
+    String info = infoText(prov);
     IntensityMapping map = bundle.intensity();
     List<KeptStep> plan = sampler.keptSteps();
 
@@ -175,7 +171,7 @@ public final class Synthesis {
       if (!plan.isEmpty()) {
         if (r.output != null) {
           writer = new StreamingTiffWriter(r.output.resolve(TRAJECTORY_FILE), w, h, 2 * c, n, plan.size());
-          writer.info(infoText(prov));
+          writer.info(info);
           for (Map.Entry<String, String> e : prov.entrySet()) writer.property(e.getKey(), e.getValue());
         }
         stacker = new TrajectoryStacker(w, h, c, n, map, writer);
@@ -185,7 +181,7 @@ public final class Synthesis {
       progress.checkCancelled();
       result.modelSpace = x0;
       result.synthesized = samplesImage(x0, w, h, c, map, labels, classes);
-      result.synthesized.setProperty("Info", infoText(prov));
+      result.synthesized.setProperty("Info", info);
       result.table = table(result.synthesized, r, labels, classes, result.seconds / n, c);
       if (writer != null) {
         writer.close();
@@ -194,7 +190,7 @@ public final class Synthesis {
       if (stacker != null) {
         result.trajectory = r.output != null ? TrajectoryStacker.openVirtual(r.output.resolve(TRAJECTORY_FILE))
             : stacker.toImage(plan);
-        result.trajectory.setProperty("Info", infoText(prov));
+        result.trajectory.setProperty("Info", info);
       }
       if (r.output != null) writeOutputs(r.output, result);
     } catch (RuntimeException | IOException | Error e) {
