@@ -3,7 +3,6 @@ package org.diffxai.tf;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Writer;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -12,8 +11,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -21,13 +18,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.diffxai.core.SchedulerConfig;
+import org.diffxai.Version;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
+import org.diffxai.core.SchedulerConfig;
 import org.diffxai.core.UserException;
+import org.diffxai.model.Checksums;
 
 /**
  * Writes a trained denoiser as a bundle: ONE directory that is itself a TensorFlow SavedModel ({@code saved_model.pb}
@@ -231,7 +229,7 @@ public final class BundleWriter {
     tr.put("final_loss_window", Math.min(50, trainer.completedIterations()));
     tr.put("seconds", Math.round(trainer.seconds() * 10) / 10.0);
     if (!meta.source.isEmpty()) tr.put("source", meta.source);
-    tr.put("software", "diffusion-xai " + version());
+    tr.put("software", "diffusion-xai " + Version.get());
     tr.put("tensorflow", org.tensorflow.TensorFlow.version());
     m.put("training", tr);
     return m;
@@ -252,43 +250,13 @@ public final class BundleWriter {
     return b.scale() > 0 ? b : (Object) d;
   }
 
-  /** Version of this software from the jar manifest, "dev" when run from classes. */
-  public static String version() {
-    String v = BundleWriter.class.getPackage().getImplementationVersion();
-    return v == null ? "dev" : v;
-  }
-
   /** SHA-256 (lower-case hex) of every regular file below dir except model.json, keyed by '/'-separated path. */
   public static Map<String, String> checksums(Path dir) throws IOException {
-    Map<String, String> out = new TreeMap<>();
-    List<Path> files;
-    try (Stream<Path> s = Files.walk(dir)) {
-      files = s.filter(Files::isRegularFile).collect(Collectors.toList());
-    }
-    for (Path f : files) {
-      String rel = dir.relativize(f).toString().replace('\\', '/');
-      if (rel.equals(MODEL_JSON)) continue;
-      out.put(rel, sha256(f));
-    }
+    Map<String, String> out = Checksums.fileHashes(dir);
+    out.remove(MODEL_JSON);
     return out;
   }
 
-  public static String sha256(Path f) throws IOException {
-    MessageDigest md;
-    try {
-      md = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    byte[] buf = new byte[1 << 16];
-    try (InputStream in = Files.newInputStream(f)) {
-      int n;
-      while ((n = in.read(buf)) > 0) md.update(buf, 0, n);
-    }
-    StringBuilder sb = new StringBuilder();
-    for (byte b : md.digest()) sb.append(String.format("%02x", b & 0xff));
-    return sb.toString();
-  }
 
   private static Gson gson() {
     return new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();

@@ -123,7 +123,7 @@ class DenoiserTrainerTest {
     assertTrue(training.get("final_loss").getAsDouble() > 0);
     JsonObject sums = model.getAsJsonObject("sha256");
     assertEquals(files.stream().filter(f -> !f.equals("model.json")).collect(Collectors.toSet()), sums.keySet());
-    for (String f : sums.keySet()) assertEquals(BundleWriter.sha256(dir.resolve(f)), sums.get(f).getAsString(), f);
+    for (String f : sums.keySet()) assertEquals(org.diffxai.model.Checksums.sha256Hex(dir.resolve(f)), sums.get(f).getAsString(), f);
 
     JsonObject sched = json(dir.resolve("scheduler_config.json"));
     assertEquals("DDPMScheduler", sched.get("_class_name").getAsString());
