@@ -33,8 +33,9 @@ import org.diffxai.io.StreamingTiffWriter.Compression;
  * {@code Plane} of that time point. Non-ASCII characters are written as XML character references, so the description
  * is plain ASCII as TIFF asks.
  *
- * <p>Slice labels, an info text and properties are also stored in ImageJ's metadata tags, which ImageJ's own TIFF
- * reader (used when Bio-Formats is not installed) applies to the stack of planes it opens.
+ * <p>Slice labels and an info text are also stored in ImageJ's metadata tags, which ImageJ's own TIFF reader (used
+ * when Bio-Formats is not installed) applies to the stack of planes it opens (1.54p; 1.53t applies the labels only to
+ * a virtual stack).
  */
 public final class OmeTiffWriter implements AutoCloseable {
 
@@ -117,12 +118,6 @@ public final class OmeTiffWriter implements AutoCloseable {
   /** ImageJ's "Info" text, for ImageJ's own reader. */
   public OmeTiffWriter info(String info) {
     tiff.info(info);
-    return this;
-  }
-
-  /** An ImageJ property, for ImageJ's own reader. */
-  public OmeTiffWriter property(String key, String value) {
-    tiff.property(key, value);
     return this;
   }
 

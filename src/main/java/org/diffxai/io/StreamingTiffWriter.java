@@ -163,12 +163,11 @@ public final class StreamingTiffWriter implements AutoCloseable {
     }
     long n = (long) channels * slices * frames;
     if (n > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(n + " planes are too many for one file");
-    long estimate = HEADER_BYTES + n * ((long) width * height * 4 + ifdBytes(14, false)) + 1024;
-    if (imagej && estimate > MAX_FILE_BYTES) {
+    if (imagej && !fitsImageJ(width, height, n)) {
       throw new UserException(String.format(Locale.ROOT,
           "%s would need %.2f GB, more than an ImageJ TIFF can hold (4 GB; ImageJ reads no BigTIFF). Write fewer or "
               + "smaller planes, or write OME-TIFF (BigTIFF), e.g. with Export Trajectory.",
-          target, estimate / 1e9));
+          target, imagejEstimate(width, height, n) / 1e9));
     }
     this.target = target;
     this.width = width;
@@ -201,6 +200,15 @@ public final class StreamingTiffWriter implements AutoCloseable {
       throw AtomicFiles.cannotWrite(target, e);
     }
     this.channel = ch;
+  }
+
+  /** Whether an ImageJ hyperstack of {@code planes} planes fits in a classic TIFF (4 GiB, a little room for labels). */
+  public static boolean fitsImageJ(int width, int height, long planes) {
+    return imagejEstimate(width, height, planes) <= MAX_FILE_BYTES;
+  }
+
+  private static long imagejEstimate(int width, int height, long planes) {
+    return HEADER_BYTES + planes * ((long) width * height * 4 + ifdBytes(14, false)) + 1024;
   }
 
   /** Index of plane (c, z, t) in ImageJ's order (all 0-based): {@code c + C * (z + Z * t)}. */
