@@ -1,10 +1,8 @@
 package org.diffxai.fiji;
 
 import ij.ImagePlus;
-import ij.WindowManager;
 import ij.measure.ResultsTable;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.diffxai.core.UserException;
@@ -53,14 +51,17 @@ public class SynthesizeCommand implements Command {
       min = "0", persist = false)
   int keep_every = 0;
 
+  @Parameter(description = "Also keep the predicted noise eps_pred as a third trajectory channel", persist = false)
+  boolean keep_noise;
+
   @Parameter(description = "Samples per model call", min = "1", persist = false)
   int batch = 8;
 
   @Parameter(description = "Device", choices = {"auto", "cpu", "gpu"}, persist = false)
   String device = "auto";
 
-  @Parameter(description = "Optional output directory for samples.tif, trajectory.tif, synthesis.csv and"
-      + " synthesis.json", required = false, persist = false)
+  @Parameter(description = "Optional output directory for samples.tif, trajectory.tif, trajectory.ome.tif,"
+      + " synthesis.csv and synthesis.json", required = false, persist = false)
   String output = "";
 
   @Parameter(type = ItemIO.OUTPUT)
@@ -84,6 +85,7 @@ public class SynthesizeCommand implements Command {
     r.seed = seed;
     r.label = label;
     r.keepEvery = keep_every;
+    r.keepNoise = keep_noise;
     r.batch = batch;
     r.device = device;
     if (!blank(output)) r.output = Paths.get(output.trim()).toAbsolutePath();
@@ -93,7 +95,7 @@ public class SynthesizeCommand implements Command {
       r.initSource = p.toAbsolutePath().toString();
     }
     if (!blank(condition)) {
-      ImagePlus imp = openImage(condition.trim(), "condition");
+      ImagePlus imp = Ui.openImage(condition, "condition");
       r.condition = ImageReaders.toFloatStack(imp);
       r.conditionSource = condition.trim();
     }
@@ -110,18 +112,6 @@ public class SynthesizeCommand implements Command {
     Ui.show(synthesized);
     Ui.show(trajectory);
     Ui.show(results, "Synthesis");
-  }
-
-  /** An open image by title, else an image file. */
-  static ImagePlus openImage(String titleOrPath, String key) {
-    ImagePlus imp = Ui.headless() ? null : WindowManager.getImage(titleOrPath);
-    if (imp != null) return imp;
-    Path p = Paths.get(titleOrPath);
-    if (!Files.exists(p)) {
-      throw new UserException(key + "=" + titleOrPath + " is neither an open image nor an existing file. Open the"
-          + " image first or give the path of an image file.");
-    }
-    return ImageReaders.open(p);
   }
 
   private static boolean blank(String s) {

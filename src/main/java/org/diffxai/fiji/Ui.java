@@ -2,9 +2,16 @@ package org.diffxai.fiji;
 
 import ij.IJ;
 import ij.ImagePlus;
+import ij.WindowManager;
+import ij.gui.Plot;
 import ij.measure.ResultsTable;
 import java.awt.GraphicsEnvironment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
 import org.diffxai.core.Progress;
+import org.diffxai.core.UserException;
+import org.diffxai.io.ImageReaders;
 
 /**
  * The one place commands use to talk to the user: progress, cancel, showing images and tables. Knows about headless
@@ -48,6 +55,35 @@ public final class Ui {
   /** Shows an image (in a macro's batch mode it becomes the active image without a window); no-op when headless. */
   public static void show(ImagePlus imp) {
     if (!headless() && imp != null) imp.show();
+  }
+
+  /** Shows a plot in its window (interactive, with its data); no-op when headless. */
+  public static void show(Plot plot) {
+    if (!headless() && plot != null) plot.show();
+  }
+
+  /**
+   * The image a key names: an open image with that title (not headless), else an image file (TIFFs opened as virtual
+   * stacks, so memory stays flat); an empty value means the active image.
+   *
+   * @throws UserException if there is no such image or file
+   */
+  public static ImagePlus openImage(String titleOrPath, String key) {
+    String s = titleOrPath == null ? "" : titleOrPath.trim();
+    if (s.isEmpty()) {
+      ImagePlus current = headless() ? null : WindowManager.getCurrentImage();
+      if (current != null) return current;
+      throw new UserException("No " + key + " given and no image is open. Set " + key + "= to an open image's title"
+          + " or an image file.");
+    }
+    ImagePlus imp = headless() ? null : WindowManager.getImage(s);
+    if (imp != null) return imp;
+    Path p = Paths.get(s);
+    if (!Files.exists(p)) {
+      throw new UserException(key + "=" + s + " is neither an open image nor an existing file. Open the"
+          + " image first or give the path of an image file.");
+    }
+    return ImageReaders.openVirtual(p);
   }
 
   /** Shows a results table under the given title; no-op when headless. */

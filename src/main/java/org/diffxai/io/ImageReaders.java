@@ -24,16 +24,34 @@ public final class ImageReaders {
    * @throws UserException if the file is missing, a folder, unreadable, or not in a format ImageJ can open
    */
   public static ImagePlus open(Path file) {
+    return open(file, false);
+  }
+
+  /**
+   * Opens a TIFF as a virtual stack (planes read from disk when needed, so memory stays flat for any number of
+   * planes) with ImageJ's own TIFF reader, also where Bio-Formats would take over {@code .ome.tif} files (Fiji); other
+   * formats are read whole.
+   *
+   * @throws UserException as {@link #open(Path)}
+   */
+  public static ImagePlus openVirtual(Path file) {
+    return open(file, true);
+  }
+
+  private static ImagePlus open(Path file, boolean virtual) {
     Path abs = file.toAbsolutePath().normalize();
     if (!Files.exists(abs)) throw new UserException(abs + " does not exist. Check the path.");
     if (Files.isDirectory(abs)) throw new UserException(abs + " is a folder. Choose an image file.");
     if (!Files.isReadable(abs)) {
       throw new UserException("Cannot read " + abs + ": permission denied. Check the file's permissions.");
     }
+    String name = abs.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+    boolean tiff = name.endsWith(".tif") || name.endsWith(".tiff");
     ImagePlus imp;
     try {
       IJ.redirectErrorMessages(); // ImageJ reports to the log instead of opening a dialog (reset after one open)
-      imp = new Opener().openImage(abs.toString());
+      imp = virtual && tiff ? IJ.openVirtual(abs.toString()) : new Opener().openImage(abs.toString());
+      if (imp != null && virtual && tiff) applyProperties(imp);
     } catch (RuntimeException | OutOfMemoryError e) {
       String why = e instanceof OutOfMemoryError ? "not enough memory" : String.valueOf(e.getMessage());
       throw new UserException("Cannot open " + abs + ": " + why + ".", e);
@@ -77,6 +95,16 @@ public final class ImageReaders {
           + "needed. Save the slice you want with Image > Duplicate... (current slice only).");
     }
     return toFloatStack(imp);
+  }
+
+  /** ImageJ's virtual TIFF stacks leave the file's properties in its FileInfo; a whole-file open applies them. */
+  private static void applyProperties(ImagePlus imp) {
+    ij.io.FileInfo fi = imp.getOriginalFileInfo();
+    String[] props = fi == null ? null : fi.properties;
+    if (props == null || imp.getPropertiesAsArray() != null) return;
+    for (int i = 0; i + 1 < props.length; i += 2) {
+      if (props[i] != null && props[i + 1] != null) imp.setProp(props[i], props[i + 1]);
+    }
   }
 
   /** The planes of an ImagePlus as float (converting non-float types), with its dimensions and slice labels. */

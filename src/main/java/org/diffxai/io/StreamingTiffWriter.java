@@ -17,44 +17,85 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.zip.Deflater;
 import org.diffxai.core.UserException;
 
 /**
- * Writes a 32-bit float ImageJ hyperstack TIFF plane by plane, so memory stays flat however many planes are written.
+ * Writes 32-bit float planes into a multi-page TIFF one by one, so memory stays flat however many planes are written:
+ * the project's one TIFF writing core. Two flavours:
  *
- * <p>File layout (little-endian classic TIFF, uncompressed, one strip per plane):
+ * <ul>
+ *   <li>an <b>ImageJ hyperstack</b> ({@link #StreamingTiffWriter(Path, int, int, int, int, int)}): ImageJ's
+ *       description in the first IFD, uncompressed, classic TIFF (a larger file is refused up front, as ImageJ 1.x
+ *       reads no BigTIFF);
+ *   <li>a <b>plain multi-page TIFF</b> ({@link #plain}) whose first-IFD description the caller supplies before
+ *       {@link #close()} (e.g. OME-XML, see {@link OmeTiffWriter}); optionally deflate-compressed, and BigTIFF when the
+ *       file outgrows 4 GB.
+ * </ul>
+ *
+ * <p>File layout (little-endian, one strip per plane):
  *
  * <pre>
- * [8-byte header][plane 0][plane 1] ... [plane N-1][IFD 0 + its description, resolution, IJ metadata][IFD 1] ... [IFD N-1]
+ * [16-byte header area][plane 0][plane 1] ... [plane N-1][IFD 0 + its description, resolution, IJ metadata][IFD 1] ... [IFD N-1]
  * </pre>
  *
- * The header is written first with a zero first-IFD offset; planes are appended contiguously as they arrive; on
- * {@link #close()} the IFDs (one per plane, as ImageJ and libtiff expect) and the metadata are appended and the
- * header's first-IFD offset is patched. Contiguous planes are what ImageJ's reader requires: for files whose
- * ImageDescription starts with {@code ImageJ=} and says {@code images=N}, ImageJ reads only the first IFD and then N
- * planes back to back from the first strip offset.
+ * The header area is reserved first (a classic header uses 8 of its bytes, a BigTIFF header all 16); planes are
+ * appended as they arrive; on {@link #close()} the IFDs (one per plane, as ImageJ and libtiff expect) and the metadata
+ * are appended and the header is written, classic or BigTIFF depending on where the file ends. Uncompressed planes are
+ * contiguous, which ImageJ's reader requires: for files whose ImageDescription starts with {@code ImageJ=} and says
+ * {@code images=N}, ImageJ reads only the first IFD and then N planes back to back from the first strip offset.
  *
- * <p>The first IFD carries ImageJ's description
- * ({@code ImageJ=1.54p\nimages=N\nchannels=C\nslices=Z\nframes=T\nhyperstack=true\nmode=grayscale\nunit=..\nloop=false\nmin=..\nmax=..\n})
- * and, when there are slice labels, an info text or properties, ImageJ's private metadata tags 50838 (byte counts) and
- * 50839 (data: {@code IJIJ} magic, then type/count pairs {@code info}, {@code labl}, {@code prop}, then UTF-16
- * strings). Display min/max default to the range of the finite values written.
+ * <p>An ImageJ hyperstack's first IFD carries ImageJ's description
+ * ({@code ImageJ=1.54p\nimages=N\nchannels=C\nslices=Z\nframes=T\nhyperstack=true\nmode=grayscale\nunit=..\nloop=false\nmin=..\nmax=..\n}).
+ * Both flavours store slice labels, an info text and properties, when there are any, in ImageJ's private metadata tags
+ * 50838 (byte counts) and 50839 (data: {@code IJIJ} magic, then type/count pairs {@code info}, {@code labl},
+ * {@code prop}, then UTF-16 strings), which ImageJ's TIFF reader applies to any TIFF. Display min/max default to the
+ * range of the finite values written.
  *
- * <p>Planes must arrive in ImageJ's order: channel fastest, then slice (z), then frame (t); see
+ * <p>Planes of a hyperstack must arrive in ImageJ's order: channel fastest, then slice (z), then frame (t); see
  * {@link #planeIndex(int, int, int, int, int)}. The file is written to a hidden temporary file beside the target and
  * renamed into place by {@link #close()} only when every plane was written; {@link #abort()} (or a failed
- * {@code close()}) deletes it. Classic TIFF addresses at most 4 GiB, so a writer for a larger file is refused up front.
- * Not thread-safe.
+ * {@code close()}) deletes it. Not thread-safe.
  */
 public final class StreamingTiffWriter implements AutoCloseable {
 
   /** Largest file a classic (32-bit offset) TIFF can hold. */
   public static final long MAX_FILE_BYTES = 0xFFFFFFFFL;
 
-  private static final int HEADER_BYTES = 8;
+  /** How planes are stored. */
+  public enum Compression {
+    /** Uncompressed (TIFF compression 1). */
+    NONE(1),
+    /** zlib/deflate, lossless (TIFF compression 8, "Adobe deflate"); every common TIFF reader decodes it. */
+    DEFLATE(8);
+
+    final int tiffCode;
+
+    Compression(int tiffCode) {
+      this.tiffCode = tiffCode;
+    }
+
+    /** "none" or "deflate" (case ignored). */
+    public static Compression parse(String s) {
+      String v = s == null ? "" : s.trim().toLowerCase(Locale.ROOT);
+      if (v.isEmpty() || v.equals("none")) return NONE;
+      if (v.equals("deflate")) return DEFLATE;
+      throw new UserException("compression=" + s + " is not known. Use compression=none or compression=deflate.");
+    }
+  }
+
+  /** Opens the temporary file for writing; replaceable in tests (e.g. by a channel that runs out of space). */
+  @FunctionalInterface
+  interface ChannelOpener {
+    FileChannel open(Path temp) throws IOException;
+  }
+
+  static final ChannelOpener FILES = p -> FileChannel.open(p, StandardOpenOption.WRITE);
+
+  private static final int HEADER_BYTES = 16;
   private static final int CHUNK_BYTES = 1 << 20;
   // TIFF field types
-  private static final int BYTE = 1, ASCII = 2, SHORT = 3, LONG = 4, RATIONAL = 5;
+  private static final int BYTE = 1, ASCII = 2, SHORT = 3, LONG = 4, RATIONAL = 5, LONG8 = 16;
   // ImageJ metadata types (ij.io.TiffDecoder)
   private static final int IJ_MAGIC = 0x494a494a, IJ_INFO = 0x696e666f, IJ_LABELS = 0x6c61626c,
       IJ_PROPERTIES = 0x70726f70;
@@ -62,38 +103,71 @@ public final class StreamingTiffWriter implements AutoCloseable {
   private final Path target;
   private final int width, height, channels, slices, frames, planes;
   private final long planeBytes;
+  private final boolean imagej;
+  private final Compression compression;
+  private final long classicLimit;
   private final AtomicFiles.Pending pending;
   private final FileChannel channel;
   private final ByteBuffer chunk;
   private final FloatBuffer chunkFloats;
+  private final Deflater deflater;
+  private final ByteBuffer deflated;
+  private final long[] stripOffsets, stripBytes;
   private final String[] labels;
   private final Map<String, String> properties = new LinkedHashMap<>();
+  private long position = HEADER_BYTES;
   private int written;
   private double dataMin = Double.POSITIVE_INFINITY, dataMax = Double.NEGATIVE_INFINITY;
   private double displayMin = Double.NaN, displayMax = Double.NaN;
   private double pixelWidth = 1, pixelHeight = 1;
   private String unit;
   private String info;
+  private String description;
+  private boolean bigTiff;
   private boolean finished;
 
   /**
-   * Opens a writer for {@code channels * slices * frames} planes of {@code width x height} float32 pixels. The target
-   * appears only when {@link #close()} succeeds.
+   * Opens a writer for an ImageJ hyperstack of {@code channels * slices * frames} planes of {@code width x height}
+   * float32 pixels. The target appears only when {@link #close()} succeeds.
    *
    * @throws UserException if the file would exceed 4 GiB or the directory cannot be written
    */
   public StreamingTiffWriter(Path target, int width, int height, int channels, int slices, int frames) {
+    this(target, width, height, channels, slices, frames, true, Compression.NONE, FILES, MAX_FILE_BYTES);
+  }
+
+  /**
+   * Opens a writer for a plain multi-page TIFF of {@code planes} planes whose first-IFD description is set with
+   * {@link #description(String)}; BigTIFF when the file would not fit in 4 GiB.
+   *
+   * @throws UserException if the directory cannot be written
+   */
+  public static StreamingTiffWriter plain(Path target, int width, int height, int planes, Compression compression) {
+    return plain(target, width, height, planes, compression, FILES, MAX_FILE_BYTES);
+  }
+
+  /**
+   * A plain TIFF written through {@code opener} that becomes a BigTIFF beyond {@code classicLimit} bytes (tests: a
+   * channel that runs out of space, BigTIFF without writing 4 GiB).
+   */
+  static StreamingTiffWriter plain(Path target, int width, int height, int planes, Compression compression,
+      ChannelOpener opener, long classicLimit) {
+    return new StreamingTiffWriter(target, width, height, 1, planes, 1, false, compression, opener, classicLimit);
+  }
+
+  private StreamingTiffWriter(Path target, int width, int height, int channels, int slices, int frames,
+      boolean imagej, Compression compression, ChannelOpener opener, long classicLimit) {
     if (width < 1 || height < 1 || channels < 1 || slices < 1 || frames < 1) {
       throw new IllegalArgumentException("width, height, channels, slices and frames must be positive; got " + width
           + "x" + height + ", c=" + channels + " z=" + slices + " t=" + frames);
     }
     long n = (long) channels * slices * frames;
-    long estimate = HEADER_BYTES + n * ((long) width * height * 4 + ifdBytes(13)) + 1024;
-    if (n > Integer.MAX_VALUE || estimate > MAX_FILE_BYTES) {
+    if (n > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(n + " planes are too many for one file");
+    if (imagej && !fitsImageJ(width, height, n)) {
       throw new UserException(String.format(Locale.ROOT,
-          "%s would need %.2f GB, more than a classic TIFF can hold (4 GB). Write fewer or smaller planes "
-              + "(e.g. split the output over several files); BigTIFF output is not supported yet.",
-          target, estimate / 1e9));
+          "%s would need %.2f GB, more than an ImageJ TIFF can hold (4 GB; ImageJ reads no BigTIFF). Write fewer or "
+              + "smaller planes, or write OME-TIFF (BigTIFF), e.g. with Export Trajectory.",
+          target, imagejEstimate(width, height, n) / 1e9));
     }
     this.target = target;
     this.width = width;
@@ -103,23 +177,38 @@ public final class StreamingTiffWriter implements AutoCloseable {
     this.frames = frames;
     this.planes = (int) n;
     this.planeBytes = (long) width * height * 4;
+    this.imagej = imagej;
+    this.compression = compression;
+    this.classicLimit = classicLimit;
     this.labels = new String[planes];
+    this.stripOffsets = new long[planes];
+    this.stripBytes = new long[planes];
     this.chunk = ByteBuffer.allocateDirect((int) Math.min(planeBytes, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
     this.chunkFloats = chunk.asFloatBuffer();
+    boolean deflate = compression == Compression.DEFLATE;
+    this.deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;
+    this.deflated = deflate ? ByteBuffer.allocateDirect(1 << 16) : null;
     this.pending = AtomicFiles.begin(target);
     FileChannel ch = null;
     try {
-      ch = FileChannel.open(pending.temp(), StandardOpenOption.WRITE);
-      ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      header.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(0); // first-IFD offset patched on close
-      header.flip();
-      writeFully(ch, header);
+      ch = opener.open(pending.temp());
+      writeFully(ch, ByteBuffer.allocate(HEADER_BYTES)); // the header is written on close
     } catch (IOException e) {
       closeQuietly(ch);
+      if (deflater != null) deflater.end();
       pending.abort();
       throw AtomicFiles.cannotWrite(target, e);
     }
     this.channel = ch;
+  }
+
+  /** Whether an ImageJ hyperstack of {@code planes} planes fits in a classic TIFF (4 GiB, a little room for labels). */
+  public static boolean fitsImageJ(int width, int height, long planes) {
+    return imagejEstimate(width, height, planes) <= MAX_FILE_BYTES;
+  }
+
+  private static long imagejEstimate(int width, int height, long planes) {
+    return HEADER_BYTES + planes * ((long) width * height * 4 + ifdBytes(14, false)) + 1024;
   }
 
   /** Index of plane (c, z, t) in ImageJ's order (all 0-based): {@code c + C * (z + Z * t)}. */
@@ -158,13 +247,23 @@ public final class StreamingTiffWriter implements AutoCloseable {
     return this;
   }
 
+  /**
+   * The first IFD's ImageDescription of a {@link #plain} TIFF (stored as UTF-8); may be set any time before
+   * {@link #close()}.
+   */
+  public StreamingTiffWriter description(String text) {
+    if (imagej) throw new IllegalStateException("an ImageJ hyperstack carries ImageJ's description");
+    this.description = text;
+    return this;
+  }
+
   /** Appends the next plane (without a label). */
   public void writePlane(float[] pixels) {
     writePlane(pixels, null);
   }
 
   /**
-   * Appends the next plane in ImageJ order (channel fastest, then slice, then frame), row-major.
+   * Appends the next plane (for a hyperstack in ImageJ order: channel fastest, then slice, then frame), row-major.
    *
    * @param label ImageJ slice label (null for none); ImageJ's reader garbles some characters beyond U+00FF
    */
@@ -181,6 +280,8 @@ public final class StreamingTiffWriter implements AutoCloseable {
       }
     }
     try {
+      long start = position;
+      if (deflater != null) deflater.reset();
       int off = 0;
       int perChunk = chunk.capacity() / 4;
       while (off < pixels.length) {
@@ -188,14 +289,32 @@ public final class StreamingTiffWriter implements AutoCloseable {
         chunkFloats.clear();
         chunkFloats.put(pixels, off, n);
         chunk.clear().limit(n * 4);
-        writeFully(channel, chunk);
+        if (deflater == null) {
+          position += writeFully(channel, chunk);
+        } else {
+          deflater.setInput(chunk);
+          while (!deflater.needsInput()) drainDeflater();
+        }
         off += n;
       }
+      if (deflater != null) {
+        deflater.finish();
+        while (!deflater.finished()) drainDeflater();
+      }
+      stripOffsets[written] = start;
+      stripBytes[written] = position - start;
     } catch (IOException e) {
       abort();
       throw AtomicFiles.cannotWrite(target, e);
     }
     labels[written++] = label == null || label.isEmpty() ? null : label;
+  }
+
+  private void drainDeflater() throws IOException {
+    deflated.clear();
+    deflater.deflate(deflated);
+    deflated.flip();
+    position += writeFully(channel, deflated);
   }
 
   /** Number of planes written so far. */
@@ -210,6 +329,24 @@ public final class StreamingTiffWriter implements AutoCloseable {
 
   public Path target() {
     return target;
+  }
+
+  public int width() {
+    return width;
+  }
+
+  public int height() {
+    return height;
+  }
+
+  /** Bytes written so far (header area and planes; the directories follow on {@link #close()}). */
+  public long bytesWritten() {
+    return position;
+  }
+
+  /** Whether the closed file is a BigTIFF (a plain TIFF larger than 4 GiB). */
+  public boolean isBigTiff() {
+    return bigTiff;
   }
 
   /**
@@ -237,6 +374,7 @@ public final class StreamingTiffWriter implements AutoCloseable {
       throw e;
     }
     finished = true;
+    if (deflater != null) deflater.end();
     pending.commit();
   }
 
@@ -244,90 +382,176 @@ public final class StreamingTiffWriter implements AutoCloseable {
   public void abort() {
     finished = true;
     closeQuietly(channel);
+    if (deflater != null) deflater.end();
     pending.abort();
   }
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private void writeDirectories() throws IOException {
-    boolean calibrated = unit != null;
-    byte[] description = description();
-    Meta meta = new Meta();
-    int n0 = 11 + (calibrated ? 3 : 0) + (meta.size > 0 ? 2 : 0);
-    int n1 = 10 + (calibrated ? 3 : 0);
-    long ifd0 = HEADER_BYTES + planes * planeBytes;
-    long pos = ifd0 + ifdBytes(n0);
-    long descOff = pos;
-    pos += even(description.length);
-    long resOff = pos;
-    if (calibrated) pos += 16;
-    long countsOff = pos;
-    pos += 4L * meta.counts.length;
-    long metaOff = pos;
-    pos += even(meta.size);
-    long ifd1 = pos;
-    long end = ifd1 + (planes - 1L) * ifdBytes(n1);
-    if (end > MAX_FILE_BYTES) {
-      throw new UserException(String.format(Locale.ROOT,
-          "%s would need %.2f GB, more than a classic TIFF can hold (4 GB). Write fewer planes or shorter labels "
-              + "per file; BigTIFF output is not supported yet.",
-          target, end / 1e9));
+  /** One IFD entry: a value that fits in the entry, or data stored in the entry when small enough, else elsewhere. */
+  private static final class Entry {
+    final int tag, type;
+    final long count;
+    final long value;
+    final byte[] data;
+    long offset;
+
+    Entry(int tag, int type, long count, long value) {
+      this.tag = tag;
+      this.type = type;
+      this.count = count;
+      this.value = value;
+      this.data = null;
     }
-    channel.position(ifd0);
-    LeOut out = new LeOut(channel);
-    // IFD 0, entries in ascending tag order
-    out.putShort(n0);
-    commonEntries(out, 0, calibrated, resOff, description.length, descOff);
-    if (meta.size > 0) {
-      out.entry(50838, LONG, meta.counts.length, countsOff);
-      out.entry(50839, BYTE, meta.size, metaOff);
+
+    Entry(int tag, int type, long count, byte[] data) {
+      this.tag = tag;
+      this.type = type;
+      this.count = count;
+      this.value = 0;
+      this.data = data;
     }
-    out.putInt(planes > 1 ? ifd1 : 0);
-    out.putBytes(description);
-    out.pad(description.length);
-    if (calibrated) {
-      long[] xr = rational(1 / pixelWidth), yr = rational(1 / pixelHeight);
-      out.putInt(xr[0]);
-      out.putInt(xr[1]);
-      out.putInt(yr[0]);
-      out.putInt(yr[1]);
+
+    boolean outOfLine(boolean big) {
+      return data != null && data.length > (big ? 8 : 4);
     }
-    meta.write(out);
-    // IFDs 1..N-1: geometry and strip only (ImageJ writes the same; readers other than ImageJ need them)
-    for (int k = 1; k < planes; k++) {
-      out.putShort(n1);
-      commonEntries(out, k, calibrated, resOff, 0, 0);
-      out.putInt(k < planes - 1 ? ifd1 + (long) k * ifdBytes(n1) : 0);
-    }
-    out.flush();
-    ByteBuffer first = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) ifd0);
-    first.flip();
-    while (first.hasRemaining()) channel.write(first, 4 + first.position());
   }
 
-  /** Tags 254..339 for plane k; ImageDescription (270) only when descLen > 0. */
-  private void commonEntries(LeOut out, int k, boolean calibrated, long resOff, int descLen, long descOff)
-      throws IOException {
-    out.entry(254, LONG, 1, 0); // NewSubfileType
-    out.entry(256, LONG, 1, width); // ImageWidth
-    out.entry(257, LONG, 1, height); // ImageLength
-    out.entry(258, SHORT, 1, 32); // BitsPerSample
-    out.entry(262, SHORT, 1, 1); // PhotometricInterpretation: BlackIsZero
-    if (descLen > 0) out.entry(270, ASCII, descLen, descOff); // ImageDescription
-    out.entry(273, LONG, 1, HEADER_BYTES + k * planeBytes); // StripOffsets
-    out.entry(277, SHORT, 1, 1); // SamplesPerPixel
-    out.entry(278, LONG, 1, height); // RowsPerStrip
-    out.entry(279, LONG, 1, planeBytes); // StripByteCounts
-    if (calibrated) {
-      out.entry(282, RATIONAL, 1, resOff); // XResolution
-      out.entry(283, RATIONAL, 1, resOff + 8); // YResolution
-      out.entry(296, SHORT, 1, "inch".equals(unit) ? 2 : "cm".equals(unit) ? 3 : 1); // ResolutionUnit (as ImageJ)
+  private void writeDirectories() throws IOException {
+    byte[] desc = (imagej ? imagejDescription() : description == null ? "" : description + "\0")
+        .getBytes(imagej ? StandardCharsets.US_ASCII : StandardCharsets.UTF_8);
+    Meta meta = new Meta();
+    long ifd0 = even(position);
+    bigTiff = false;
+    List<Entry> first = entries(0, desc, meta, 0);
+    long end = layout(first, ifd0, false);
+    if (end > classicLimit) {
+      if (imagej) {
+        throw new UserException(String.format(Locale.ROOT,
+            "%s would need %.2f GB, more than an ImageJ TIFF can hold (4 GB). Write fewer planes or shorter labels "
+                + "per file, or write OME-TIFF (BigTIFF).",
+            target, end / 1e9));
+      }
+      bigTiff = true; // 8-byte offsets: the entries change type and size
+      first = entries(0, desc, meta, 0);
+      layout(first, ifd0, true);
     }
-    out.entry(339, SHORT, 1, 3); // SampleFormat: IEEE float
+    boolean big = bigTiff;
+    long resOff = 0;
+    for (Entry e : first) {
+      if (e.tag == 282) resOff = e.offset;
+    }
+    long ifd1 = firstIfdAfter(first, ifd0, big);
+    channel.position(position);
+    LeOut out = new LeOut(channel, big);
+    if (ifd0 > position) out.putByte(0);
+    writeIfd(out, first, planes > 1 ? ifd1 : 0);
+    for (Entry e : first) {
+      if (!e.outOfLine(big)) continue;
+      out.putBytes(e.data);
+      if ((e.data.length & 1) != 0) out.putByte(0);
+    }
+    int n1 = planes > 1 ? entries(1, null, null, resOff).size() : 0;
+    for (int k = 1; k < planes; k++) {
+      writeIfd(out, entries(k, null, null, resOff), k < planes - 1 ? ifd1 + k * ifdBytes(n1, big) : 0);
+    }
+    out.flush();
+    ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    header.put((byte) 'I').put((byte) 'I');
+    if (big) header.putShort((short) 43).putShort((short) 8).putShort((short) 0).putLong(ifd0);
+    else header.putShort((short) 42).putInt((int) ifd0);
+    header.clear();
+    while (header.hasRemaining()) channel.write(header, header.position());
+  }
+
+  /** Assigns the out-of-line data of IFD 0 its offsets; returns where the file ends. */
+  private long layout(List<Entry> first, long ifd0, boolean big) {
+    long pos = ifd0 + ifdBytes(first.size(), big);
+    for (Entry e : first) {
+      if (!e.outOfLine(big)) continue;
+      e.offset = pos;
+      pos += even(e.data.length);
+    }
+    int n1 = planes > 1 ? entries(1, null, null, 0).size() : 0;
+    return pos + (planes - 1L) * ifdBytes(n1, big);
+  }
+
+  private long firstIfdAfter(List<Entry> first, long ifd0, boolean big) {
+    long pos = ifd0 + ifdBytes(first.size(), big);
+    for (Entry e : first) {
+      if (e.outOfLine(big)) pos += even(e.data.length);
+    }
+    return pos;
+  }
+
+  /**
+   * The entries of IFD k in ascending tag order; IFD 0 also has the description and the ImageJ metadata. IFDs after
+   * the first point their resolution at IFD 0's ({@code resOff}) where it does not fit in the entry.
+   */
+  private List<Entry> entries(int k, byte[] desc, Meta meta, long resOff) {
+    boolean calibrated = unit != null;
+    List<Entry> l = new ArrayList<>();
+    l.add(new Entry(254, LONG, 1, 0)); // NewSubfileType
+    l.add(new Entry(256, LONG, 1, width)); // ImageWidth
+    l.add(new Entry(257, LONG, 1, height)); // ImageLength
+    l.add(new Entry(258, SHORT, 1, 32)); // BitsPerSample
+    l.add(new Entry(259, SHORT, 1, compression.tiffCode)); // Compression
+    l.add(new Entry(262, SHORT, 1, 1)); // PhotometricInterpretation: BlackIsZero
+    if (desc != null && desc.length > 1) l.add(new Entry(270, ASCII, desc.length, desc)); // ImageDescription
+    l.add(new Entry(273, bigTiff ? LONG8 : LONG, 1, stripOffsets[k])); // StripOffsets
+    l.add(new Entry(277, SHORT, 1, 1)); // SamplesPerPixel
+    l.add(new Entry(278, LONG, 1, height)); // RowsPerStrip
+    l.add(new Entry(279, bigTiff ? LONG8 : LONG, 1, stripBytes[k])); // StripByteCounts
+    if (calibrated) {
+      ByteBuffer r = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+      long[] xr = rational(1 / pixelWidth), yr = rational(1 / pixelHeight);
+      r.putInt((int) xr[0]).putInt((int) xr[1]).putInt((int) yr[0]).putInt((int) yr[1]);
+      byte[] x = java.util.Arrays.copyOfRange(r.array(), 0, 8), y = java.util.Arrays.copyOfRange(r.array(), 8, 16);
+      if (k == 0 || bigTiff) {
+        l.add(new Entry(282, RATIONAL, 1, x)); // XResolution
+        l.add(new Entry(283, RATIONAL, 1, y)); // YResolution
+      } else {
+        l.add(new Entry(282, RATIONAL, 1, resOff));
+        l.add(new Entry(283, RATIONAL, 1, resOff + 8));
+      }
+      l.add(new Entry(296, SHORT, 1, "inch".equals(unit) ? 2 : "cm".equals(unit) ? 3 : 1)); // ResolutionUnit
+    }
+    l.add(new Entry(339, SHORT, 1, 3)); // SampleFormat: IEEE float
+    if (meta != null && meta.size > 0) {
+      ByteBuffer counts = ByteBuffer.allocate(4 * meta.counts.length).order(ByteOrder.LITTLE_ENDIAN);
+      for (int c : meta.counts) counts.putInt(c);
+      l.add(new Entry(50838, LONG, meta.counts.length, counts.array()));
+      l.add(new Entry(50839, BYTE, meta.size, meta.bytes()));
+    }
+    return l;
+  }
+
+  private static void writeIfd(LeOut out, List<Entry> entries, long next) throws IOException {
+    out.putCount(entries.size());
+    for (Entry e : entries) {
+      out.putShort(e.tag);
+      out.putShort(e.type);
+      out.putOffset(e.count);
+      if (e.data != null) {
+        if (e.outOfLine(out.big)) {
+          out.putOffset(e.offset);
+        } else {
+          out.putBytes(e.data);
+          for (int i = e.data.length; i < (out.big ? 8 : 4); i++) out.putByte(0);
+        }
+      } else if (e.type == SHORT) {
+        out.putShort((int) e.value); // left-justified in the value field
+        out.putShort(0);
+        if (out.big) out.putInt(0);
+      } else {
+        out.putOffset(e.value);
+      }
+    }
+    out.putOffset(next);
   }
 
   /** ImageJ's description string (ij.io.FileSaver.getDescriptionString), NUL-terminated ASCII. */
-  private byte[] description() {
+  private String imagejDescription() {
     StringBuilder sb = new StringBuilder();
     sb.append("ImageJ=").append(ij.ImageJ.VERSION).append('\n');
     if (planes > 1) {
@@ -349,7 +573,7 @@ public final class StreamingTiffWriter implements AutoCloseable {
     sb.append("min=").append(min).append('\n');
     sb.append("max=").append(max).append('\n');
     sb.append('\0');
-    return sb.toString().getBytes(StandardCharsets.US_ASCII);
+    return sb.toString();
   }
 
   /** ImageJ escapes non-ASCII in the description as \\uXXXX; line breaks would end the entry. */
@@ -407,23 +631,21 @@ public final class StreamingTiffWriter implements AutoCloseable {
         c.add(2 * s.length());
         total += 2L * s.length();
       }
-      if (total > Integer.MAX_VALUE) throw new UserException("Slice labels and info of " + target + " are too long.");
+      if (total > Integer.MAX_VALUE - 8) {
+        throw new UserException("Slice labels and info of " + target + " are too long.");
+      }
       counts = c.stream().mapToInt(Integer::intValue).toArray();
       size = (int) total;
     }
 
-    void write(LeOut out) throws IOException {
-      if (size == 0) return;
-      for (int v : counts) out.putInt(v);
-      out.putInt(IJ_MAGIC);
-      for (int[] t : types) {
-        out.putInt(t[0]);
-        out.putInt(t[1]);
-      }
+    byte[] bytes() {
+      ByteBuffer b = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+      b.putInt(IJ_MAGIC);
+      for (int[] t : types) b.putInt(t[0]).putInt(t[1]);
       for (String s : strings) {
-        for (int i = 0; i < s.length(); i++) out.putShort(s.charAt(i)); // UTF-16 in the file's byte order
+        for (int i = 0; i < s.length(); i++) b.putChar(s.charAt(i)); // UTF-16 in the file's byte order
       }
-      out.pad(size);
+      return b.array();
     }
   }
 
@@ -435,16 +657,20 @@ public final class StreamingTiffWriter implements AutoCloseable {
     return new long[] {num, den};
   }
 
-  private static int ifdBytes(int entries) {
-    return 2 + 12 * entries + 4;
+  /** Bytes of an IFD with n entries: classic 2 + 12 n + 4, BigTIFF 8 + 20 n + 8. */
+  private static long ifdBytes(int entries, boolean big) {
+    return big ? 16 + 20L * entries : 6 + 12L * entries;
   }
 
   private static long even(long n) {
     return (n + 1) & ~1L;
   }
 
-  private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+  /** Writes all remaining bytes; returns their number. */
+  private static int writeFully(FileChannel ch, ByteBuffer b) throws IOException {
+    int n = b.remaining();
     while (b.hasRemaining()) ch.write(b);
+    return n;
   }
 
   private static void closeQuietly(FileChannel ch) {
@@ -456,13 +682,15 @@ public final class StreamingTiffWriter implements AutoCloseable {
     }
   }
 
-  /** Little-endian output through a small buffer onto the channel's current position. */
+  /** Little-endian output through a small buffer onto the channel's current position; offsets 4 or 8 bytes. */
   private static final class LeOut {
     private final FileChannel ch;
+    final boolean big;
     private final ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
 
-    LeOut(FileChannel ch) {
+    LeOut(FileChannel ch, boolean big) {
       this.ch = ch;
+      this.big = big;
     }
 
     void room(int n) throws IOException {
@@ -475,6 +703,11 @@ public final class StreamingTiffWriter implements AutoCloseable {
       buf.clear();
     }
 
+    void putByte(int v) throws IOException {
+      room(1);
+      buf.put((byte) v);
+    }
+
     void putShort(int v) throws IOException {
       room(2);
       buf.putShort((short) v);
@@ -485,6 +718,20 @@ public final class StreamingTiffWriter implements AutoCloseable {
       buf.putInt((int) v);
     }
 
+    /** An offset or a count: 4 bytes in a classic TIFF, 8 in a BigTIFF. */
+    void putOffset(long v) throws IOException {
+      room(8);
+      if (big) buf.putLong(v);
+      else buf.putInt((int) v);
+    }
+
+    /** The number of entries of an IFD: 2 bytes in a classic TIFF, 8 in a BigTIFF. */
+    void putCount(int n) throws IOException {
+      room(8);
+      if (big) buf.putLong(n);
+      else buf.putShort((short) n);
+    }
+
     void putBytes(byte[] b) throws IOException {
       int off = 0;
       while (off < b.length) {
@@ -492,26 +739,6 @@ public final class StreamingTiffWriter implements AutoCloseable {
         int n = Math.min(buf.remaining(), b.length - off);
         buf.put(b, off, n);
         off += n;
-      }
-    }
-
-    void pad(long written) throws IOException {
-      if ((written & 1) != 0) {
-        room(1);
-        buf.put((byte) 0);
-      }
-    }
-
-    /** One 12-byte IFD entry; SHORT values are left-justified in the 4-byte value field. */
-    void entry(int tag, int type, long count, long value) throws IOException {
-      putShort(tag);
-      putShort(type);
-      putInt(count);
-      if (type == SHORT && count == 1) {
-        putShort((int) value);
-        putShort(0);
-      } else {
-        putInt(value);
       }
     }
   }

@@ -25,21 +25,26 @@ import org.diffxai.core.TrajectoryFrame;
 import org.diffxai.core.TrajectorySink;
 import org.diffxai.core.UserException;
 import org.diffxai.io.AtomicFiles;
+import org.diffxai.io.Csv;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageReaders;
+import org.diffxai.io.OmeTiffWriter;
 import org.diffxai.io.StreamingTiffWriter;
+import org.diffxai.io.StreamingTiffWriter.Compression;
 import org.diffxai.model.DenoiserBundle;
 import org.diffxai.model.DjlDenoiser;
+import org.diffxai.trajectory.Trajectory;
 
 /**
  * One synthesis run: opens a denoiser bundle, samples N images with DDPM or DDIM, keeps the trajectory, and writes the
  * outputs. The {@code Synthesize} command is a thin front over this class.
  *
- * <p>Outputs: the final samples in image units (bundle's intensity mapping), a trajectory hyperstack (channels x_t and
- * x̂₀ per model channel, slices = samples, frames = kept steps; also in image units, so x̂₀ is comparable with the
- * result) and a table with one row per sample. With an output directory the trajectory is streamed to
- * {@code trajectory.tif} as the sampler produces it (never held whole in memory) and {@code samples.tif},
- * {@code synthesis.csv} and {@code synthesis.json} (provenance) are written at the end; every file appears atomically,
- * and a failed or cancelled run leaves none.
+ * <p>Outputs: the final samples in image units (bundle's intensity mapping), a trajectory hyperstack (channels x_t,
+ * x̂₀ and optionally ε̂ per model channel, slices = samples, frames = kept steps; x_t and x̂₀ also in image units, so x̂₀
+ * is comparable with the result; see {@link Trajectory}) and a table with one row per sample. With an output directory
+ * the trajectory is streamed to {@code trajectory.ome.tif} and {@code trajectory.tif} as the sampler produces it (never
+ * held whole in memory) and {@code samples.tif}, {@code synthesis.csv} and {@code synthesis.json} (provenance) are
+ * written at the end; every file appears atomically, and a failed or cancelled run leaves none.
  */
 public final class Synthesis {
 
@@ -61,6 +66,8 @@ public final class Synthesis {
     public FloatStack init;
     public String initSource = "";
     public int keepEvery = 0;
+    /** Also keep the predicted noise ε̂ as a third trajectory channel. */
+    public boolean keepNoise;
     public int batch = 8;
     public String device = "auto";
     /** Output directory, or null. */
@@ -85,6 +92,7 @@ public final class Synthesis {
 
   public static final String SAMPLES_FILE = "samples.tif";
   public static final String TRAJECTORY_FILE = "trajectory.tif";
+  public static final String TRAJECTORY_OME_FILE = "trajectory.ome.tif";
   public static final String TABLE_FILE = "synthesis.csv";
   public static final String PROVENANCE_FILE = "synthesis.json";
 
@@ -158,24 +166,20 @@ public final class Synthesis {
     }
 
     Map<String, String> prov = provenance(r, bundle, config, denoiser, labels, classes);
-    String info = infoText(prov);
+    String info = Trajectory.infoText(prov);
     IntensityMapping map = bundle.intensity();
     List<KeptStep> plan = sampler.keptSteps();
+    Trajectory trajectory = plan.isEmpty() ? null : new Trajectory(w, h, r.keepNoise
+        ? List.of(Trajectory.X_T, Trajectory.X0_PRED, Trajectory.EPS_PRED) : List.of(Trajectory.X_T,
+        Trajectory.X0_PRED), c, n, plan, prov);
 
     long t0 = System.nanoTime();
     Result result = new Result();
     result.provenance = prov;
     TrajectoryStacker stacker = null;
-    StreamingTiffWriter writer = null;
+    List<Path> committed = new ArrayList<>();
     try {
-      if (!plan.isEmpty()) {
-        if (r.output != null) {
-          writer = new StreamingTiffWriter(r.output.resolve(TRAJECTORY_FILE), w, h, 2 * c, n, plan.size());
-          writer.info(info);
-          for (Map.Entry<String, String> e : prov.entrySet()) writer.property(e.getKey(), e.getValue());
-        }
-        stacker = new TrajectoryStacker(w, h, c, n, map, writer);
-      }
+      if (trajectory != null) stacker = new TrajectoryStacker(trajectory, map, r.output, progress);
       float[][] x0 = sampler.run(stacker, progress);
       result.seconds = (System.nanoTime() - t0) / 1e9;
       progress.checkCancelled();
@@ -183,18 +187,17 @@ public final class Synthesis {
       result.synthesized = samplesImage(x0, w, h, c, map, labels, classes);
       result.synthesized.setProperty("Info", info);
       result.table = table(result.synthesized, r, labels, classes, result.seconds / n, c);
-      if (writer != null) {
-        writer.close();
-        writer = null;
-      }
       if (stacker != null) {
-        result.trajectory = r.output != null ? TrajectoryStacker.openVirtual(r.output.resolve(TRAJECTORY_FILE))
-            : stacker.toImage(plan);
-        result.trajectory.setProperty("Info", info);
+        committed.addAll(stacker.close());
+        result.trajectory = r.output == null ? trajectory.describe(stacker.toImage())
+            : committed.contains(r.output.resolve(TRAJECTORY_FILE))
+                ? ImageReaders.openVirtual(r.output.resolve(TRAJECTORY_FILE)) : null;
+        if (result.trajectory != null) result.trajectory.setTitle("Trajectory");
       }
-      if (r.output != null) writeOutputs(r.output, result);
+      if (r.output != null) writeOutputs(r.output, result, committed);
     } catch (RuntimeException | IOException | Error e) {
-      if (writer != null) writer.abort();
+      if (stacker != null) stacker.abort();
+      for (Path f : committed) AtomicFiles.deleteRecursively(f); // a failed run leaves no file behind
       throw e;
     }
     progress.report("Synthesized " + n + " sample" + (n == 1 ? "" : "s") + " in "
@@ -202,11 +205,11 @@ public final class Synthesis {
     return result;
   }
 
-  private static void writeOutputs(Path dir, Result result) {
-    StreamingTiffWriter.writeStack(dir.resolve(SAMPLES_FILE), result.synthesized);
-    AtomicFiles.writeString(dir.resolve(TABLE_FILE), csv(result.table));
-    AtomicFiles.writeString(dir.resolve(PROVENANCE_FILE),
-        new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(result.provenance) + "\n");
+  private static void writeOutputs(Path dir, Result result, List<Path> committed) {
+    committed.add(StreamingTiffWriter.writeStack(dir.resolve(SAMPLES_FILE), result.synthesized));
+    committed.add(AtomicFiles.writeString(dir.resolve(TABLE_FILE), Csv.of(result.table)));
+    committed.add(AtomicFiles.writeString(dir.resolve(PROVENANCE_FILE),
+        new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(result.provenance) + "\n"));
   }
 
   private static void checkSize(String what, FloatStack s, int h, int w, int channels) {
@@ -291,36 +294,6 @@ public final class Synthesis {
     return rt;
   }
 
-  /** The table as CSV (header row, comma-separated, '.' decimals). */
-  static String csv(ResultsTable rt) {
-    String[] headings = rt.getHeadings();
-    StringBuilder sb = new StringBuilder();
-    List<String> cols = new ArrayList<>();
-    for (String hd : headings) {
-      if (hd.equals(" ") || hd.isEmpty()) continue; // the row-number column
-      cols.add(hd);
-    }
-    sb.append(String.join(",", cols)).append('\n');
-    for (int row = 0; row < rt.size(); row++) {
-      for (int j = 0; j < cols.size(); j++) {
-        if (j > 0) sb.append(',');
-        String col = cols.get(j);
-        double v = rt.getValue(col, row);
-        String s = rt.getStringValue(col, row);
-        if (Double.isNaN(v) && s != null && !s.equals("NaN")) sb.append(quote(s));
-        else if (v == Math.rint(v) && Math.abs(v) < 1e15) sb.append((long) v);
-        else sb.append(Double.toString(v));
-      }
-      sb.append('\n');
-    }
-    return sb.toString();
-  }
-
-  private static String quote(String s) {
-    if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0) return s;
-    return '"' + s.replace("\"", "\"\"") + '"';
-  }
-
   private static Map<String, String> provenance(Request r, DenoiserBundle bundle, SchedulerConfig config,
       Denoiser denoiser, int[] labels, List<String> classes) {
     Map<String, String> m = new LinkedHashMap<>();
@@ -338,6 +311,7 @@ public final class Synthesis {
     m.put("samples", Integer.toString(r.samples));
     m.put("batch", Integer.toString(r.batch));
     m.put("keep_every", Integer.toString(r.keepEvery));
+    m.put("keep_noise", Boolean.toString(r.keepNoise));
     if (labels != null) {
       StringBuilder sb = new StringBuilder();
       for (int i = 0; i < labels.length; i++) sb.append(i == 0 ? "" : ",").append(labelName(labels, classes, i));
@@ -349,65 +323,79 @@ public final class Synthesis {
     return m;
   }
 
-  static String infoText(Map<String, String> prov) {
-    StringBuilder sb = new StringBuilder();
-    for (Map.Entry<String, String> e : prov.entrySet()) {
-      sb.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
-    }
-    return sb.toString();
-  }
-
   /**
-   * Turns trajectory frames into planes (x_t then x̂₀ per model channel, per sample, in image units): into a
-   * streaming TIFF when writing to disk, else into an in-memory stack.
+   * Turns trajectory frames into planes (per sample: x_t, x̂₀ and, when kept, ε̂, each per model channel; x_t and x̂₀
+   * in image units, ε̂ in model units). With an output directory the planes stream into {@code trajectory.ome.tif}
+   * and, when it fits in an ImageJ TIFF (4 GB), {@code trajectory.tif}; without one they go into an in-memory stack.
    */
   static final class TrajectoryStacker implements TrajectorySink {
-    private final int w, h, c, n;
+    private final Trajectory tr;
     private final IntensityMapping map;
-    private final StreamingTiffWriter writer;
+    private final StreamingTiffWriter imagej;
+    private final OmeTiffWriter ome;
     private final ImageStack stack;
 
-    TrajectoryStacker(int w, int h, int c, int n, IntensityMapping map, StreamingTiffWriter writer) {
-      this.w = w;
-      this.h = h;
-      this.c = c;
-      this.n = n;
+    TrajectoryStacker(Trajectory tr, IntensityMapping map, Path output, Progress progress) {
+      this.tr = tr;
       this.map = map;
-      this.writer = writer;
-      this.stack = writer == null ? new ImageStack(w, h) : null;
+      this.stack = output == null ? new ImageStack(tr.width(), tr.height()) : null;
+      this.ome = output == null ? null : tr.omeTiffWriter(output.resolve(TRAJECTORY_OME_FILE), Compression.NONE);
+      boolean fits = StreamingTiffWriter.fitsImageJ(tr.width(), tr.height(), tr.planeCount());
+      if (output != null && !fits) {
+        progress.report("The trajectory is too large for an ImageJ TIFF (4 GB): only " + TRAJECTORY_OME_FILE
+            + " is written (BigTIFF; open it with Bio-Formats, napari or tifffile).", Double.NaN);
+      }
+      StreamingTiffWriter ij = null;
+      try {
+        if (output != null && fits) ij = tr.imagejWriter(output.resolve(TRAJECTORY_FILE));
+      } catch (RuntimeException e) {
+        if (ome != null) ome.abort();
+        throw e;
+      }
+      this.imagej = ij;
     }
 
     @Override
     public void accept(TrajectoryFrame f) {
-      String when = String.format(Locale.ROOT, "step %d t=%d abar=%.6g", f.stepIndex + 1, f.timestep,
-          f.alphaCumprod);
-      for (int i = 0; i < n; i++) {
-        for (int kind = 0; kind < 2; kind++) {
-          float[] sample = kind == 0 ? f.xt[i] : f.predOriginal[i];
+      int c = tr.modelChannels(), hw = tr.width() * tr.height();
+      for (int i = 0; i < tr.samples(); i++) {
+        for (String kind : tr.kinds()) {
+          float[] sample = kind.equals(Trajectory.X_T) ? f.xt[i] : kind.equals(Trajectory.X0_PRED)
+              ? f.predOriginal[i] : f.predEpsilon[i];
           for (int ch = 0; ch < c; ch++) {
-            float[] p = map.toImage(plane(sample, ch, c, w * h));
-            String label = (kind == 0 ? "x_t" : "x0_pred") + (c > 1 ? "[" + (ch + 1) + "]" : "") + " sample "
-                + (i + 1) + " " + when;
-            if (writer != null) writer.writePlane(p, label);
-            else stack.addSlice(label, new FloatProcessor(w, h, p));
+            float[] p = plane(sample, ch, c, hw);
+            if (!kind.equals(Trajectory.EPS_PRED)) p = map.toImage(p);
+            String label = tr.label(tr.channel(kind, ch), i, f.keptIndex);
+            if (ome != null) ome.writePlane(p, label);
+            if (imagej != null) imagej.writePlane(p, label);
+            if (stack != null) stack.addSlice(label, new FloatProcessor(tr.width(), tr.height(), p));
           }
         }
       }
     }
 
-    ImagePlus toImage(List<KeptStep> plan) {
-      ImagePlus imp = new ImagePlus("Trajectory", stack);
-      imp.setDimensions(2 * c, n, plan.size());
-      imp.setOpenAsHyperStack(true);
-      imp.resetDisplayRange();
-      return imp;
+    /** Commits the files; returns them. */
+    List<Path> close() {
+      List<Path> files = new ArrayList<>();
+      if (ome != null) {
+        ome.close();
+        files.add(ome.target());
+      }
+      if (imagej != null) {
+        imagej.close();
+        files.add(imagej.target());
+      }
+      return files;
     }
 
-    static ImagePlus openVirtual(Path file) {
-      ImagePlus imp = ij.IJ.openVirtual(file.toString());
-      if (imp == null) imp = ij.IJ.openImage(file.toString());
-      if (imp == null) throw new UserException("Could not reopen " + file + " after writing it.");
-      imp.setTitle("Trajectory");
+    void abort() {
+      if (ome != null) ome.abort();
+      if (imagej != null) imagej.abort();
+    }
+
+    ImagePlus toImage() {
+      ImagePlus imp = new ImagePlus("Trajectory", stack);
+      imp.resetDisplayRange();
       return imp;
     }
   }

@@ -19,14 +19,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** Independent readers used by the I/O tests: Debian's ImageJ in a separate JVM and Debian's python3-tifffile. */
-final class External {
+public final class External {
   static final String DEBIAN_IJ = "/usr/share/java/ij.jar";
   static final String PYTHON = "/usr/bin/python3";
 
   private External() {}
 
   /** Runs a command and returns its stdout; fails the test on a non-zero exit or a timeout. */
-  static String run(List<String> cmd) throws IOException, InterruptedException {
+  public static String run(List<String> cmd) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(false);
     Process p = pb.start();
     ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
@@ -57,7 +57,7 @@ final class External {
   }
 
   /** Opens the file with Debian's ImageJ (a different, older version) and returns its key=value report. */
-  static Map<String, String> debianImageJ(Path file) throws Exception {
+  public static Map<String, String> debianImageJ(Path file) throws Exception {
     assertTrue(Files.isRegularFile(Paths.get(DEBIAN_IJ)),
         "Debian's ImageJ is needed for this test: apt-get install imagej (provides " + DEBIAN_IJ + ")");
     Path classes = Paths.get(DebianImageJProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -73,8 +73,34 @@ final class External {
     return m;
   }
 
+  /** A mounted file system; closing unmounts it. */
+  public interface Mount extends AutoCloseable {
+    @Override
+    void close() throws Exception;
+  }
+
+  /**
+   * Mounts a tmpfs of {@code size} (e.g. "1m") at {@code dir}, a real small disk that fills up; skips the calling test
+   * where mounting is not allowed (it needs root).
+   */
+  public static Mount tmpfs(Path dir, String size) throws Exception {
+    Files.createDirectories(dir);
+    Assumptions.assumeTrue(succeeds("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString()),
+        "cannot mount a tmpfs here (needs root)");
+    return () -> assertTrue(succeeds("umount", dir.toString()), "umount " + dir);
+  }
+
+  private static boolean succeeds(String... cmd) throws InterruptedException {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
   /** Skips the calling test when Debian's python3 lacks tifffile (CI installs it). */
-  static void assumeTifffile() throws Exception {
+  public static void assumeTifffile() throws Exception {
     boolean ok;
     try {
       Process p = new ProcessBuilder(PYTHON, "-c", "import tifffile, numpy").redirectErrorStream(true).start();
@@ -86,7 +112,7 @@ final class External {
   }
 
   /** Runs a Python script with /usr/bin/python3, arguments after the script; returns stdout lines. */
-  static List<String> python(String script, String... args) throws Exception {
+  public static List<String> python(String script, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(Arrays.asList(PYTHON, "-c", script));
     cmd.addAll(Arrays.asList(args));
     return Arrays.asList(run(cmd).split("\n"));

@@ -23,6 +23,7 @@ import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.FixedShapeDenoiser;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
+import org.diffxai.io.External;
 import org.diffxai.model.TestBundles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -134,7 +135,8 @@ class SynthesisTest {
     Synthesis.Result res = Synthesis.run(r, Progress.NONE);
     try (Stream<Path> s = Files.list(out)) {
       List<String> names = s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
-      assertEquals(List.of("samples.tif", "synthesis.csv", "synthesis.json", "trajectory.tif"), names);
+      assertEquals(List.of("samples.tif", "synthesis.csv", "synthesis.json", "trajectory.ome.tif", "trajectory.tif"),
+          names);
     }
     List<String> csv = Files.readAllLines(out.resolve("synthesis.csv"));
     assertEquals(4, csv.size());
@@ -163,6 +165,71 @@ class SynthesisTest {
     assertEquals(4, tr.getNFrames());
     assertEquals(sum((float[]) tr.getStack().getProcessor(tr.getStackIndex(2, 3, 4)).getPixels()),
         Double.parseDouble(sums[1]), 1e-4);
+  }
+
+  /**
+   * trajectory.ome.tif with keep_noise, read by tifffile: OME axes and shape, channel names, every plane's timestep and
+   * ᾱ_t, and pixels bit for bit what the sampler produced (x_t and x̂₀ in image units, ε̂ in model units).
+   */
+  @Test
+  void omeTiffHoldsExactlyWhatTheSamplerProducedWithEachPlanesTimestep() throws Exception {
+    External.assumeTifffile();
+    Path out = shared.resolve("ome");
+    Synthesis.Request r = request();
+    r.keepEvery = 3; // steps 0, 3, 6, 9
+    r.keepNoise = true;
+    r.output = out;
+    r.denoiserOverride = new AnalyticDenoiser(); // Java: the expected frames can be computed bit for bit
+    Synthesis.Result res = Synthesis.run(r, Progress.NONE);
+    assertEquals(3, res.trajectory.getNChannels());
+
+    DiffusionSampler s = new DiffusionSampler(new AnalyticDenoiser(), DiffusionScheduler.create("DDIM",
+        SchedulerConfig.fromJson(TestBundles.SCHEDULER_CONFIG), 0)).steps(10).samples(3).seed(7).batchSize(3)
+        .labels(new int[] {0, 1, 0}).keepEvery(3);
+    java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+    StringBuilder plan = new StringBuilder();
+    s.run(f -> {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(3 * 3 * H * W * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < 3; i++) {
+        for (float v : f.xt[i]) b.putFloat(v * 0.5f + 0.5f);
+        for (float v : f.predOriginal[i]) b.putFloat(v * 0.5f + 0.5f);
+        for (float v : f.predEpsilon[i]) b.putFloat(v);
+      }
+      expected.write(b.array(), 0, b.capacity());
+      plan.append(plan.length() == 0 ? "" : " ").append(f.stepIndex + 1).append(':').append(f.timestep).append(':')
+          .append(Float.toString((float) f.alphaCumprod));
+    }, Progress.NONE);
+    Path f32 = shared.resolve("ome-expected.f32");
+    Files.write(f32, expected.toByteArray());
+
+    String script = String.join("\n",
+        "import sys, tifffile, numpy as np, xml.etree.ElementTree as ET",
+        "ns = {'o': 'http://www.openmicroscopy.org/Schemas/OME/2016-06'}",
+        "with tifffile.TiffFile(sys.argv[1]) as tf:",
+        "    a = tf.series[0].asarray()",
+        "    print(tf.is_ome, tf.series[0].axes, a.shape, a.dtype)",
+        "    e = np.fromfile(sys.argv[2], '<f4').reshape(a.shape)",
+        "    print(np.array_equal(a.view('<u4'), e.view('<u4')))",
+        "    root = ET.fromstring(tf.ome_metadata)",
+        "    px = root.find('o:Image/o:Pixels', ns)",
+        "    print(','.join(c.get('Name') for c in px.findall('o:Channel', ns)))",
+        "    maps = {m.get('ID'): {x.get('K'): x.text for x in m.findall('o:Value/o:M', ns)}",
+        "            for m in root.findall('o:StructuredAnnotations/o:MapAnnotation', ns)}",
+        "    steps = {}",
+        "    for p in px.findall('o:Plane', ns):",
+        "        m = maps[p.find('o:AnnotationRef', ns).get('ID')]",
+        "        steps.setdefault(int(p.get('TheT')), set()).add(m['step'] + ':' + m['timestep'] + ':' + m['alpha_cumprod'])",
+        "    print(len(px.findall('o:Plane', ns)), ' '.join(min(steps[t]) for t in sorted(steps)),",
+        "          all(len(v) == 1 for v in steps.values()))",
+        "    prov = maps[root.find('o:Image/o:AnnotationRef', ns).get('ID')]",
+        "    print(prov['seed'], prov['sampler'], prov['keep_noise'], 'model.checksum' in prov)");
+    List<String> lines = External.python(script, out.resolve("trajectory.ome.tif").toString(),
+        f32.toString());
+    assertEquals("True TZCYX (4, 3, 3, 8, 6) float32", lines.get(0));
+    assertEquals("True", lines.get(1), "pixels differ from the sampler's frames");
+    assertEquals("x_t,x0_pred,eps_pred", lines.get(2));
+    assertEquals("36 " + plan + " True", lines.get(3));
+    assertEquals("7 DDIM true True", lines.get(4));
   }
 
   @Test
