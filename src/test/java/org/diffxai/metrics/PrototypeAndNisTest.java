@@ -26,17 +26,27 @@ class PrototypeAndNisTest {
     return x;
   }
 
-  static int[][] boxes(CellPrototypeClassifier m, int shift) {
-    int[][] b = new int[CELLS.length][];
-    for (int p = 0; p < b.length; p++) b[p] = m.box(CELLS[(p + shift) % CELLS.length]);
+  static int[][] boxes(CellPrototypeClassifier m, int[] protos, int shift) {
+    int[][] b = new int[protos.length][];
+    for (int i = 0; i < b.length; i++) b[i] = m.box(CELLS[(protos[i] + shift) % CELLS.length]);
     return b;
+  }
+
+  /** The prototypes by descending contribution to the target. */
+  static int[] ranked(CellPrototypeClassifier m, int target, int top) {
+    float[] s = m.activations(image(), 1).scores[0];
+    float[] c = new float[s.length];
+    for (int p = 0; p < s.length; p++) c[p] = m.lastLayer[target][p] * s[p];
+    return java.util.Arrays.copyOf(FaithfulnessMetrics.descendingOrder(c), top);
   }
 
   @Test
   void occludingTheBoxesOfAnIdealNetworkRemovesExactlyEachContribution() {
     CellPrototypeClassifier m = model();
     for (int batch : new int[] {1, 3, 16}) {
-      List<MetricResult> r = PrototypePerturbation.compute(m, image(), 0, boxes(m, 0), 4, Baseline.ZERO, batch, null);
+      int[] top = ranked(m, 0, 4);
+      List<MetricResult> r = PrototypePerturbation.compute(m, image(), 0, top, boxes(m, top, 0), Baseline.ZERO, batch,
+          null);
       MetricResult corr = r.get(0), sim = r.get(1);
       assertEquals(Metric.PROTOTYPE_PERTURBATION, corr.metric);
       assertEquals(1, corr.value, 1e-6);
@@ -52,7 +62,8 @@ class PrototypeAndNisTest {
   @Test
   void boxesThatMissThePrototypesLeaveTheirScores() {
     CellPrototypeClassifier m = model();
-    List<MetricResult> r = PrototypePerturbation.compute(m, image(), 1, boxes(m, 1), 6, Baseline.ZERO, 8, null);
+    int[] all = ranked(m, 1, 6);
+    List<MetricResult> r = PrototypePerturbation.compute(m, image(), 1, all, boxes(m, all, 1), Baseline.ZERO, 8, null);
     assertEquals(0, r.get(1).value, 0);
     assertTrue(r.get(0).value < 0.9, "wrong boxes: " + r.get(0));
   }
@@ -60,11 +71,16 @@ class PrototypeAndNisTest {
   @Test
   void prototypeArgumentsAreChecked() {
     CellPrototypeClassifier m = model();
+    int[] top = {0, 1, 2};
     UserException e = assertThrows(UserException.class,
-        () -> PrototypePerturbation.compute(m, image(), 0, boxes(m, 0), 7, Baseline.ZERO, 8, null));
-    assertTrue(e.getMessage().contains("top=7"), e.getMessage());
-    assertThrows(UserException.class,
-        () -> PrototypePerturbation.compute(m, image(), 2, boxes(m, 0), 3, Baseline.ZERO, 8, null));
+        () -> PrototypePerturbation.compute(m, image(), 2, top, boxes(m, top, 0), Baseline.ZERO, 8, null));
+    assertTrue(e.getMessage().contains("target=2"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> PrototypePerturbation.compute(m, image(), 0, new int[] {6},
+        new int[][] {{0, 0, 4, 4}}, Baseline.ZERO, 8, null));
+    // a box outside the image occludes nothing
+    List<MetricResult> r = PrototypePerturbation.compute(m, image(), 0, top,
+        new int[][] {{40, 0, 4, 4}, {-9, -9, 4, 4}, {0, 20, 4, 4}}, Baseline.ZERO, 8, null);
+    assertEquals(0, r.get(1).value, 0);
   }
 
   @Test
