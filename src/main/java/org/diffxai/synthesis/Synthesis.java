@@ -8,7 +8,6 @@ import ij.process.FloatProcessor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +24,7 @@ import org.diffxai.core.TrajectoryFrame;
 import org.diffxai.core.TrajectorySink;
 import org.diffxai.core.UserException;
 import org.diffxai.io.AtomicFiles;
+import org.diffxai.io.Csv;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.model.DenoiserBundle;
@@ -204,7 +204,7 @@ public final class Synthesis {
 
   private static void writeOutputs(Path dir, Result result) {
     StreamingTiffWriter.writeStack(dir.resolve(SAMPLES_FILE), result.synthesized);
-    AtomicFiles.writeString(dir.resolve(TABLE_FILE), csv(result.table));
+    AtomicFiles.writeString(dir.resolve(TABLE_FILE), Csv.of(result.table));
     AtomicFiles.writeString(dir.resolve(PROVENANCE_FILE),
         new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create().toJson(result.provenance) + "\n");
   }
@@ -289,36 +289,6 @@ public final class Synthesis {
     }
     rt.setDecimalPlaces(rt.getColumnIndex("seconds"), 4);
     return rt;
-  }
-
-  /** The table as CSV (header row, comma-separated, '.' decimals). */
-  static String csv(ResultsTable rt) {
-    String[] headings = rt.getHeadings();
-    StringBuilder sb = new StringBuilder();
-    List<String> cols = new ArrayList<>();
-    for (String hd : headings) {
-      if (hd.equals(" ") || hd.isEmpty()) continue; // the row-number column
-      cols.add(hd);
-    }
-    sb.append(String.join(",", cols)).append('\n');
-    for (int row = 0; row < rt.size(); row++) {
-      for (int j = 0; j < cols.size(); j++) {
-        if (j > 0) sb.append(',');
-        String col = cols.get(j);
-        double v = rt.getValue(col, row);
-        String s = rt.getStringValue(col, row);
-        if (Double.isNaN(v) && s != null && !s.equals("NaN")) sb.append(quote(s));
-        else if (v == Math.rint(v) && Math.abs(v) < 1e15) sb.append((long) v);
-        else sb.append(Double.toString(v));
-      }
-      sb.append('\n');
-    }
-    return sb.toString();
-  }
-
-  private static String quote(String s) {
-    if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0) return s;
-    return '"' + s.replace("\"", "\"\"") + '"';
   }
 
   private static Map<String, String> provenance(Request r, DenoiserBundle bundle, SchedulerConfig config,
