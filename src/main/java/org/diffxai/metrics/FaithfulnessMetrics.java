@@ -45,6 +45,24 @@ public final class FaithfulnessMetrics {
       return patchSize == 0 ? Math.max(1, Math.min(h, w) / 16) : patchSize;
     }
 
+    /**
+     * Checks the settings against an h×w image.
+     *
+     * @throws UserException naming the key and the valid range
+     */
+    public void check(int h, int w) {
+      int hw = h * w;
+      FaithfulnessMetrics.check(runs >= 3, "runs=" + runs + " is too few for a correlation. Use at least 3 (default"
+          + " 100).");
+      FaithfulnessMetrics.check(subsetSize >= 0 && subsetSize(h, w) <= hw, "subset_size=" + subsetSize + " does not"
+          + " fit the " + w + "x" + h + " image's " + hw + " pixels. Use 1 to " + hw + " (0 = the image width).");
+      FaithfulnessMetrics.check(step >= 0 && step(h, w) <= hw, "step=" + step + " does not fit the " + w + "x" + h
+          + " image's " + hw + " pixels. Use 1 to " + hw + " (0 = the image width).");
+      FaithfulnessMetrics.check(patchSize >= 0 && patchSize(h, w) <= Math.min(h, w), "patch_size=" + patchSize
+          + " does not fit the " + w + "x" + h + " image. Use 1 to " + Math.min(h, w) + " (0 = auto).");
+      FaithfulnessMetrics.check(batch >= 1, "batch=" + batch + " must be at least 1.");
+    }
+
     /** The settings with every auto value replaced by its value for an h×w image. */
     public Settings resolved(int h, int w) {
       Settings s = new Settings();
@@ -77,14 +95,7 @@ public final class FaithfulnessMetrics {
     this.c = classifier.channels();
     this.hw = h * w;
     this.d = hw * c;
-    check(settings.runs >= 3, "runs=" + settings.runs + " is too few for a correlation. Use at least 3 (default 100).");
-    check(settings.subsetSize >= 0 && settings.subsetSize(h, w) <= hw, "subset_size=" + settings.subsetSize
-        + " does not fit the " + w + "x" + h + " image's " + hw + " pixels. Use 1 to " + hw + " (0 = the image width).");
-    check(settings.step >= 0 && settings.step(h, w) <= hw, "step=" + settings.step + " does not fit the " + w + "x" + h
-        + " image's " + hw + " pixels. Use 1 to " + hw + " (0 = the image width).");
-    check(settings.patchSize >= 0 && settings.patchSize(h, w) <= Math.min(h, w), "patch_size=" + settings.patchSize
-        + " does not fit the " + w + "x" + h + " image. Use 1 to " + Math.min(h, w) + " (0 = auto).");
-    check(settings.batch >= 1, "batch=" + settings.batch + " must be at least 1.");
+    settings.check(h, w);
   }
 
   /** All five attribution metrics in the order of {@link Metric}. */
