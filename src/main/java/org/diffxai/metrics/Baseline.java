@@ -43,7 +43,9 @@ public enum Baseline {
   /** The baseline image for {@code image} (h·w·c values). */
   public float[] of(float[] image, int h, int w, int c) {
     int hw = h * w;
-    if (image.length != hw * c) throw new IllegalArgumentException(image.length + " values for " + h + "x" + w + "x" + c);
+    if (image.length != hw * c) {
+      throw new IllegalArgumentException(image.length + " values for " + h + "x" + w + "x" + c);
+    }
     float[] b = new float[image.length];
     switch (this) {
       case ZERO:

@@ -212,7 +212,8 @@ public final class FaithfulnessMetrics {
   /**
    * Monotonicity correlation, after Nguyen &amp; Rodríguez Martínez, "On quantitative aspects of model
    * interpretability", arXiv:2007.07584, 2020: pixels in descending attribution order are cut into consecutive groups
-   * of {@code step}; group g alone goes to the baseline; value = Spearman's correlation of the group's attribution sum and the target-logit drop f(x) − f(x_g).
+   * of {@code step}; group g alone goes to the baseline; value = Spearman's correlation of the group's attribution
+   * sum and the target-logit drop f(x) − f(x_g).
    * (The paper correlates |a_i| with the expected change under sampled values, per feature; see
    * docs/faithfulness.md for why this signed, grouped, deterministic version is used.)
    */

@@ -134,8 +134,8 @@ public final class FaithfulnessRun {
     float[] all = r.image.toNHWC();
     int[] targets = targets(c, all, n, fixedTarget, r.settings.batch);
 
-    boolean needsExplanation = pc != null && (r.prototypeAttribution || metrics.contains(Metric.PROTOTYPE_PERTURBATION));
-    PrototypeExplainer explainer = needsExplanation ? new PrototypeExplainer(pc, m.name) : null;
+    boolean explain = pc != null && (r.prototypeAttribution || metrics.contains(Metric.PROTOTYPE_PERTURBATION));
+    PrototypeExplainer explainer = explain ? new PrototypeExplainer(pc, m.name) : null;
     int top = pc == null ? 0 : Math.min(r.top, pc.prototypes());
     if (pc != null && r.top < 1) throw new UserException("top=" + r.top + ": test at least 1 prototype.");
     List<Metric> perImage = new ArrayList<>();

@@ -10,7 +10,7 @@ public enum Metric {
   DELETION(true),
   /** Petsiuk et al. 2018: AUC of the target probability as top pixels are put into a blurred image. */
   INSERTION(true),
-  /** After Nguyen &amp; Rodríguez Martínez 2020: Spearman(attribution of a pixel group, target-logit drop of removing it). */
+  /** After Nguyen &amp; Rodríguez Martínez 2020: Spearman(attribution of a pixel group, logit drop of removing it). */
   MONOTONICITY(true),
   /** Samek et al. 2017: AOPC of the target logit as patches go to the baseline, most relevant first. */
   REGION_PERTURBATION(true),
