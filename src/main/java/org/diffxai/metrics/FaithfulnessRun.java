@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,6 +33,7 @@ import org.diffxai.explain.PrototypeExplainer;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.Csv;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageReaders;
 
 /**
  * One {@code Faithfulness Score} run on a loaded classifier: the chosen metrics for every image of a stack, a results
@@ -120,6 +122,7 @@ public final class FaithfulnessRun {
     Classifier c = m.classifier;
     int h = c.height(), w = c.width(), ch = c.channels(), d = h * w * ch;
     checkStack(r.image, r.imageName, "image", w, h, ch, m.name);
+    ImageReaders.requireFinite(r.image, Paths.get(r.imageName));
     int n = r.image.sampleCount();
     PrototypeClassifier pc = c instanceof PrototypeClassifier ? (PrototypeClassifier) c : null;
     Set<Metric> metrics = selectMetrics(r, pc != null, m.name);
@@ -174,7 +177,7 @@ public final class FaithfulnessRun {
       }
       results.add(ir);
     }
-    if (metrics.contains(Metric.NIS)) addNis(r, pc, all, n, results);
+    if (metrics.contains(Metric.NIS)) addNis(r, pc, m.name, all, n, results);
     progress.checkCancelled();
 
     Result res = new Result();
@@ -274,13 +277,15 @@ public final class FaithfulnessRun {
     return t;
   }
 
-  private static void addNis(Request r, PrototypeClassifier pc, float[] all, int n, List<ImageResult> results) {
+  private static void addNis(Request r, PrototypeClassifier pc, String model, float[] all, int n,
+      List<ImageResult> results) {
     int batch = r.settings.batch;
     float[][] gen = Nis.pooledFeatures(pc, all, n, batch);
     float[][] refs;
     String note;
     if (r.references != null) {
-      checkStack(r.references, r.referencesName, "references", pc.width(), pc.height(), pc.channels(), "");
+      checkStack(r.references, r.referencesName, "references", pc.width(), pc.height(), pc.channels(), model);
+      ImageReaders.requireFinite(r.references, Paths.get(r.referencesName));
       int m = r.references.sampleCount();
       refs = Nis.pooledFeatures(pc, r.references.toNHWC(), m, batch);
       note = "references: pooled features of " + m + " images (" + r.referencesName + ")";

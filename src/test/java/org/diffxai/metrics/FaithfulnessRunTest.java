@@ -167,6 +167,7 @@ class FaithfulnessRunTest {
     assertRun(m, r -> r.image = stack(W + 1, H, new float[(W + 1) * H]), "is 13x16", "takes 12x16");
     assertRun(m, r -> r.target = "class9", "target=class9", "class0, class1, class2");
     assertRun(m, r -> r.settings.subsetSize = 1000, "subset_size=1000");
+    assertRun(m, r -> r.image.plane(1)[5] = Float.NaN, "two, images: slice 2 has 1 non-finite value", "x=5, y=0");
   }
 
   @Test
