@@ -47,8 +47,8 @@ public final class ExplainRun {
     public Path output;
   }
 
-  /** A loaded prototype network with its gallery and the provenance of its bundle. */
-  public static final class Model {
+  /** A loaded prototype network with its gallery and the provenance of its bundle; closing closes the network. */
+  public static final class Model implements AutoCloseable {
     public final PrototypeClassifier classifier;
     public final String name;
     /** The bundle's gallery: one plane per prototype source image, indexed by {@code PrototypeInfo.galleryPlane}. */
@@ -61,6 +61,11 @@ public final class ExplainRun {
       this.name = name;
       this.gallery = gallery;
       this.provenance = provenance;
+    }
+
+    @Override
+    public void close() {
+      classifier.close();
     }
   }
 

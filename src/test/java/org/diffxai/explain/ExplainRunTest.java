@@ -91,6 +91,18 @@ class ExplainRunTest {
     assertEquals("analytic abc three slices.tif 32x32 16x16 2,2 predicted class 2 PPNet True", json);
   }
 
+  @Test
+  void oneSliceOnePrototypeIsOneRgbPlane(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    ExplainRun.Request r = request(out);
+    r.image = PrototypeExplainerTest.stack(16, PrototypeExplainerTest.image(16, 1, 2));
+    r.top = 1;
+    ExplainRun.run(r, model(PrototypeExplainerTest.model()), Progress.NONE);
+    assertEquals("(16, 34, 3) uint8", python("import tifffile, sys; a = tifffile.imread(sys.argv[1]); print(a.shape,"
+        + " a.dtype)", out.resolve("overlays.tif").toString()));
+    assertEquals(2, Files.readAllLines(out.resolve("explain.csv")).size());
+  }
+
   static String boxText(int[] b) {
     return b[0] + "," + b[1] + "," + b[2] + "," + b[3];
   }
