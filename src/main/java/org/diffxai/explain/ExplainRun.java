@@ -6,6 +6,7 @@ import ij.ImagePlus;
 import ij.io.FileSaver;
 import ij.measure.ResultsTable;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,8 +47,8 @@ public final class ExplainRun {
     public Path output;
   }
 
-  /** A loaded prototype network with its gallery and the provenance of its bundle. */
-  public static final class Model {
+  /** A loaded prototype network with its gallery and the provenance of its bundle; closing closes the network. */
+  public static final class Model implements AutoCloseable {
     public final PrototypeClassifier classifier;
     public final String name;
     /** The bundle's gallery: one plane per prototype source image, indexed by {@code PrototypeInfo.galleryPlane}. */
@@ -60,6 +61,11 @@ public final class ExplainRun {
       this.name = name;
       this.gallery = gallery;
       this.provenance = provenance;
+    }
+
+    @Override
+    public void close() {
+      classifier.close();
     }
   }
 
@@ -138,8 +144,8 @@ public final class ExplainRun {
     p.put("image_size", r.image.width + "x" + r.image.height);
     p.put("slices", Integer.toString(r.image.planeCount()));
     p.put("model_input", c.width() + "x" + c.height());
-    p.put("input_scale", String.format(Locale.ROOT, "%.6g,%.6g", (double) r.image.width / c.width(),
-        (double) r.image.height / c.height()));
+    p.put("input_scale", number((double) r.image.width / c.width()) + ","
+        + number((double) r.image.height / c.height()));
     p.put("resize", r.image.width == c.width() && r.image.height == c.height() ? "none"
         : "bilinear to the model input, averaging when shrinking (as training images)");
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class" : r.target.trim());
@@ -149,6 +155,11 @@ public final class ExplainRun {
     p.put("similarity_map", "latent similarity upsampled to the image, bicubic (Keys a=-0.5), pixel centres aligned");
     p.put("box", "x,y,w,h of the pixels at or above the 95th percentile of the upsampled map, image pixels");
     return p;
+  }
+
+  /** Six significant digits, no trailing zeros. */
+  private static String number(double v) {
+    return new BigDecimal(String.format(Locale.ROOT, "%.6g", v)).stripTrailingZeros().toPlainString();
   }
 
   private static String infoText(Map<String, String> prov) {

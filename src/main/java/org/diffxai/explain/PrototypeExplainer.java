@@ -16,8 +16,8 @@ import org.diffxai.io.FloatStack;
  * {@code contribution_p = score_p × lastLayer[target][p]} (the logit is the sum of all P contributions), each with its
  * similarity map upsampled to the image and the box around the map's top 5 %.
  *
- * <p>Images of any size with the model's aspect ratio are explained; see {@link ExplainInput}. Maps and boxes are in the
- * explained image's own pixels.
+ * <p>Images of any size with the model's aspect ratio are explained; see {@link ExplainInput}. Maps and boxes are in
+ * the explained image's own pixels.
  */
 public final class PrototypeExplainer {
 

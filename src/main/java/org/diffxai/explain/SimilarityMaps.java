@@ -35,7 +35,9 @@ public final class SimilarityMaps {
    * @return W·H values, row-major
    */
   public static float[] bicubic(float[] grid, int w, int h, int width, int height) {
-    if (grid.length != w * h) throw new IllegalArgumentException(grid.length + " values for a " + w + "x" + h + " grid");
+    if (grid.length != w * h) {
+      throw new IllegalArgumentException(grid.length + " values for a " + w + "x" + h + " grid");
+    }
     int[][] colIdx = new int[width][];
     double[][] colWt = new double[width][];
     taps(w, width, colIdx, colWt);
