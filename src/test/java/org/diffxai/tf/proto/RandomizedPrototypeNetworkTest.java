@@ -1,0 +1,119 @@
+package org.diffxai.tf.proto;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.diffxai.compare.ModelRandomization.Stage;
+import org.diffxai.core.PrototypeActivations;
+import org.diffxai.core.UserException;
+import org.diffxai.io.ImageFolder;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.model.DjlPrototypeClassifier;
+import org.diffxai.tf.TinyPrototypeBundles;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The randomised network is the trained bundle's architecture: with every parameter read back from the bundle it
+ * computes what the bundle computes through DJL; re-initialised, it keeps the prototype contract and is seeded.
+ */
+class RandomizedPrototypeNetworkTest {
+  @TempDir Path tmp;
+
+  static final List<String> ALL = List.of("backbone.", "add_on.", "prototypes", "last_layer");
+
+  static float[] images(int n) {
+    ImageFolder folder = ImageFolder.load(TinyPrototypeBundles.phantomFolder(), TinyPrototypeBundles.SIZE, true);
+    int px = TinyPrototypeBundles.SIZE * TinyPrototypeBundles.SIZE;
+    float[] x = new float[n * px];
+    for (int i = 0; i < n; i++) System.arraycopy(folder.image(i * 3), 0, x, i * px, px);
+    return x;
+  }
+
+  @Test
+  void ppnet() {
+    check("PPNet");
+  }
+
+  @Test
+  void eppnet() {
+    check("EPPNet");
+  }
+
+  @Test
+  void protoPool() {
+    check("ProtoPool");
+  }
+
+  private void check(String method) {
+    ClassifierBundle b = ClassifierBundle.open(TinyPrototypeBundles.train(tmp, method));
+    int n = 5;
+    float[] x = images(n);
+    try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
+        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 1);
+        RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Stage.TOP, 1);
+        RandomizedPrototypeNetwork top2 = RandomizedPrototypeNetwork.of(b, Stage.TOP, 1);
+        RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Stage.FULL, 1);
+        RandomizedPrototypeNetwork full2 = RandomizedPrototypeNetwork.of(b, Stage.FULL, 2)) {
+      // Rebuilt from prototypes.json with the trained weights: the bundle's own numbers.
+      PrototypeActivations want = real.activations(x, n);
+      PrototypeActivations got = rebuilt.activations(x, n);
+      for (int i = 0; i < n; i++) {
+        assertArrayEquals(want.logits[i], got.logits[i], 1e-4f, method + " logits");
+        assertArrayEquals(want.similarity[i], got.similarity[i], 1e-3f, method + " similarity");
+      }
+      for (int k = 0; k < real.lastLayer().length; k++) assertArrayEquals(real.lastLayer()[k], rebuilt.lastLayer()[k]);
+      assertEquals(real.mapHeight(), full.mapHeight());
+      assertEquals(real.prototypes(), full.prototypes());
+      assertEquals(real.classNames(), full.classNames());
+
+      for (RandomizedPrototypeNetwork r : List.of(top, full)) {
+        PrototypeActivations a = r.activations(x, n);
+        float[][] w = r.lastLayer();
+        for (int i = 0; i < n; i++) {
+          for (int k = 0; k < w.length; k++) {
+            double s = 0;
+            for (int p = 0; p < r.prototypes(); p++) s += w[k][p] * a.scores[i][p];
+            assertEquals(s, a.logits[i][k], 1e-3 * (1 + Math.abs(s)), "logits = last layer x scores");
+          }
+          assertFalse(Arrays.equals(want.similarity[i], a.similarity[i]), "re-initialised maps differ");
+        }
+        // The last layer is the trainer's initial one: 1 to the prototype's class, -0.5 to the others.
+        for (int p = 0; p < r.prototypes(); p++) {
+          int c = r.prototype(p).classIndex;
+          for (int k = 0; k < w.length; k++) {
+            if (method.equals("ProtoPool")) assertTrue(w[k][p] % 0.5f == 0, "folded slot weights");
+            else assertEquals(k == c ? 1f : -0.5f, w[k][p]);
+          }
+        }
+        assertEquals("", r.prototype(0).sourceImage);
+      }
+      // Seeded: same seed, same numbers; another seed, other numbers. TOP and FULL share the head's initial values.
+      assertArrayEquals(top.activations(x, n).logits[0], top2.activations(x, n).logits[0]);
+      assertArrayEquals(top.prototypeVectors()[0], full.prototypeVectors()[0]);
+      assertFalse(Arrays.equals(full.prototypeVectors()[0], full2.prototypeVectors()[0]));
+      float[] one = Arrays.copyOf(x, x.length / n);
+      assertFalse(Arrays.equals(top.features(one, 1)[0], full.features(one, 1)[0]), "TOP keeps the trained backbone");
+    }
+  }
+
+  @Test
+  void bundlesWithoutTheArchitectureAreUserErrors() throws Exception {
+    Path dir = TinyPrototypeBundles.train(tmp, "PPNet");
+    Path json = dir.resolve(ClassifierBundle.PROTOTYPES_JSON);
+    String text = Files.readString(json).replace("\"hyperparameters\"", "\"hyper\"");
+    Files.writeString(json, text);
+    Files.delete(dir.resolve(ClassifierBundle.MODEL_JSON)); // no checksums to trip over
+    ClassifierBundle b = ClassifierBundle.open(dir);
+    UserException e = assertThrows(UserException.class, () -> RandomizedPrototypeNetwork.of(b, Stage.FULL, 0));
+    assertTrue(e.getMessage().contains("randomization=none"), e.getMessage());
+  }
+}
