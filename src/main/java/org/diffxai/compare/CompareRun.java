@@ -37,9 +37,9 @@ import org.diffxai.metrics.MetricResult;
 /**
  * One {@code Compare Explanation Methods} run: the same images through several prototype networks, each scored by the
  * faithfulness metrics on its own explanation ({@link FaithfulnessRun} with the network's own map), with two
- * controls — a random attribution map scored on the same network, and the model-randomisation check of Adebayo et al. 2018
- * ({@link ModelRandomization}: how similar the explanation of a re-initialised copy of the network is to the real
- * one). Every (model, method, metric) becomes one row: the mean over the images with its percentile-bootstrap 95 %
+ * controls — a random attribution map scored on the same network, and the model-randomisation check of Adebayo et
+ * al. 2018 ({@link ModelRandomization}: how similar the explanation of a re-initialised copy of the network is to the
+ * real one). Every (model, method, metric) becomes one row: the mean over the images with its percentile-bootstrap 95 %
  * interval and n; plus a bar plot per metric and, with an output directory, {@code compare.csv},
  * {@code compare_images.csv} (every image's value), {@code compare.json} and {@code compare_<metric>.png}, all written
  * only when everything is computed.

@@ -111,8 +111,8 @@ public final class ModelRandomization {
 
   /**
    * SSIM (Wang et al. 2004, {@link ImageMetrics#ssim}) of the two maps after each is scaled to [0, 1] by its own
-   * minimum and maximum, data range 1 (Adebayo et al. normalise the maps the same way). NaN when a map is constant or the image
-   * is smaller than the 11×11 SSIM window.
+   * minimum and maximum, data range 1 (Adebayo et al. normalise the maps the same way). NaN when a map is constant or
+   * the image is smaller than the 11×11 SSIM window.
    */
   public static double ssim(float[] a, float[] b, int width, int height) {
     if (width < ImageMetrics.SSIM_WINDOW || height < ImageMetrics.SSIM_WINDOW) return Double.NaN;
