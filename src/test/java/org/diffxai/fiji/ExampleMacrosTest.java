@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.diffxai.model.TestBundles;
+import org.diffxai.tf.TinyPrototypeBundles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,5 +93,47 @@ class ExampleMacrosTest {
     assertEquals("(2, 64, 64) float32" + "\n" + "(4, 2, 2, 64, 64) float32", shapes);
     List<String> csv = Files.readAllLines(out.resolve("synthesis.csv"));
     assertEquals(3, csv.size(), String.join(File.separator, csv));
+  }
+
+  @Test
+  void compareMethodsMacroOnTinyBundles(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("compare");
+    List<String> models = new java.util.ArrayList<>();
+    for (String m : new String[] {"PPNet", "EPPNet", "ProtoPool"}) {
+      models.add(TinyPrototypeBundles.train(tmp, m).toString());
+    }
+    Path denoiser = TestBundles.spec().size(32, 32).classes("healthy", "lesion").write(tmp.resolve("denoiser"));
+    ImageJApp.Result r = app.runMacro(macro("compare_methods.ijm", out,
+        "denoiser=sample samples=32 steps=50", "denoiser=[" + denoiser + "] samples=3 steps=4",
+        "models=[sample-ppnet,sample-eppnet,sample-protopool]", "models=[" + String.join(",", models) + "]",
+        "runs=100", "runs=10"));
+    assertTrue(r.completed(), r.toString());
+    // 3 models x (8 metrics of their own map + 5 of the random map + 2 x 2 randomisation similarities)
+    assertTrue(r.log().contains("Compared 51 rows"), r.toString());
+    assertTrue(r.log().contains("tiny-EPPNet  random  deletion  "), r.toString());
+    List<String> files = list(out);
+    assertTrue(files.containsAll(List.of("compare.csv", "compare.json", "compare_images.csv", "compare_deletion.png",
+        "compare_spearman_vs_real.png")), files.toString());
+    assertEquals(52, Files.readAllLines(out.resolve("compare.csv")).size());
+  }
+
+  @Test
+  void explainTrajectoryMacroOnATinyBundle(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("explain");
+    Path ppnet = TinyPrototypeBundles.train(tmp, "PPNet");
+    Path denoiser = TestBundles.spec().size(32, 32).classes("healthy", "lesion").write(tmp.resolve("denoiser"));
+    ImageJApp.Result r = app.runMacro(macro("explain_trajectory.ijm", out,
+        "model=sample samples=2 steps=50", "model=[" + denoiser + "] samples=2 steps=7",
+        "keep_every=5", "keep_every=2", "model=sample-ppnet", "model=[" + ppnet + "]"));
+    assertTrue(r.completed(), r.toString());
+    // kept steps 1, 3, 5, 7 of 2 samples; one decision line per sample; Synthesized, Trajectory, plots, heatmaps open
+    assertTrue(r.log().contains("Explained 8 steps; heatmaps: 4 image(s) open"), r.toString());
+    assertEquals(2, r.log().lines().filter(l -> l.matches("sample \\d: \\w+ from step \\d \\(t=\\d+\\) on")).count(),
+        r.toString());
+    assertTrue(list(out).containsAll(List.of("explain_trajectory.csv", "explain_trajectory.json", "heatmaps.tif",
+        "heatmaps.ome.tif", "explain_trajectory_sample_1.png", "trajectory.tif")), list(out).toString());
+    String shape = python("import tifffile,sys; a=tifffile.imread(sys.argv[1]); print(a.shape, a.dtype)",
+        out.resolve("heatmaps.tif").toString());
+    assertEquals("(4, 2, 5, 32, 32) float32", shape);
   }
 }
