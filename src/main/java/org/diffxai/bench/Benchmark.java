@@ -47,6 +47,9 @@ import org.diffxai.tf.UNetConfig;
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
+ *   <li>(g) Compare Explanation Methods (only with {@code --only g}): the bundled PPNet, EPPNet and ProtoPool on 32
+ *       synthesized images, every metric with the random-map and model-randomisation controls, timed per model and
+ *       metric ({@link CompareBench}); the comparison table itself is printed after the notes.
  * </ul>
  *
  * Timings are interleaved repeats; each figure uses the best (fastest) repeat, the one least disturbed by other work
@@ -66,6 +69,7 @@ public final class Benchmark {
     Integer heapSteps;
     Integer heapSize;
     Integer heapSamples;
+    Integer compareImages;
     String childXmx = "512m";
     boolean child = true;
     Path work;
@@ -99,6 +103,10 @@ public final class Benchmark {
       return heapSamples != null ? heapSamples : quick ? 1 : 2;
     }
 
+    int compareImages() {
+      return compareImages != null ? compareImages : quick ? 4 : 32;
+    }
+
     /** Target length of one timed repeat in (a). */
     double secondsPerRepeat() {
       return quick ? 0.2 : 2.0;
@@ -125,7 +133,8 @@ public final class Benchmark {
   static final String USAGE = String.join("\n",
       "Usage: java -cp target/diffusion-xai.jar org.diffxai.bench.Benchmark [options]",
       "  --quick            small sizes for a smoke run (tiny UNet, 5 steps, 64x64 heap run); numbers not meaningful",
-      "  --only a,b,c       run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap)",
+      "  --only a,b,c       run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap;",
+      "                     g, only when asked for: Compare Explanation Methods timed per model and metric)",
       "  --repeats N        timed repeats per measurement (default 3; quick 2); the best repeat is reported",
       "  --model KEY|DIR    denoiser bundle for (a) and (b) (default: the bundled 'sample' model when present, else",
       "                     a bundle with the sample model's architecture and random weights, built in the work dir)",
@@ -136,6 +145,7 @@ public final class Benchmark {
       "  --heap-size N      image side in (c) (default 256)",
       "  --heap-samples N   samples in (c) (default 2; the trajectory file is N x steps x 2 x size^2 x 4 bytes)",
       "  --child-xmx SIZE   heap cap of the child JVM in (c) (default 512m)",
+      "  --compare-images N images compared in (g) (default 32; quick 4)",
       "  --no-child         skip the child-JVM run of (c)",
       "  --work DIR         directory for bundles and outputs (default: a new temporary directory)",
       "  --keep             keep the temporary work directory (a --work directory is never deleted)");
@@ -144,6 +154,8 @@ public final class Benchmark {
   private final PrintStream log;
   private final List<Row> rows = new ArrayList<>();
   private final List<String> notes = new ArrayList<>();
+  /** Lines printed after the notes (the comparison table of part g). */
+  private final List<String> after = new ArrayList<>();
   private Path work;
   private DenoiserBundle unetBundle;
   private String unetKey;
@@ -218,8 +230,8 @@ public final class Benchmark {
               o.only = new LinkedHashSet<>();
               for (String p : v.split(",")) {
                 String s = p.trim().toLowerCase(Locale.ROOT);
-                if (!s.equals("a") && !s.equals("b") && !s.equals("c")) {
-                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c; got " + v);
+                if (!s.equals("a") && !s.equals("b") && !s.equals("c") && !s.equals("g")) {
+                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, g; got " + v);
                 }
                 o.only.add(s);
               }
@@ -250,6 +262,9 @@ public final class Benchmark {
               break;
             case "--child-xmx":
               o.childXmx = v;
+              break;
+            case "--compare-images":
+              o.compareImages = positive(a, v);
               break;
             case "--work":
               o.work = Paths.get(v).toAbsolutePath();
@@ -296,6 +311,7 @@ public final class Benchmark {
       if (opt.only.contains("a") && denoiser != null) error |= !section("a", this::partA);
       if (opt.only.contains("b") && denoiser != null) error |= !section("b", this::partB);
       if (opt.only.contains("c")) error |= !section("c", this::partC);
+      if (opt.only.contains("g")) error |= !section("g", this::partG);
     } catch (Exception | Error e) {
       error = true;
       progress("benchmark failed: " + e);
@@ -740,6 +756,66 @@ public final class Benchmark {
     return m;
   }
 
+  // ---------------------------------------------------------------------------------------------- (g)
+
+  private void partG() throws Exception {
+    int n = opt.compareImages();
+    Row images = row("g1", "Images for (g)", "—");
+    CompareBench.Outcome o = CompareBench.run(work, opt.quick, n, this::progress);
+    images.value = Double.isNaN(o.imageSeconds) ? o.images + " images" : String.format(Locale.ROOT,
+        "%d images synthesized in %.1f s", o.images, o.imageSeconds);
+    images.result = "—";
+    double total = 0;
+    for (int i = 0; i < o.models.size(); i++) {
+      double own = 0, rnd = 0;
+      for (double[][] s : o.metricSeconds.values()) {
+        own += s[i][0];
+        rnd += s[i][1];
+      }
+      double ctl = o.randomizationSeconds[i][0] + o.randomizationSeconds[i][1];
+      double all = own + rnd + ctl;
+      total += all;
+      Row r = row("g" + (i + 2), o.methods.get(i) + " (" + o.models.get(i) + "): every metric on its own map, every"
+          + " attribution metric on a random map, both randomisation stages, " + o.images + " images", "—");
+      r.value = String.format(Locale.ROOT, "%.1f s (%.2f s per image: own map %.1f s, random map %.1f s,"
+          + " randomisation %.1f s)", all, all / o.images, own, rnd, ctl);
+      r.result = "—";
+    }
+    Row t = row("g" + (o.models.size() + 2), "Whole comparison: " + o.models.size() + " methods × all metrics × "
+        + o.images + " images, with both controls", "—");
+    t.value = String.format(Locale.ROOT, "%.1f s (%.1f min)", total, total / 60);
+    t.result = "—";
+    notes.add("(g) models: " + o.modelsNote + "; images: " + o.imagesNote + "; default metric settings (baseline"
+        + " blur, runs 100, subset_size = step = image width, patch side = min(H, W)/16, top 10), bootstrap 2000, seed "
+        + CompareBench.SEED + ", device cpu.");
+    StringBuilder per = new StringBuilder("(g) seconds per metric, own map + random map, " + String.join(" | ",
+        o.methods) + ":");
+    for (Map.Entry<String, double[][]> e : o.metricSeconds.entrySet()) {
+      per.append(' ').append(e.getKey());
+      for (int i = 0; i < o.models.size(); i++) {
+        double[] s = e.getValue()[i];
+        per.append(i == 0 ? " " : " | ").append(String.format(Locale.ROOT, s[1] > 0 ? "%.1f + %.1f" : "%.1f", s[0],
+            s[1]));
+      }
+      per.append(';');
+    }
+    per.append(" model randomisation (top + full, including the real maps):");
+    for (int i = 0; i < o.models.size(); i++) {
+      per.append(i == 0 ? " " : " | ").append(String.format(Locale.ROOT, "%.1f + %.1f", o.randomizationSeconds[i][0],
+          o.randomizationSeconds[i][1]));
+    }
+    notes.add(per.append('.').toString());
+    after.add("Comparison (g): mean over the images and its 95 % percentile-bootstrap interval; n = images with a"
+        + " finite value.");
+    after.add("");
+    after.add("| model | method | metric | mean | 95 % CI | n |");
+    after.add("|---|---|---|---|---|---|");
+    for (org.diffxai.compare.CompareRun.Row r : o.rows) {
+      after.add(String.format(Locale.ROOT, "| %s | %s | %s | %.4f | [%.4f, %.4f] | %d |", r.model, r.method, r.metric,
+          r.mean, r.low, r.high, r.n));
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------- output
 
   private Row row(String id, String measure, String target) {
@@ -760,6 +836,10 @@ public final class Benchmark {
     }
     out.println();
     for (String n : notes) out.println("- " + n);
+    if (!after.isEmpty()) {
+      out.println();
+      for (String l : after) out.println(l);
+    }
     out.flush();
   }
 

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import javax.imageio.ImageIO;
 import org.diffxai.Version;
@@ -113,6 +114,8 @@ public final class CompareRun {
     /** One bar plot per metric, as an RGB stack (slice label = metric). */
     public ImagePlus plots;
     public Map<String, String> provenance;
+    /** Wall time in seconds by "model/method" ({@code PPNet}, {@code random}, {@code randomized_top}, ...). */
+    public Map<String, Double> seconds = new LinkedHashMap<>();
   }
 
   private CompareRun() {}
@@ -146,6 +149,7 @@ public final class CompareRun {
     boolean randomControl = attributionMetric(r.metric);
     int n = r.images.sampleCount();
     List<Row> rows = new ArrayList<>();
+    Map<String, Double> seconds = new LinkedHashMap<>();
     double parts = models.size() * ((randomControl ? 2 : 1) + 0.2 * r.randomization.size());
     double done = 0;
     for (int mi = 0; mi < models.size(); mi++) {
@@ -156,8 +160,10 @@ public final class CompareRun {
       FaithfulnessRun.Request own = faithfulness(r);
       own.prototypeAttribution = true;
       own.attributionName = FaithfulnessRun.PROTOTYPES;
+      long t0 = System.nanoTime();
       FaithfulnessRun.Result res = FaithfulnessRun.run(own, m, sub(progress, prefix + "own map, ", done / parts,
           1 / parts));
+      seconds.put(m.name + "/" + pc.method(), (System.nanoTime() - t0) / 1e9);
       done++;
       rows.addAll(rows(m.name, pc.method(), res, r));
       int[] targets = new int[n];
@@ -167,17 +173,22 @@ public final class CompareRun {
         FaithfulnessRun.Request rnd = faithfulness(r);
         rnd.attribution = randomMaps(r.images.width, r.images.height, n, r.seed);
         rnd.attributionName = "random (i.i.d. normal per pixel)";
+        t0 = System.nanoTime();
         FaithfulnessRun.Result rr = FaithfulnessRun.run(rnd, new FaithfulnessRun.Model(plain(pc), m.name,
             m.provenance), sub(progress, prefix + "random map, ", done / parts, 1 / parts));
+        seconds.put(m.name + "/" + RANDOM, (System.nanoTime() - t0) / 1e9);
         done++;
         rows.addAll(rows(m.name, RANDOM, rr, r));
       }
 
       if (!r.randomization.isEmpty()) {
         FloatStack gray = planes(r.images);
+        t0 = System.nanoTime();
         float[][] real = ModelRandomization.maps(pc, m.name, gray, targets, progress);
+        double realSeconds = (System.nanoTime() - t0) / 1e9;
         for (Stage st : r.randomization) {
           progress.report(prefix + "randomised network (" + st.key() + ")", done / parts);
+          t0 = System.nanoTime();
           double[] rho = new double[n], ssim = new double[n];
           try (PrototypeClassifier rand = randomizer.randomize(mi, st, r.seed)) {
             float[][] other = ModelRandomization.maps(rand, m.name + " (randomised)", gray, targets, progress);
@@ -186,6 +197,7 @@ public final class CompareRun {
               ssim[i] = ModelRandomization.ssim(real[i], other[i], gray.width, gray.height);
             }
           }
+          seconds.put(m.name + "/" + RANDOMIZED + st.key(), realSeconds + (System.nanoTime() - t0) / 1e9);
           rows.add(row(m.name, RANDOMIZED + st.key(), ModelRandomization.SPEARMAN, rho, r));
           rows.add(row(m.name, RANDOMIZED + st.key(), ModelRandomization.SSIM, ssim, r));
           done += 0.2;
@@ -195,8 +207,12 @@ public final class CompareRun {
     progress.checkCancelled();
     Result out = new Result();
     out.rows = rows;
+    out.seconds = seconds;
     out.table = table(rows);
     out.provenance = provenance(r, models, n);
+    for (Map.Entry<String, Double> e : seconds.entrySet()) {
+      out.provenance.put("seconds." + e.getKey(), String.format(Locale.ROOT, "%.2f", e.getValue()));
+    }
     out.plots = plots(rows, models, labels, r.imagesName, n);
     if (out.plots != null) out.plots.setProperty("Info", infoText(out.provenance));
     if (r.output != null) write(r.output, out);
