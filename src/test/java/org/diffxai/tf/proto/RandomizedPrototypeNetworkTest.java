@@ -10,9 +10,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.diffxai.compare.ModelRandomization;
 import org.diffxai.compare.ModelRandomization.Stage;
+import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.UserException;
+import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageFolder;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
@@ -102,6 +105,43 @@ class RandomizedPrototypeNetworkTest {
       assertFalse(Arrays.equals(full.prototypeVectors()[0], full2.prototypeVectors()[0]));
       float[] one = Arrays.copyOf(x, x.length / n);
       assertFalse(Arrays.equals(top.features(one, 1)[0], full.features(one, 1)[0]), "TOP keeps the trained backbone");
+    }
+  }
+
+  /**
+   * The sanity check's own control: the same network's maps compared with themselves give similarity 1, the network
+   * rebuilt with all its trained weights gives ~1, and the re-initialised networks clearly less.
+   */
+  @Test
+  void mapSimilarityIsOneForTheSameNetworkAndClearlyLessForRandomisedOnes() {
+    ClassifierBundle b = ClassifierBundle.open(TinyPrototypeBundles.train(tmp, "EPPNet"));
+    int n = 6;
+    float[] x = images(n);
+    float[][] planes = new float[n][];
+    for (int i = 0; i < n; i++) planes[i] = Arrays.copyOfRange(x, i * 1024, (i + 1) * 1024);
+    FloatStack stack = new FloatStack(32, 32, 1, n, 1, planes, null);
+    try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
+        DjlPrototypeClassifier again = ClassifierModels.loadPrototypes(b, "cpu");
+        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 3);
+        RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Stage.TOP, 3);
+        RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Stage.FULL, 3)) {
+      int[] targets = new int[n];
+      for (int i = 0; i < n; i++) targets[i] = i % 2;
+      float[][] a = ModelRandomization.maps(real, "real", stack, targets, Progress.NONE);
+      float[][] same = ModelRandomization.maps(again, "again", stack, targets, Progress.NONE);
+      float[][] re = ModelRandomization.maps(rebuilt, "rebuilt", stack, targets, Progress.NONE);
+      float[][] t = ModelRandomization.maps(top, "top", stack, targets, Progress.NONE);
+      float[][] f = ModelRandomization.maps(full, "full", stack, targets, Progress.NONE);
+      double meanTop = 0, meanFull = 0;
+      for (int i = 0; i < n; i++) {
+        assertEquals(1.0, ModelRandomization.spearman(a[i], same[i]), 1e-12);
+        assertEquals(1.0, ModelRandomization.ssim(a[i], same[i], 32, 32), 1e-12);
+        assertTrue(ModelRandomization.spearman(a[i], re[i]) > 0.999, "rebuilt with trained weights");
+        assertTrue(ModelRandomization.ssim(a[i], re[i], 32, 32) > 0.999, "rebuilt with trained weights");
+        meanTop += ModelRandomization.spearman(a[i], t[i]) / n;
+        meanFull += ModelRandomization.spearman(a[i], f[i]) / n;
+      }
+      assertTrue(Math.abs(meanTop) < 0.8 && Math.abs(meanFull) < 0.8, meanTop + " " + meanFull);
     }
   }
 
