@@ -2,6 +2,7 @@ package org.diffxai.fiji;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -19,10 +20,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.diffxai.compare.CompareRun;
+import org.diffxai.core.CancelledException;
+import org.diffxai.core.Progress;
+import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageFolder;
+import org.diffxai.metrics.FaithfulnessRun;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.TestBundles;
 import org.diffxai.model.TestClassifiers;
 import org.diffxai.tf.TinyPrototypeBundles;
+import org.diffxai.tf.proto.RandomizedPrototypeNetwork;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -161,6 +171,35 @@ class CompareExplanationMethodsTest {
     List<Map<String, String>> rows = csv(out.resolve("compare.csv"));
     assertEquals(1, rows.size(), rows.toString()); // no random map: NIS does not score a map
     assertEquals("4", rows.get(0).get("n"));
+  }
+
+  @Test
+  void cancellingLeavesNoFile() throws Exception {
+    Path out = dir.resolve("cancelled");
+    CompareRun.Request req = new CompareRun.Request();
+    ImageFolder f = ImageFolder.load(phantoms, TinyPrototypeBundles.SIZE, false);
+    req.images = new FloatStack(32, 32, 1, 4, 1, new float[][] {f.image(0), f.image(5), f.image(10), f.image(15)},
+        null);
+    req.output = out;
+    int[] reports = {0};
+    Progress cancelLater = new Progress() {
+      @Override
+      public void report(String message, double fraction) {
+        reports[0]++;
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return reports[0] >= 40;
+      }
+    };
+    ClassifierBundle b = ClassifierBundle.open(Path.of(models.split(",")[0]));
+    try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
+      assertThrows(CancelledException.class, () -> CompareRun.run(req, List.of(new FaithfulnessRun.Model(c, b.name(),
+          b.provenance())), (i, st, s) -> RandomizedPrototypeNetwork.of(b, st, s), cancelLater));
+    }
+    assertTrue(reports[0] >= 40, "cancelled during the run");
+    assertEquals(List.of(), list(out), "no file, no temporary file");
   }
 
   static void assertUserError(String options, String... parts) throws Exception {

@@ -2,6 +2,7 @@ package org.diffxai.fiji;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.ImagePlus;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.diffxai.core.CancelledException;
+import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.io.ImageReaders;
 import org.diffxai.model.ClassifierBundle;
@@ -208,6 +211,51 @@ class ExplainTrajectoryTest {
     Path wide = dir.resolve("wide.tif");
     new FileSaver(new ImagePlus("wide", st)).saveAsTiff(wide.toString());
     assertUserError("trajectory=[" + wide + "] model=[" + ppnet + "]", "is not a trajectory");
+  }
+
+  @Test
+  void cancellingLeavesNoFile() throws Exception {
+    Path out = dir.resolve("cancelled");
+    TrajectoryExplainRun.Request req = new TrajectoryExplainRun.Request();
+    req.image = ImageReaders.openVirtual(synth.resolve("trajectory.tif"));
+    req.trajectory = Trajectory.of(req.image);
+    req.output = out;
+    int[] reports = {0};
+    Progress cancelAtThirdStep = new Progress() {
+      @Override
+      public void report(String message, double fraction) {
+        reports[0]++;
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return reports[0] >= 3;
+      }
+    };
+    ClassifierBundle b = ClassifierBundle.open(ppnet);
+    try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
+      assertThrows(CancelledException.class, () -> TrajectoryExplainRun.run(req, new TrajectoryExplainRun.Model(c,
+          b.name(), b.provenance()), cancelAtThirdStep));
+    }
+    try (Stream<Path> s = Files.list(out)) {
+      assertEquals(List.of(), s.collect(Collectors.toList()), "no file, no temporary file");
+    }
+  }
+
+  @Test
+  void heatmapsAreATrajectoryForTheTrajectoryCommands() throws Exception {
+    Path out = dir.resolve("heat");
+    assertEquals(0, CliTest.inProcess(LABEL, "trajectory=[" + synth.resolve("trajectory.tif") + "] model=[" + ppnet
+        + "] sample=1 top=1 device=cpu output=[" + out + "]").code);
+    CliTest.Out p = CliTest.inProcess("Trajectory Profile", "image=[" + out.resolve("heatmaps.tif") + "] output=["
+        + out.resolve("profile") + "]");
+    assertEquals(0, p.code, p.toString());
+    assertEquals(1 + 4, Files.readAllLines(out.resolve("profile/trajectory_profile.csv")).size());
+    CliTest.Out e = CliTest.inProcess("Export Trajectory", "image=[" + out.resolve("heatmaps.tif") + "] output=["
+        + out.resolve("exported.ome.tif") + "]");
+    assertEquals(0, e.code, e.toString());
+    assertEquals(List.of("x0_pred", "contribution", "top1"),
+        Trajectory.of(ImageReaders.openVirtual(out.resolve("exported.ome.tif"))).kinds());
   }
 
   @Test
