@@ -92,4 +92,25 @@ class ExampleMacrosTest {
     List<String> csv = Files.readAllLines(out.resolve("synthesis.csv"));
     assertEquals(3, csv.size(), String.join(File.separator, csv));
   }
+
+  @Test
+  void faithfulnessScoreMacroOnATinyTrainedPrototypeNetwork(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("faithfulness");
+    Path bundle = org.diffxai.tf.TinyPrototypeBundles.train(tmp, "PPNet");
+    ImageJApp.Result r = app.runMacro(macro("faithfulness_score.ijm", out,
+        "getDirectory(\"temp\") + \"diffxai\" + File.separator + \"prototype-model\"",
+        "\"" + bundle.toString().replace("\\", "/") + "\"", "imageSize = 64;", "imageSize = 32;"));
+    assertTrue(r.completed(), r.toString());
+    assertTrue(r.log().contains("image,slice,target,metric,value,ci_low,ci_high,forwards,note"), r.toString());
+    assertEquals(List.of("faithfulness.csv", "faithfulness.json", "faithfulness_curves.csv",
+        "faithfulness_deletion.png", "faithfulness_faithfulness_correlation.png", "faithfulness_insertion.png",
+        "faithfulness_monotonicity.png", "faithfulness_prototype_perturbation.png",
+        "faithfulness_prototype_similarity_drop.png", "faithfulness_region_perturbation.png"), list(out));
+    // 4 phantoms x 8 metrics, then 8 mean rows; read by Python's csv module
+    String counts = python("import csv,sys,collections\n"
+        + "rows = list(csv.DictReader(open(sys.argv[1])))\n"
+        + "print(len(rows), sorted(collections.Counter(r['slice'] for r in rows).items()))",
+        out.resolve("faithfulness.csv").toString());
+    assertEquals("40 [('1', 8), ('2', 8), ('3', 8), ('4', 8), ('mean', 8)]", counts);
+  }
 }
