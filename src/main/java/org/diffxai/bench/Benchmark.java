@@ -25,6 +25,10 @@ import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
+import org.diffxai.metrics.FaithfulnessMetrics;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.model.DjlClassifier;
 import org.diffxai.model.DenoiserBundle;
 import org.diffxai.model.DjlDenoiser;
 import org.diffxai.model.TensorFlowRuntime;
@@ -57,9 +61,10 @@ public final class Benchmark {
   /** Command-line options. */
   static final class Options {
     boolean quick;
-    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c"));
+    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "f"));
     Integer repeats;
     String model;
+    String classifier;
     Integer steps;
     Integer batch;
     Integer matmul;
@@ -125,10 +130,13 @@ public final class Benchmark {
   static final String USAGE = String.join("\n",
       "Usage: java -cp target/diffusion-xai.jar org.diffxai.bench.Benchmark [options]",
       "  --quick            small sizes for a smoke run (tiny UNet, 5 steps, 64x64 heap run); numbers not meaningful",
-      "  --only a,b,c       run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap)",
+      "  --only a,b,c,f     run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
+      "                     f: faithfulness metrics vs their classifier forwards)",
       "  --repeats N        timed repeats per measurement (default 3; quick 2); the best repeat is reported",
       "  --model KEY|DIR    denoiser bundle for (a) and (b) (default: the bundled 'sample' model when present, else",
       "                     a bundle with the sample model's architecture and random weights, built in the work dir)",
+      "  --classifier KEY|DIR  classifier bundle for (f) (default: a 64x64 PPNet of the default architecture, trained",
+      "                     for 2 epochs on 16 phantoms in the work dir; quick: 32x32, base 4)",
       "  --steps N          DDIM steps in (b) (default 50)",
       "  --batch N          the larger batch in (a), and samples = batch in (b) (default 8)",
       "  --matmul N         matmul size N for N x N x N (default 1024)",
@@ -218,8 +226,8 @@ public final class Benchmark {
               o.only = new LinkedHashSet<>();
               for (String p : v.split(",")) {
                 String s = p.trim().toLowerCase(Locale.ROOT);
-                if (!s.equals("a") && !s.equals("b") && !s.equals("c")) {
-                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c; got " + v);
+                if (!Arrays.asList("a", "b", "c", "f").contains(s)) {
+                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, f; got " + v);
                 }
                 o.only.add(s);
               }
@@ -229,6 +237,9 @@ public final class Benchmark {
               break;
             case "--model":
               o.model = v;
+              break;
+            case "--classifier":
+              o.classifier = v;
               break;
             case "--steps":
               o.steps = positive(a, v);
@@ -296,6 +307,7 @@ public final class Benchmark {
       if (opt.only.contains("a") && denoiser != null) error |= !section("a", this::partA);
       if (opt.only.contains("b") && denoiser != null) error |= !section("b", this::partB);
       if (opt.only.contains("c")) error |= !section("c", this::partC);
+      if (opt.only.contains("f")) error |= !section("f", this::partF);
     } catch (Exception | Error e) {
       error = true;
       progress("benchmark failed: " + e);
@@ -657,6 +669,41 @@ public final class Benchmark {
             p / MB, Long.parseLong(c.get("max")) / MB, Long.parseLong(c.get("aftergc")) / MB, c.get("seconds"));
         child.result = p < 512 * (1L << 20) ? "pass" : "fail";
       }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- (f)
+
+  private void partF() throws Exception {
+    String key = opt.classifier;
+    if (key == null) {
+      key = FaithfulnessBench.prototypeBundle(work.resolve(opt.quick ? "ppnet-32" : "ppnet-64"), opt.quick,
+          this::progress).toString();
+      notes.add("(f) Model: a PPNet of the default architecture trained for 2 epochs on 16 phantoms ("
+          + (opt.quick ? "quick: 32×32, base 4" : "64×64") + "); timing does not depend on how well it is trained.");
+    } else {
+      notes.add("(f) Model: " + key + ".");
+    }
+    ClassifierBundle bundle = ClassifierBundle.open(key);
+    progress("(f) loading " + bundle.dir() + " through DJL (cpu)");
+    try (DjlClassifier c = ClassifierModels.load(bundle, "cpu")) {
+      FaithfulnessMetrics.Settings s = new FaithfulnessMetrics.Settings().resolved(c.height(), c.width());
+      notes.add(String.format(Locale.ROOT, "(f) %dx%d image, the command's defaults: baseline %s, runs %d, "
+          + "subset_size %d, step %d, patch_size %d, batch %d, top 10.", c.width(), c.height(), s.baseline.key(),
+          s.runs, s.subsetSize, s.step, s.patchSize, s.batch));
+      List<FaithfulnessBench.Measure> ms = FaithfulnessBench.measure(c, opt.repeats(), opt.secondsPerRepeat(),
+          this::progress);
+      int i = 1;
+      StringBuilder med = new StringBuilder();
+      for (FaithfulnessBench.Measure m : ms) {
+        double tm = m.metricTime.best(), tb = m.bareTime.best();
+        Row r = row("f" + i++, "Ratio: " + m.metric.key() + " ÷ its " + m.forwards + " batched forwards", "≤ 1.2");
+        r.value = String.format(Locale.ROOT, "%.3f (%.1f ms vs %.1f ms)", tm / tb, tm * 1e3, tb * 1e3);
+        r.result = tm / tb <= 1.2 ? "pass" : "fail";
+        med.append(med.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f", m.metric.key(),
+            m.metricTime.median() / m.bareTime.median()));
+      }
+      notes.add("(f) ratios of the medians of " + opt.repeats() + " repeats: " + med + ".");
     }
   }
 
