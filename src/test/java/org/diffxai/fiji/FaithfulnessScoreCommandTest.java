@@ -180,4 +180,21 @@ class FaithfulnessScoreCommandTest {
     assertUserError(2, m + a + " runs=2", "runs");
     assertUserError(2, m + a + " subsetsize=3", "subsetsize");
   }
+
+  @Test
+  void theChoicesAreTheMetricsAndBaselinesOfTheCore() {
+    List<String> metrics = new ArrayList<>(List.of(org.diffxai.metrics.FaithfulnessRun.ALL));
+    for (org.diffxai.metrics.Metric m : org.diffxai.metrics.Metric.values()) {
+      if (m != org.diffxai.metrics.Metric.PROTOTYPE_SIMILARITY_DROP) metrics.add(m.key()); // reported with its pair
+    }
+    List<String> baselines = new ArrayList<>();
+    for (org.diffxai.metrics.Baseline b : org.diffxai.metrics.Baseline.values()) baselines.add(b.key());
+    for (ParameterSpec p : CommandSpec.of(FaithfulnessScoreCommand.class).parameters()) {
+      if (p.name().equals("metric")) assertEquals(metrics, p.choices());
+      if (p.name().equals("baseline")) {
+        assertEquals(new java.util.TreeSet<>(baselines), new java.util.TreeSet<>(p.choices()));
+        assertEquals("blur", p.defaultValue()); // the documented default
+      }
+    }
+  }
 }
