@@ -1,18 +1,13 @@
 package org.diffxai.model;
 
 import ai.djl.Device;
-import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.tensorflow.engine.TfSymbolBlock;
-import ai.djl.training.ParameterStore;
-import java.io.IOException;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -23,7 +18,6 @@ import org.diffxai.core.Denoiser;
 import org.diffxai.core.UserException;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
-import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * A {@link Denoiser} running a bundle's SavedModel through DJL's TensorFlow engine.
@@ -37,6 +31,7 @@ import org.tensorflow.proto.TensorShapeProto;
  */
 public final class DjlDenoiser implements Denoiser {
   /** The signature inputs the contract allows. */
+  private static final String DOC = "docs/bundles.md";
   static final List<String> CONTRACT_INPUTS = Collections.unmodifiableList(Arrays.asList("x", "t", "label",
       "condition"));
 
@@ -80,16 +75,9 @@ public final class DjlDenoiser implements Denoiser {
   public static DjlDenoiser load(DenoiserBundle bundle, TensorFlowRuntime.DeviceChoice choice, int[] imageShape) {
     final Device device = TensorFlowRuntime.device(choice);
     return TensorFlowRuntime.withPluginClassLoader(() -> {
-      ZooModel<NDList, NDList> model = loadModel(bundle, device);
+      ZooModel<NDList, NDList> model = SavedModels.load(bundle.directory(), device, DOC);
       try {
-        TfSymbolBlock block = (TfSymbolBlock) model.getBlock();
-        Map<String, SignatureDef> sigs = block.getSavedModelBundle().getMetaGraphDef().getSignatureDefMap();
-        SignatureDef sig = sigs.get("serving_default");
-        if (sig == null) {
-          throw new UserException("Model " + bundle.name() + " has no 'serving_default' signature (it has: "
-              + String.join(", ", new TreeSet<>(sigs.keySet())) + "). Export the model with its denoiser as the "
-              + "serving_default signature; see docs/bundles.md.");
-        }
+        SignatureDef sig = SavedModels.servingDefault(model, bundle.name(), "its denoiser", DOC);
         Contract c = Contract.check(bundle, sig, imageShape);
         return new DjlDenoiser(bundle, device, c, model);
       } catch (RuntimeException e) {
@@ -99,40 +87,6 @@ public final class DjlDenoiser implements Denoiser {
     });
   }
 
-  private static ZooModel<NDList, NDList> loadModel(DenoiserBundle bundle, Device device) {
-    Criteria.Builder<NDList, NDList> b = Criteria.builder().setTypes(NDList.class, NDList.class)
-        .optModelPath(bundle.directory())
-        // the model file itself: TfModel then loads this very directory (never a sub-directory named like it)
-        .optModelName(DenoiserBundle.SAVED_MODEL)
-        .optEngine(TensorFlowRuntime.ENGINE)
-        .optDevice(device)
-        .optOption("Tags", "serve")
-        .optOption("SignatureDefKey", "serving_default");
-    String config = TensorFlowRuntime.sessionConfigOption(device);
-    if (config != null) b.optOption("ConfigProto", config);
-    try {
-      return b.build().loadModel();
-    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
-      // TensorFlow's own errors (e.g. a damaged saved_model.pb) come as EngineException or other runtime exceptions
-      throw loadFailure(bundle, e);
-    }
-  }
-
-  private static UserException loadFailure(DenoiserBundle bundle, Exception e) {
-    String msg = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
-      if (c.getMessage() != null) msg = c.getMessage();
-    }
-    return new UserException("TensorFlow could not load the model in " + bundle.directory() + ": " + firstLine(msg)
-        + ". The bundle must hold a TensorFlow 2 SavedModel with tag 'serve'; see docs/bundles.md.", e);
-  }
-
-  private static String firstLine(String s) {
-    if (s == null) return "unknown error";
-    s = s.trim();
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl).trim();
-  }
 
   // ---------------------------------------------------------------------------------------------- contract
 
@@ -157,17 +111,17 @@ public final class DjlDenoiser implements Denoiser {
       }
       TensorInfo x = required(in, "x", model, "float32 [N,H,W,C] noisy samples");
       TensorInfo t = required(in, "t", model, "float32 [N] timesteps");
-      dtype(x, "x", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
-      dtype(t, "t", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
-      long[] xs = dims(x, 4, "x", "[N,H,W,C]", model);
-      dims(t, 1, "t", "[N]", model);
+      SavedModels.dtype(x, "x", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model, DOC);
+      SavedModels.dtype(t, "t", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model, DOC);
+      long[] xs = SavedModels.dims(x, 4, "x", "[N,H,W,C]", model, DOC);
+      SavedModels.dims(t, 1, "t", "[N]", model, DOC);
 
       Contract c = new Contract();
       TensorInfo label = in.get("label");
       c.label = label != null;
       if (label != null) {
-        dtype(label, "label", org.tensorflow.proto.DataType.DT_INT32, "int32", model);
-        dims(label, 1, "label", "[N]", model);
+        SavedModels.dtype(label, "label", org.tensorflow.proto.DataType.DT_INT32, "int32", model, DOC);
+        SavedModels.dims(label, 1, "label", "[N]", model, DOC);
       }
       if (b.hasDescriptor()) {
         c.numClasses = b.classNames().size();
@@ -185,8 +139,8 @@ public final class DjlDenoiser implements Denoiser {
       TensorInfo cond = in.get("condition");
       long[] cs = null;
       if (cond != null) {
-        dtype(cond, "condition", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
-        cs = dims(cond, 4, "condition", "[N,H,W,K]", model);
+        SavedModels.dtype(cond, "condition", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model, DOC);
+        cs = SavedModels.dims(cond, 4, "condition", "[N,H,W,K]", model, DOC);
       }
       if (b.hasDescriptor()) {
         int k = b.conditionChannels();
@@ -200,7 +154,7 @@ public final class DjlDenoiser implements Denoiser {
               + "condition_channels. Add \"condition_channels\": K to model.json; see docs/bundles.md.");
         }
         if (cs != null && cs[3] > 0 && cs[3] != k) {
-          throw new UserException("Model input 'condition' expects " + plural(cs[3], "channel") + " but model.json "
+          throw new UserException("Model input 'condition' expects " + SavedModels.plural(cs[3], "channel") + " but model.json "
               + "declares condition_channels " + k + " (" + b.name() + "). Fix condition_channels in model.json or "
               + "re-export the model.");
         }
@@ -226,9 +180,9 @@ public final class DjlDenoiser implements Denoiser {
       long[] resolved = new long[3];
       for (int i = 0; i < 3; i++) {
         if (declared[i] > 0 && signature[i] > 0 && declared[i] != signature[i]) {
-          String decl = i == 2 ? "declares " + plural(declared[i], "channel")
+          String decl = i == 2 ? "declares " + SavedModels.plural(declared[i], "channel")
               : "declares sample_size [" + b.height() + ", " + b.width() + "]";
-          throw new UserException("Model input 'x' expects " + (i == 2 ? plural(signature[i], "channel")
+          throw new UserException("Model input 'x' expects " + (i == 2 ? SavedModels.plural(signature[i], "channel")
               : what[i] + " " + signature[i]) + " but model.json " + decl + " (" + b.name() + "). Fix "
               + (i == 2 ? "\"channels\"" : "\"sample_size\"") + " in model.json or re-export the model.");
         }
@@ -236,9 +190,9 @@ public final class DjlDenoiser implements Denoiser {
       }
       for (int i = 0; i < 3; i++) {
         if (image[i] > 0 && image[i] != resolved[i]) {
-          throw new UserException("The image is " + image[0] + "x" + image[1] + " with " + plural(image[2], "channel")
+          throw new UserException("The image is " + image[0] + "x" + image[1] + " with " + SavedModels.plural(image[2], "channel")
               + ", but model " + b.name() + " works on " + resolved[0] + "x" + resolved[1] + " with "
-              + plural(resolved[2], "channel") + ". Give an image of that size, or none.");
+              + SavedModels.plural(resolved[2], "channel") + ". Give an image of that size, or none.");
         }
       }
       if (resolved[0] <= 0 || resolved[1] <= 0 || resolved[2] <= 0) {
@@ -267,12 +221,12 @@ public final class DjlDenoiser implements Denoiser {
             + "[N,H,W,C] output. Re-export the model.");
       }
       Map.Entry<String, TensorInfo> o = out.entrySet().iterator().next();
-      dtype(o.getValue(), "output '" + o.getKey() + "'", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model);
-      long[] os = dims(o.getValue(), 4, "output '" + o.getKey() + "'", "[N,H,W,C]", model);
+      SavedModels.dtype(o.getValue(), "output '" + o.getKey() + "'", org.tensorflow.proto.DataType.DT_FLOAT, "float32", model, DOC);
+      long[] os = SavedModels.dims(o.getValue(), 4, "output '" + o.getKey() + "'", "[N,H,W,C]", model, DOC);
       if (os != null) {
         for (int i = 1; i <= 3; i++) {
           if (os[i] > 0 && os[i] != resolved[i - 1]) {
-            throw new UserException("Model output '" + o.getKey() + "' has shape " + shapeText(os) + " but the "
+            throw new UserException("Model output '" + o.getKey() + "' has shape " + SavedModels.shapeText(os) + " but the "
                 + "samples are [N," + c.height + "," + c.width + "," + c.channels + "] (" + b.name() + "). The output "
                 + "must have the shape of input 'x'; re-export the model.");
           }
@@ -290,41 +244,8 @@ public final class DjlDenoiser implements Denoiser {
       return ti;
     }
 
-    private static void dtype(TensorInfo ti, String name, org.tensorflow.proto.DataType want, String wantText,
-        String model) {
-      if (ti.getDtype() != want) {
-        throw new UserException(model + ": " + (name.startsWith("output") ? "" : "input ") + name + " has type "
-            + ti.getDtype().name().replace("DT_", "").toLowerCase(java.util.Locale.ROOT) + " but the bundle contract "
-            + "needs " + wantText + ". Re-export the model; see docs/bundles.md.");
-      }
-    }
-
-    /** Static dims (-1 for unknown), or null when the rank is unknown. */
-    private static long[] dims(TensorInfo ti, int rank, String name, String want, String model) {
-      TensorShapeProto sp = ti.getTensorShape();
-      if (!ti.hasTensorShape() || sp.getUnknownRank()) return null;
-      long[] d = new long[sp.getDimCount()];
-      for (int i = 0; i < d.length; i++) d[i] = sp.getDim(i).getSize();
-      if (d.length != rank) {
-        throw new UserException(model + ": " + (name.startsWith("output") ? "" : "input ") + name + " has shape "
-            + shapeText(d) + " but the bundle contract needs " + want + ". Re-export the model; see docs/bundles.md.");
-      }
-      return d;
-    }
   }
 
-  static String shapeText(long[] d) {
-    StringBuilder sb = new StringBuilder("[");
-    for (int i = 0; i < d.length; i++) {
-      if (i > 0) sb.append(',');
-      sb.append(d[i] < 0 ? "?" : Long.toString(d[i]));
-    }
-    return sb.append(']').toString();
-  }
-
-  private static String plural(long n, String word) {
-    return n + " " + word + (n == 1 ? "" : "s");
-  }
 
   // ---------------------------------------------------------------------------------------------- Denoiser
 
@@ -397,21 +318,11 @@ public final class DjlDenoiser implements Denoiser {
     return TensorFlowRuntime.withPluginClassLoader(() -> {
       try (NDManager m = model.getNDManager().newSubManager()) {
         NDList in = new NDList(4);
-        in.add(named(m.create(x, new Shape(n, h, w, c)), "x"));
-        in.add(named(m.create(t, new Shape(n)), "t"));
-        if (contract.label) in.add(named(m.create(labels, new Shape(n)), "label"));
-        if (k > 0) in.add(named(m.create(condition, new Shape(n, h, w, k)), "condition"));
-        NDList out;
-        try {
-          out = block.forward(new ParameterStore(m, false), in, false);
-        } catch (RuntimeException e) {
-          String msg = e.getMessage();
-          for (Throwable cause = e.getCause(); cause != null; cause = cause.getCause()) {
-            if (cause.getMessage() != null) msg = cause.getMessage();
-          }
-          throw new UserException("TensorFlow failed while running model " + bundle.name() + " on a batch of " + n
-              + ": " + firstLine(msg) + ". If memory ran out, use a smaller batch or device=cpu.", e);
-        }
+        in.add(SavedModels.named(m.create(x, new Shape(n, h, w, c)), "x"));
+        in.add(SavedModels.named(m.create(t, new Shape(n)), "t"));
+        if (contract.label) in.add(SavedModels.named(m.create(labels, new Shape(n)), "label"));
+        if (k > 0) in.add(SavedModels.named(m.create(condition, new Shape(n, h, w, k)), "condition"));
+        NDList out = SavedModels.run(block, m, in, bundle.name(), n);
         NDArray o = out.singletonOrThrow();
         Shape want = new Shape(n, h, w, c);
         if (!o.getShape().equals(want) || o.getDataType() != DataType.FLOAT32) {
@@ -460,10 +371,6 @@ public final class DjlDenoiser implements Denoiser {
     }
   }
 
-  private static NDArray named(NDArray a, String name) {
-    a.setName(name);
-    return a;
-  }
 
   /** Arrays (and sub-managers' arrays) alive in the model's NDManager: constant across calls when nothing leaks. */
   synchronized int liveArrays() {

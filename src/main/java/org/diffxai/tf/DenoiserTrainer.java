@@ -52,9 +52,6 @@ public final class DenoiserTrainer implements AutoCloseable {
   }
 
   static final String SCOPE = "unet";
-  private static final float ADAM_BETA1 = 0.9f;
-  private static final float ADAM_BETA2 = 0.999f;
-  private static final float ADAM_EPS = 1e-8f;
 
   private final UNetConfig net;
   private final TrainingOptions opts;
@@ -65,19 +62,14 @@ public final class DenoiserTrainer implements AutoCloseable {
   private final Session session;
   private final VariableStore params;
   private final VariableStore ema;
-  private final VariableStore adamM;
-  private final VariableStore adamV;
+  private final Adam adam;
   private final Placeholder<TFloat32> x;
   private final Placeholder<TFloat32> t;
   private final Placeholder<TInt32> label;
   private final Placeholder<TFloat32> condition;
   private final Placeholder<TFloat32> eps;
-  private final Placeholder<TFloat32> lr;
-  private final Placeholder<TFloat32> beta1Power;
-  private final Placeholder<TFloat32> beta2Power;
   private final Placeholder<TFloat32> emaDecay;
   private final Operand<TFloat32> loss;
-  private final Operand<TFloat32> gradNorm;
   private Operand<TFloat32> emaOut; // built on first use: training does not need it
   private final Operand<TFloat32> out;
   private final Op trainStep;
@@ -108,9 +100,6 @@ public final class DenoiserTrainer implements AutoCloseable {
       condition = net.conditionChannels() > 0 ? tf.withName("condition").placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1, h, w, net.conditionChannels()))) : null;
       eps = tf.withName("epsilon").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, h, w, net.channels())));
-      lr = tf.withName("learning_rate").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-      beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-      beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       emaDecay = tf.withName("ema_decay").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
       params = new VariableStore(tf, SCOPE);
@@ -120,38 +109,9 @@ public final class DenoiserTrainer implements AutoCloseable {
       List<Variable<TFloat32>> vars = params.variables();
       List<ParamSpec> specs = params.specs();
       ema = new VariableStore(tf, "ema");
-      adamM = new VariableStore(tf, "adam_m");
-      adamV = new VariableStore(tf, "adam_v");
-      for (ParamSpec p : specs) {
-        ema.get(p);
-        adamM.get(p);
-        adamV.get(p);
-      }
-
-      // Gradients, clipped by global norm: g ← g · clip / max(‖g‖, clip).
-      Ops gtf = tf.withSubScope("gradients");
-      List<Grad> grads = gradients(gtf, loss, vars);
-      List<Operand<TFloat32>> sq = new ArrayList<>();
-      for (Grad g : grads) sq.add(gtf.reshape(gtf.sum(gtf.math.square(g.op), gtf.constant(all(g.rank))),
-          gtf.constant(new int[] {1})));
-      gradNorm = gtf.withName("global_norm").math.sqrt(gtf.sum(gtf.concat(sq, gtf.constant(0)),
-          gtf.constant(0)));
-      Operand<TFloat32> scale = gtf.constant(1f);
-      if (opts.gradientClip() > 0) {
-        Operand<TFloat32> c = gtf.constant((float) opts.gradientClip());
-        scale = gtf.math.div(c, gtf.math.maximum(gradNorm, c));
-      }
-
-      // Adam (Kingma & Ba 2015, Algorithm 1), bias correction through the fed beta powers. Every update waits for
-      // the global norm, i.e. for all gradients, so no backward op reads a weight that was already updated.
-      Ops atf = tf.withSubScope("adam").withControlDependencyOps(gradNorm.op());
-      List<Op> updates = new ArrayList<>();
-      for (int i = 0; i < vars.size(); i++) {
-        String n = specs.get(i).name();
-        updates.add(atf.train.applyAdam(vars.get(i), adamM.variable(n), adamV.variable(n), beta1Power, beta2Power, lr,
-            atf.constant(ADAM_BETA1), atf.constant(ADAM_BETA2), atf.constant(ADAM_EPS),
-            atf.math.mul(grads.get(i).op, scale)));
-      }
+      for (ParamSpec p : specs) ema.get(p);
+      adam = new Adam(tf, "adam", loss, params, null, opts.gradientClip());
+      List<Op> updates = adam.updates();
       // EMA after the Adam step: ema ← ema − (1 − d)(ema − w).
       Ops etf = tf.withSubScope("ema_update").withControlDependencies(updates);
       List<Op> emaUpdates = new ArrayList<>();
@@ -164,22 +124,15 @@ public final class DenoiserTrainer implements AutoCloseable {
 
       params.prepareAssign();
       ema.prepareAssign();
-      adamM.prepareAssign();
-      adamV.prepareAssign();
       s = new Session(graph, sessionConfig(opts.threads(), opts.graphOptimizer()));
 
       // Seeded initial weights; EMA starts equal to them, Adam moments at zero.
       Random initRandom = new Random(opts.seed());
       Map<String, float[]> init = new LinkedHashMap<>();
-      Map<String, float[]> zeros = new LinkedHashMap<>();
-      for (ParamSpec p : specs) {
-        init.put(p.name(), p.initialValues(initRandom));
-        zeros.put(p.name(), new float[p.size()]);
-      }
+      for (ParamSpec p : specs) init.put(p.name(), p.initialValues(initRandom));
       params.assignAll(s, init);
       ema.assignAll(s, init);
-      adamM.assignAll(s, zeros);
-      adamV.assignAll(s, zeros);
+      adam.reset(s);
     } catch (RuntimeException | Error e) {
       if (s != null) s.close();
       graph.close();
@@ -188,39 +141,12 @@ public final class DenoiserTrainer implements AutoCloseable {
     session = s;
   }
 
-  /** A parameter's gradient and the parameter's rank. */
-  private static final class Grad {
-    final Operand<TFloat32> op;
-    final int rank;
-
-    Grad(Operand<TFloat32> op, int rank) {
-      this.op = op;
-      this.rank = rank;
-    }
-  }
-
-  private static List<Grad> gradients(Ops tf, Operand<TFloat32> loss, List<Variable<TFloat32>> vars) {
-    org.tensorflow.op.core.Gradients g = tf.gradients(loss, vars);
-    List<Grad> out = new ArrayList<>();
-    for (int i = 0; i < vars.size(); i++) {
-      org.tensorflow.Output<TFloat32> d = g.dy(i);
-      out.add(new Grad(d, vars.get(i).shape().numDimensions()));
-    }
-    return out;
-  }
-
-  private static int[] all(int rank) {
-    int[] a = new int[rank];
-    for (int i = 0; i < rank; i++) a[i] = i;
-    return a;
-  }
-
   /**
    * Session settings. Grappler (TF's graph optimiser) is off unless asked for: on CPU it did not speed up training
    * iterations here (oneDNN kernels on, 64×64 UNet: 1.4–1.7 s/iteration either way) but costs 3 s of CPU before the
    * first iteration even for tiny graphs. GPU runs may want it (layout optimisation).
    */
-  static ConfigProto sessionConfig(int threads, boolean graphOptimizer) {
+  public static ConfigProto sessionConfig(int threads, boolean graphOptimizer) {
     ConfigProto.Builder b = ConfigProto.newBuilder();
     if (threads > 0) b.setIntraOpParallelismThreads(threads).setInterOpParallelismThreads(1);
     if (!graphOptimizer) {
@@ -299,9 +225,7 @@ public final class DenoiserTrainer implements AutoCloseable {
         r.feed(t, add(feeds, TFloat32.tensorOf(Shape.of(b), DataBuffers.of(tb, true, false))));
         if (lb != null) r.feed(label, add(feeds, TInt32.tensorOf(Shape.of(b), DataBuffers.of(lb, true, false))));
         if (cb != null) r.feed(condition, add(feeds, tensor(cb, b, h, w, k)));
-        r.feed(lr, add(feeds, TFloat32.scalarOf(lrNow)));
-        r.feed(beta1Power, add(feeds, TFloat32.scalarOf((float) Math.pow(ADAM_BETA1, step + 1))));
-        r.feed(beta2Power, add(feeds, TFloat32.scalarOf((float) Math.pow(ADAM_BETA2, step + 1))));
+        adam.feed(r, lrNow, step, feeds);
         r.feed(emaDecay, add(feeds, TFloat32.scalarOf(d)));
         r.fetch(loss).addTarget(trainStep);
         try (Result res = r.run()) {

@@ -13,6 +13,13 @@ public final class ParamSpec {
      * a = sqrt(5)), which diffusers' UNet2DModel uses.
      */
     FAN_IN_UNIFORM,
+    /**
+     * U(-sqrt(6/fan_in), sqrt(6/fan_in)): He initialisation (He et al. 2015, "Delving Deep into Rectifiers", Eq. 10),
+     * which keeps the activation variance of a plain ReLU stack constant with depth.
+     */
+    HE_UNIFORM,
+    /** U(0, 1): ProtoPNet's initial prototype vectors (Chen et al. 2019, torch.rand). */
+    UNIT_UNIFORM,
     /** N(0, 1): PyTorch's nn.Embedding default. */
     NORMAL,
     ONES,
@@ -56,6 +63,13 @@ public final class ParamSpec {
       case FAN_IN_UNIFORM:
         double bound = 1.0 / Math.sqrt(Math.max(1, fanIn));
         for (int i = 0; i < v.length; i++) v[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+        break;
+      case HE_UNIFORM:
+        double he = Math.sqrt(6.0 / Math.max(1, fanIn));
+        for (int i = 0; i < v.length; i++) v[i] = (float) ((rnd.nextDouble() * 2 - 1) * he);
+        break;
+      case UNIT_UNIFORM:
+        for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextDouble();
         break;
       case NORMAL:
         for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();

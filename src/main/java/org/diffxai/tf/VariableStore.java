@@ -20,7 +20,7 @@ import org.tensorflow.types.TFloat32;
  * Creates one TF1-style ({@code VariableV2}) float variable per parameter, named {@code <scope>/<parameter name>}, and
  * an op that sets all of them from fed values. VariableV2 is what TF Java's SavedModel exporter saves.
  */
-final class VariableStore implements UNetBuilder.Weights {
+public final class VariableStore implements UNetBuilder.Weights {
   private final Ops tf;
   private final Ops scoped;
   private final Map<String, ParamSpec> specs = new LinkedHashMap<>();
@@ -30,7 +30,7 @@ final class VariableStore implements UNetBuilder.Weights {
 
   private final String scope;
 
-  VariableStore(Ops tf, String scope) {
+  public VariableStore(Ops tf, String scope) {
     this.tf = tf;
     this.scope = scope;
     this.scoped = tf.withSubScope(scope);
@@ -52,15 +52,15 @@ final class VariableStore implements UNetBuilder.Weights {
   }
 
   /** Parameters in creation order. */
-  List<ParamSpec> specs() {
+  public List<ParamSpec> specs() {
     return Collections.unmodifiableList(new ArrayList<>(specs.values()));
   }
 
-  Variable<TFloat32> variable(String name) {
+  public Variable<TFloat32> variable(String name) {
     return vars.get(name);
   }
 
-  List<Variable<TFloat32>> variables() {
+  public List<Variable<TFloat32>> variables() {
     return new ArrayList<>(vars.values());
   }
 
@@ -81,12 +81,12 @@ final class VariableStore implements UNetBuilder.Weights {
   }
 
   /** Builds the assign op now, so it exists before a session is created. */
-  void prepareAssign() {
+  public void prepareAssign() {
     assignAllOp();
   }
 
   /** Sets every variable to the given values (one entry per parameter, shape as its spec). */
-  void assignAll(Session session, Map<String, float[]> values) {
+  public void assignAll(Session session, Map<String, float[]> values) {
     Op op = assignAllOp();
     List<TFloat32> tensors = new ArrayList<>();
     try {
@@ -108,7 +108,7 @@ final class VariableStore implements UNetBuilder.Weights {
   }
 
   /** Reads every variable's current value. */
-  Map<String, float[]> read(Session session) {
+  public Map<String, float[]> read(Session session) {
     Map<String, float[]> out = new LinkedHashMap<>();
     List<String> names = new ArrayList<>(vars.keySet());
     Session.Runner r = session.runner();

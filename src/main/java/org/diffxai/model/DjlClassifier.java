@@ -1,0 +1,252 @@
+package org.diffxai.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.tensorflow.engine.TfSymbolBlock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.diffxai.core.Classifier;
+import org.diffxai.core.UserException;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorInfo;
+
+/**
+ * A {@link Classifier} running a classifier bundle's SavedModel through DJL's TensorFlow engine. Loading checks
+ * {@code serving_default} (one input {@code x} float32 [N,H,W,C]; output {@code logits} float32 [N,K], or the only
+ * output) and resolves H, W, C from model.json, else the signature; K from model.json's class names, else the
+ * signature, else one call on a blank image.
+ *
+ * <p>Images come in image intensity and are mapped to model space as the bundle says
+ * ({@link ClassifierBundle#toModel}); any n is split
+ * into batches of {@link #batchSize()}. Calls are serialised; close to free the model.
+ */
+public class DjlClassifier implements Classifier {
+  static final String DOC = "docs/classifiers.md";
+  /** Images per TensorFlow call. */
+  public static final int DEFAULT_BATCH = 32;
+
+  final ClassifierBundle bundle;
+  final Device device;
+  private final int height;
+  private final int width;
+  private final int channels;
+  private final List<String> classNames;
+  private final String logitsName;
+  private ZooModel<NDList, NDList> model;
+  private TfSymbolBlock block;
+  private int batch = DEFAULT_BATCH;
+
+  DjlClassifier(ClassifierBundle bundle, Device device, ZooModel<NDList, NDList> model) {
+    this.bundle = bundle;
+    this.device = device;
+    this.model = model;
+    this.block = (TfSymbolBlock) model.getBlock();
+    String m = "Model " + bundle.name();
+    SignatureDef sig = SavedModels.servingDefault(model, bundle.name(), "its classifier (x -> logits)", DOC);
+    Map<String, TensorInfo> in = sig.getInputsMap();
+    if (in.size() != 1 || !in.containsKey("x")) {
+      throw new UserException(m + " has inputs " + new TreeSet<>(in.keySet()) + ", but a classifier bundle takes "
+          + "exactly one input 'x' (float32 [N,H,W,C]). Re-export the model; see " + DOC + ".");
+    }
+    TensorInfo x = in.get("x");
+    SavedModels.dtype(x, "x", org.tensorflow.proto.DataType.DT_FLOAT, "float32", m, DOC);
+    long[] xs = SavedModels.dims(x, 4, "x", "[N,H,W,C]", m, DOC);
+    Map<String, TensorInfo> out = sig.getOutputsMap();
+    if (out.containsKey(LOGITS)) {
+      logitsName = LOGITS;
+    } else if (out.size() == 1) {
+      logitsName = out.keySet().iterator().next();
+    } else {
+      throw new UserException(m + " has outputs " + new TreeSet<>(out.keySet()) + " but none is called 'logits'. "
+          + "Name the float32 [N,K] output 'logits'; see " + DOC + ".");
+    }
+    TensorInfo lo = out.get(logitsName);
+    SavedModels.dtype(lo, "output '" + logitsName + "'", org.tensorflow.proto.DataType.DT_FLOAT, "float32", m, DOC);
+    long[] ls = SavedModels.dims(lo, 2, "output '" + logitsName + "'", "[N,K]", m, DOC);
+
+    long[] declared = {bundle.height(), bundle.width(), bundle.channels()};
+    long[] resolved = new long[3];
+    String[] what = {"height", "width", "channels"};
+    for (int i = 0; i < 3; i++) {
+      long s = xs == null ? -1 : xs[i + 1];
+      if (declared[i] > 0 && s > 0 && declared[i] != s) {
+        throw new UserException("Model input 'x' of " + bundle.name() + " has " + what[i] + " " + s + " but model.json "
+            + "declares " + declared[i] + ". Fix \"sample_size\"/\"channels\" in model.json or re-export the model.");
+      }
+      resolved[i] = declared[i] > 0 ? declared[i] : s;
+      if (resolved[i] <= 0) {
+        throw new UserException("Cannot tell the input size of model " + bundle.name() + ": its signature does not "
+            + "fix H, W and C of input 'x' and " + (bundle.hasDescriptor() ? "its model.json does not declare them"
+                : "it has no model.json") + ". Add \"sample_size\": [H, W] and \"channels\": C to model.json.");
+      }
+    }
+    height = (int) resolved[0];
+    width = (int) resolved[1];
+    channels = (int) resolved[2];
+    List<String> names = bundle.classNames();
+    long k = ls != null && ls[1] > 0 ? ls[1] : !names.isEmpty() ? names.size() : -1;
+    if (k < 0) k = probeClasses(logitsName);
+    if (!names.isEmpty() && names.size() != k) {
+      throw new UserException("Model " + bundle.name() + " has " + k + " logits but its bundle names "
+          + names.size() + " classes " + names + ". Fix \"class_names\" in model.json.");
+    }
+    if (names.isEmpty()) {
+      List<String> gen = new ArrayList<>();
+      for (int i = 0; i < k; i++) gen.add("class " + i);
+      names = gen;
+    }
+    classNames = Collections.unmodifiableList(new ArrayList<>(names));
+  }
+
+  static final String LOGITS = "logits";
+
+  /** Sets how many images go into one TensorFlow call (results do not depend on it). */
+  public DjlClassifier batchSize(int n) {
+    if (n < 1) throw new IllegalArgumentException("batch size must be >= 1");
+    batch = n;
+    return this;
+  }
+
+  public int batchSize() {
+    return batch;
+  }
+
+  public ClassifierBundle bundle() {
+    return bundle;
+  }
+
+  @Override
+  public int height() {
+    return height;
+  }
+
+  @Override
+  public int width() {
+    return width;
+  }
+
+  @Override
+  public int channels() {
+    return channels;
+  }
+
+  @Override
+  public List<String> classNames() {
+    return classNames;
+  }
+
+  @Override
+  public float[][] logits(float[] x, int n) {
+    int k = classNames.size();
+    float[][] out = new float[n][k];
+    forEachBatch(x, n, (from, m, outputs) -> {
+      float[] lg = outputs.get(logitsName).toFloatArray();
+      for (int i = 0; i < m; i++) System.arraycopy(lg, i * k, out[from + i], 0, k);
+    }, null);
+    return out;
+  }
+
+  /** Receives the outputs of one batch of m images starting at image {@code from}. */
+  interface BatchConsumer {
+    void accept(int from, int m, Map<String, NDArray> outputs);
+  }
+
+  /**
+   * Runs {@code signature} (null: serving_default) on n images in batches, in model space, and hands each batch's
+   * named outputs to {@code consumer} while their native memory is alive.
+   */
+  final synchronized void forEachBatch(float[] x, int n, BatchConsumer consumer, TfSymbolBlock signature) {
+    if (model == null) throw new IllegalStateException("Classifier " + bundle.name() + " is closed");
+    int px = height * width * channels;
+    if (n < 1) throw new IllegalArgumentException("n must be >= 1, got " + n);
+    if (x == null || x.length != (long) n * px) {
+      throw new IllegalArgumentException("x must have n*H*W*C = " + n + "*" + px + " values, got "
+          + (x == null ? "null" : x.length));
+    }
+    TfSymbolBlock b = signature == null ? block : signature;
+    for (int from = 0; from < n; from += batch) {
+      int m = Math.min(batch, n - from);
+      float[] xb = new float[m * px];
+      System.arraycopy(x, from * px, xb, 0, m * px);
+      bundle.toModel(xb);
+      final int start = from;
+      TensorFlowRuntime.withPluginClassLoader(() -> {
+        try (NDManager nm = model.getNDManager().newSubManager()) {
+          NDList in = new NDList(SavedModels.named(nm.create(xb, new Shape(m, height, width, channels)), "x"));
+          NDList outs = SavedModels.run(b, nm, in, bundle.name(), m);
+          Map<String, NDArray> named = new LinkedHashMap<>();
+          for (NDArray a : outs) {
+            if (a.getDataType() != DataType.FLOAT32 || a.getShape().get(0) != m) {
+              throw new UserException("Model " + bundle.name() + " returned output '" + a.getName() + "' of type "
+                  + a.getDataType() + " and shape " + a.getShape() + " for a batch of " + m + " images; the bundle "
+                  + "contract needs float32 with the batch first. Re-export the model; see " + DOC + ".");
+            }
+            named.put(a.getName(), a);
+          }
+          consumer.accept(start, m, named);
+        }
+        return null;
+      });
+    }
+  }
+
+  /** K from one call on a blank image, for models whose signature and bundle do not tell it. */
+  private long probeClasses(String output) {
+    long[] k = new long[1];
+    forEachBatch(new float[height * width * channels], 1, (from, m, outs) -> k[0] = outs.get(output).getShape()
+        .get(1), null);
+    return k[0];
+  }
+
+  /** The model's block for another signature of the same SavedModel (shares its session). */
+  final TfSymbolBlock signatureBlock(String key) {
+    Map<String, SignatureDef> sigs = SavedModels.signatures(model);
+    if (!sigs.containsKey(key)) {
+      throw new UserException("Model " + bundle.name() + " has a prototypes.json but no '" + key + "' signature "
+          + "(it has: " + String.join(", ", new TreeSet<>(sigs.keySet())) + "). Re-export it with Train Prototype "
+          + "Network; see " + DOC + ".");
+    }
+    return new TfSymbolBlock(block.getSavedModelBundle(), key);
+  }
+
+  final Map<String, SignatureDef> signatures() {
+    return SavedModels.signatures(model);
+  }
+
+  /** Bundle provenance plus the input shape, device and runtime versions. */
+  public Map<String, String> provenance() {
+    Map<String, String> m = new LinkedHashMap<>(bundle.provenance());
+    m.put("model.input_shape", height + "x" + width + "x" + channels);
+    m.put("device", device.isGpu() ? "gpu" + device.getDeviceId() : "cpu");
+    m.put("engine", "DJL TensorFlow");
+    m.putAll(TensorFlowRuntime.versions());
+    return m;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (model == null) return;
+    final ZooModel<NDList, NDList> m = model;
+    model = null;
+    block = null;
+    TensorFlowRuntime.withPluginClassLoader(() -> {
+      m.close();
+      return null;
+    });
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + bundle.name() + ", " + height + "x" + width + "x" + channels + ", "
+        + classNames.size() + " classes, " + device + "]";
+  }
+}

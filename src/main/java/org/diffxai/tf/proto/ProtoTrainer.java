@@ -1,0 +1,694 @@
+package org.diffxai.tf.proto;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.diffxai.core.PrototypeMaps;
+import org.diffxai.core.Progress;
+import org.diffxai.core.UserException;
+import org.diffxai.model.TensorFlowRuntime;
+import org.diffxai.tf.Adam;
+import org.diffxai.tf.DenoiserTrainer;
+import org.diffxai.tf.ParamSpec;
+import org.diffxai.tf.TrainingData;
+import org.diffxai.tf.VariableStore;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Max;
+import org.tensorflow.op.core.Sum;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Trains a prototype network ({@link ProtoConfig}: PPNet, EPPNet or ProtoPool) on labelled images in model space with
+ * the schedule of {@link ProtoTrainingOptions}, pushes its prototypes onto training patches, and exports it as a
+ * SavedModel.
+ *
+ * <p>Losses (weights in {@link ProtoConfig}):
+ *
+ * <ul>
+ *   <li>PPNet: cross-entropy + 0.8·cluster − 0.08·separation + 1e-4·L1 of the last layer's wrong-class weights, with
+ *       cluster = mean over images of the minimum distance to a prototype of the image's class and separation the
+ *       same for the other classes' prototypes (Chen et al. 2019, §2.2, Eq. 1);
+ *   <li>EPPNet: the same on unit vectors, plus the diversity term
+ *       Σ<sub>class</sub> Σ<sub>j&lt;k</sub> max(0, cos(p_j, p_k) − margin)² / #pairs over the prototypes of each class;
+ *   <li>ProtoPool: class c has S slots; slot s of class c picks a pool prototype through a Gumbel-softmax over the
+ *       logits q<sub>cs</sub> [M] with temperature τ annealed over the joint epochs (Jang et al. 2017; Rymarczyk et al.
+ *       2022, §3); logits = W<sub>slot</sub> · (slot scores); loss = cross-entropy + λ·orthogonality with
+ *       orthogonality = Σ<sub>c</sub> ‖Â<sub>c</sub>Â<sub>c</sub><sup>T</sup> − I‖²<sub>F</sub>, Â<sub>c</sub> the
+ *       row-normalised slot distributions of class c. Before every push the slots are made hard (argmax) and folded
+ *       onto the pool: W[k][m] = Σ<sub>slots j choosing m</sub> W<sub>slot</sub>[k][j], which then is the last layer
+ *       that is fine-tuned (cross-entropy + L1 on the weights of classes whose slots did not choose the prototype) and
+ *       exported.
+ * </ul>
+ *
+ * <p>Reproducible: initial weights, batch order, flips and Gumbel noise come from Java {@code Random}s seeded with the
+ * seed; the graph has no random ops. Not thread-safe; close to free the native graph and session.
+ */
+public final class ProtoTrainer implements AutoCloseable {
+  static final String SCOPE = "proto";
+  /** Percentile of the upsampled similarity map that bounds the activation box (Chen et al. 2019). */
+  public static final double ACTIVATION_PERCENTILE = 95;
+
+  /** One finished epoch: phase {@code warm}, {@code joint} or {@code last}, its mean loss and batch accuracy. */
+  public static final class Epoch {
+    public final int index;
+    public final String phase;
+    public final float loss;
+    public final float accuracy;
+    public final double seconds;
+
+    Epoch(int index, String phase, float loss, float accuracy, double seconds) {
+      this.index = index;
+      this.phase = phase;
+      this.loss = loss;
+      this.accuracy = accuracy;
+      this.seconds = seconds;
+    }
+  }
+
+  private final ProtoConfig cfg;
+  private final ProtoTrainingOptions opts;
+  private final boolean pool;
+  private final Graph graph;
+  private final Session session;
+  private final VariableStore params;
+  private final Placeholder<TFloat32> x;
+  private final Placeholder<TInt32> y;
+  private final Placeholder<TFloat32> classIdentity;
+  private final Placeholder<TFloat32> gumbel;
+  private final Placeholder<TFloat32> tau;
+  private final ProtoNetBuilder.Net net;
+  private final Operand<TFloat32> trainLogits;
+  private final Operand<TFloat32> mainLoss;
+  private final Operand<TFloat32> lastLoss;
+  private final Adam warm;
+  private final Adam joint;
+  private final Adam last;
+  private final int[] adamSteps = new int[3];
+  private final Random batchRandom;
+  private final Random noiseRandom;
+  /** [K][P]: 1 where prototype p belongs to class k. */
+  private float[][] identity;
+  private final List<Epoch> epochs = new ArrayList<>();
+  private List<PushRecord> pushed = Collections.emptyList();
+  private double seconds;
+
+  /** Builds the training graph and initialises the weights from the seed. */
+  public ProtoTrainer(ProtoConfig config, ProtoTrainingOptions options) {
+    TensorFlowRuntime.ensureLoaded();
+    this.cfg = new ProtoConfig(config).validate();
+    this.opts = options.copy().validate();
+    this.pool = cfg.method() == ProtoConfig.Method.PROTOPOOL;
+    this.batchRandom = new Random(opts.seed() * 0x9E3779B97F4A7C15L + 1);
+    this.noiseRandom = new Random(opts.seed() * 0x9E3779B97F4A7C15L + 2);
+    int k = cfg.numClasses();
+    int p = cfg.prototypes();
+    graph = new Graph();
+    Session s = null;
+    try {
+      Ops tf = Ops.create(graph);
+      x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, cfg.height(), cfg.width(),
+          cfg.channels())));
+      y = tf.withName("label").placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      classIdentity = tf.withName("class_identity").placeholder(TFloat32.class, Placeholder.shape(Shape.of(k, p)));
+      params = new VariableStore(tf, SCOPE);
+      net = new ProtoNetBuilder(cfg).build(tf, params, x);
+      Operand<TFloat32> onehot = tf.oneHot(y, tf.constant(k), tf.constant(1f), tf.constant(0f));
+      Operand<TFloat32> wrongClass = tf.math.sub(tf.constant(1f), classIdentity);
+      Operand<TFloat32> l1 = tf.sum(tf.math.abs(tf.math.mul(net.lastLayer, wrongClass)), tf.constant(new int[] {0, 1}));
+      lastLoss = tf.withName("last_loss").math.add(crossEntropy(tf, net.logits, onehot),
+          tf.math.mul(tf.constant((float) cfg.l1Weight()), l1));
+      if (pool) {
+        int slots = k * cfg.slotsPerClass();
+        gumbel = tf.withName("gumbel").placeholder(TFloat32.class, Placeholder.shape(Shape.of(slots, p)));
+        tau = tf.withName("tau").placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+        Operand<TFloat32> q = params.get(new ParamSpec("slots.logits", new long[] {slots, p}, ParamSpec.Init.NORMAL,
+            p));
+        Operand<TFloat32> wSlot = params.get(new ParamSpec("slots.last_layer", new long[] {k, slots},
+            ParamSpec.Init.ZEROS, slots));
+        Operand<TFloat32> assign = tf.nn.softmax(tf.math.div(tf.math.add(q, gumbel), tau));
+        Operand<TFloat32> slotScores = tf.linalg.matMul(net.scores, assign, MatMul.transposeB(true));
+        trainLogits = tf.linalg.matMul(slotScores, wSlot, MatMul.transposeB(true));
+        mainLoss = tf.withName("main_loss").math.add(crossEntropy(tf, trainLogits, onehot),
+            tf.math.mul(tf.constant((float) cfg.orthogonalityWeight()), orthogonality(tf, assign)));
+      } else {
+        gumbel = null;
+        tau = null;
+        trainLogits = net.logits;
+        float maxD = cfg.method() == ProtoConfig.Method.EPPNET ? 4f : cfg.featureDepth();
+        Operand<TFloat32> own = tf.linalg.matMul(onehot, classIdentity);
+        Operand<TFloat32> closeness = tf.math.sub(tf.constant(maxD), net.minDistances);
+        Operand<TFloat32> cluster = tf.math.mean(tf.math.sub(tf.constant(maxD), tf.max(tf.math.mul(closeness, own),
+            tf.constant(1), Max.keepDims(false))), tf.constant(0));
+        Operand<TFloat32> separation = tf.math.mean(tf.math.sub(tf.constant(maxD), tf.max(tf.math.mul(closeness,
+            tf.math.sub(tf.constant(1f), own)), tf.constant(1), Max.keepDims(false))), tf.constant(0));
+        Operand<TFloat32> loss = tf.math.add(crossEntropy(tf, net.logits, onehot), tf.math.add(
+            tf.math.mul(tf.constant((float) cfg.clusterWeight()), cluster),
+            tf.math.add(tf.math.mul(tf.constant((float) -cfg.separationWeight()), separation),
+                tf.math.mul(tf.constant((float) cfg.l1Weight()), l1))));
+        if (cfg.method() == ProtoConfig.Method.EPPNET) {
+          loss = tf.math.add(loss, tf.math.mul(tf.constant((float) cfg.diversityWeight()), diversity(tf)));
+        }
+        mainLoss = tf.withName("main_loss").identity(loss);
+      }
+
+      List<String> warmNames = new ArrayList<>();
+      List<String> jointNames = new ArrayList<>();
+      for (ParamSpec ps : params.specs()) {
+        String n = ps.name();
+        if (n.equals("last_layer")) continue;
+        jointNames.add(n);
+        if (!n.startsWith("backbone.")) warmNames.add(n);
+      }
+      warm = new Adam(tf, "adam_warm", mainLoss, params, warmNames, opts.gradientClip());
+      joint = new Adam(tf, "adam_joint", mainLoss, params, jointNames, opts.gradientClip());
+      last = new Adam(tf, "adam_last", lastLoss, params, Collections.singletonList("last_layer"),
+          opts.gradientClip());
+      params.prepareAssign();
+      s = new Session(graph, DenoiserTrainer.sessionConfig(opts.threads(), false));
+      initialise(s);
+    } catch (RuntimeException | Error e) {
+      if (s != null) s.close();
+      graph.close();
+      throw e;
+    }
+    session = s;
+  }
+
+  /** −mean Σ_k onehot·log softmax(logits). */
+  private static Operand<TFloat32> crossEntropy(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> onehot) {
+    Operand<TFloat32> ll = tf.sum(tf.math.mul(onehot, tf.nn.logSoftmax(logits)), tf.constant(1));
+    return tf.math.neg(tf.math.mean(ll, tf.constant(0)));
+  }
+
+  /** Σ_c ‖Â_c Â_cᵀ − I‖²_F over the row-normalised slot distributions of each class. */
+  private Operand<TFloat32> orthogonality(Ops tf, Operand<TFloat32> assign) {
+    int slots = cfg.slotsPerClass();
+    Operand<TFloat32> a = tf.reshape(assign, tf.constant(new int[] {cfg.numClasses(), slots, cfg.prototypes()}));
+    Operand<TFloat32> norm = tf.math.rsqrt(tf.math.add(tf.sum(ProtoNetBuilder.square(tf, a), tf.constant(2), Sum.keepDims(true)),
+        tf.constant(1e-12f)));
+    Operand<TFloat32> an = tf.math.mul(a, norm);
+    Operand<TFloat32> gram = tf.train.batchMatMul(an, an, TFloat32.class, BatchMatMul.adjY(true));
+    float[][] eye = new float[slots][slots];
+    for (int i = 0; i < slots; i++) eye[i][i] = 1;
+    return tf.sum(ProtoNetBuilder.square(tf, tf.math.sub(gram, tf.constant(eye))), tf.constant(new int[] {0, 1, 2}));
+  }
+
+  /** EPPNet: Σ over same-class pairs j &lt; k of max(0, cos(p_j, p_k) − margin)², divided by the number of pairs. */
+  private Operand<TFloat32> diversity(Ops tf) {
+    int p = cfg.prototypes();
+    int m = cfg.prototypesPerClass();
+    float[][] pairs = new float[p][p];
+    int count = 0;
+    for (int i = 0; i < p; i++) {
+      for (int j = i + 1; j < p; j++) {
+        if (i / m == j / m) {
+          pairs[i][j] = 1;
+          count++;
+        }
+      }
+    }
+    if (count == 0) return tf.constant(0f);
+    Operand<TFloat32> cos = tf.linalg.matMul(net.prototypes, net.prototypes, MatMul.transposeB(true));
+    Operand<TFloat32> hinge = tf.nn.relu(tf.math.sub(cos, tf.constant((float) cfg.diversityMargin())));
+    return tf.math.div(tf.sum(tf.math.mul(ProtoNetBuilder.square(tf, hinge), tf.constant(pairs)), tf.constant(new int[] {0, 1})),
+        tf.constant((float) count));
+  }
+
+  /**
+   * Seeded initial weights; the last layer is 1 for a prototype's own class and −0.5 otherwise (Chen et al. 2019,
+   * §2.2), ProtoPool's slot layer likewise for each class's slots; Adam moments at zero.
+   */
+  private void initialise(Session s) {
+    Random rnd = new Random(opts.seed());
+    Map<String, float[]> init = new LinkedHashMap<>();
+    for (ParamSpec ps : params.specs()) init.put(ps.name(), ps.initialValues(rnd));
+    int k = cfg.numClasses();
+    int p = cfg.prototypes();
+    identity = new float[k][p];
+    if (pool) {
+      int slots = cfg.slotsPerClass();
+      float[] w = init.get("slots.last_layer");
+      for (int c = 0; c < k; c++) {
+        for (int j = 0; j < k * slots; j++) w[c * k * slots + j] = j / slots == c ? 1f : -0.5f;
+      }
+    } else {
+      int m = cfg.prototypesPerClass();
+      for (int j = 0; j < p; j++) identity[j / m][j] = 1;
+      init.put("last_layer", initialLastLayer(identity));
+    }
+    params.assignAll(s, init);
+    warm.reset(s);
+    joint.reset(s);
+    last.reset(s);
+  }
+
+  private static float[] initialLastLayer(float[][] identity) {
+    int k = identity.length;
+    int p = identity[0].length;
+    float[] w = new float[k * p];
+    for (int c = 0; c < k; c++) {
+      for (int j = 0; j < p; j++) w[c * p + j] = identity[c][j] > 0 ? 1f : -0.5f;
+    }
+    return w;
+  }
+
+  // ---------------------------------------------------------------------------------------------- training
+
+  /**
+   * Runs the whole schedule on {@code data} (labels required; classes as configured).
+   *
+   * @throws org.diffxai.core.CancelledException when the progress reports a cancel
+   * @throws UserException when the loss becomes NaN or infinite
+   */
+  public void train(TrainingData data, Progress progress) {
+    if (progress == null) progress = Progress.NONE;
+    checkData(data);
+    int[] labels = data.labels();
+    int e = opts.epochs();
+    int w = opts.warmupEpochs();
+    int pushes = 0;
+    for (int i = 0; i < e; i++) {
+      if (pushAfter(i)) pushes++;
+    }
+    double total = e + pushes * (1.0 + opts.lastLayerEpochs());
+    double done = 0;
+    for (int i = 0; i < e; i++) {
+      boolean warmUp = i < w;
+      float t = warmUp ? (float) opts.tauStart() : tauAt(i - w, e - w);
+      runEpoch(warmUp ? "warm" : "joint", data, labels, t, progress, done / total, 1 / total);
+      done++;
+      if (pushAfter(i)) {
+        if (pool) fold();
+        push(data, labels, progress, done / total);
+        done++;
+        for (int l = 0; l < opts.lastLayerEpochs(); l++) {
+          runEpoch("last", data, labels, 0, progress, done / total, 1 / total);
+          done++;
+        }
+      }
+    }
+  }
+
+  private boolean pushAfter(int epoch) {
+    int w = opts.warmupEpochs();
+    return epoch == opts.epochs() - 1 || (epoch >= w && (epoch + 1 - w) % opts.pushEvery() == 0);
+  }
+
+  /** ProtoPool's temperature after {@code j} of {@code n} joint epochs: geometric from τ_start to τ_end. */
+  private float tauAt(int j, int n) {
+    double f = n <= 1 ? 1 : j / (double) (n - 1);
+    return (float) (opts.tauStart() * Math.pow(opts.tauEnd() / opts.tauStart(), f));
+  }
+
+  private void checkData(TrainingData data) {
+    if (data.height() != cfg.height() || data.width() != cfg.width() || data.channels() != cfg.channels()) {
+      throw new IllegalArgumentException("Data are " + data.height() + "x" + data.width() + "x" + data.channels()
+          + " but the network expects " + cfg.height() + "x" + cfg.width() + "x" + cfg.channels());
+    }
+    if (data.numClasses() != cfg.numClasses()) {
+      throw new IllegalArgumentException("Data have " + data.numClasses() + " classes, the network "
+          + cfg.numClasses());
+    }
+  }
+
+  private void runEpoch(String phase, TrainingData data, int[] labels, float tauNow, Progress progress, double start,
+      double span) {
+    int n = data.count();
+    int b = Math.min(opts.batch(), n);
+    int px = cfg.height() * cfg.width() * cfg.channels();
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+      int j = batchRandom.nextInt(i + 1);
+      int tmp = order[i];
+      order[i] = order[j];
+      order[j] = tmp;
+    }
+    int which = phase.equals("warm") ? 0 : phase.equals("joint") ? 1 : 2;
+    Adam adam = which == 0 ? warm : which == 1 ? joint : last;
+    double lr = which == 0 ? opts.warmupLearningRate() : which == 1 ? opts.learningRate()
+        : opts.lastLayerLearningRate();
+    Operand<TFloat32> loss = which == 2 ? lastLoss : mainLoss;
+    Operand<TFloat32> logits = which == 2 ? net.logits : trainLogits;
+    long t0 = System.nanoTime();
+    double lossSum = 0;
+    int correct = 0;
+    int batches = (n + b - 1) / b;
+    for (int bi = 0; bi < batches; bi++) {
+      progress.checkCancelled();
+      int from = bi * b;
+      int m = Math.min(b, n - from);
+      float[] xb = new float[m * px];
+      int[] yb = new int[m];
+      for (int i = 0; i < m; i++) {
+        int idx = order[from + i];
+        copyImage(data.image(idx), xb, i * px, opts.flip() && batchRandom.nextBoolean());
+        yb[i] = labels[idx];
+      }
+      List<Tensor> feeds = new ArrayList<>();
+      float l;
+      float[] lg = new float[m * cfg.numClasses()];
+      try {
+        Session.Runner r = session.runner();
+        r.feed(x, add(feeds, TFloat32.tensorOf(Shape.of(m, cfg.height(), cfg.width(), cfg.channels()),
+            DataBuffers.of(xb, true, false))));
+        r.feed(y, add(feeds, TInt32.tensorOf(Shape.of(m), DataBuffers.of(yb, true, false))));
+        r.feed(classIdentity, add(feeds, matrix(identity)));
+        if (pool) {
+          r.feed(gumbel, add(feeds, gumbelNoise()));
+          r.feed(tau, add(feeds, TFloat32.scalarOf(which == 2 ? 1f : tauNow)));
+        }
+        adam.feed(r, (float) lr, adamSteps[which]++, feeds);
+        r.fetch(loss).fetch(logits);
+        for (Op op : adam.updates()) r.addTarget(op);
+        try (Result res = r.run()) {
+          l = ((TFloat32) res.get(0)).getFloat();
+          ((TFloat32) res.get(1)).copyTo(DataBuffers.of(lg, false, false));
+        }
+      } finally {
+        for (Tensor t : feeds) t.close();
+      }
+      if (!Float.isFinite(l)) {
+        throw new UserException("Training diverged (loss " + l + ") in a " + phase + " epoch. Lower learning_rate "
+            + "(e.g. by a factor of 10) and train again.");
+      }
+      lossSum += l * m;
+      for (int i = 0; i < m; i++) {
+        if (argmax(lg, i * cfg.numClasses(), cfg.numClasses()) == yb[i]) correct++;
+      }
+      progress.report(String.format(Locale.ROOT, "Training %s: %s epoch %d, batch %d/%d, loss %.4f", cfg.method(),
+          phase, epochs.size() + 1, bi + 1, batches, l), start + span * (bi + 1.0) / batches);
+    }
+    seconds += (System.nanoTime() - t0) / 1e9;
+    epochs.add(new Epoch(epochs.size() + 1, phase, (float) (lossSum / n), correct / (float) n, seconds));
+  }
+
+  /** Copies an HWC image, mirrored left-right when asked. */
+  private void copyImage(float[] src, float[] dst, int off, boolean flip) {
+    int w = cfg.width();
+    int c = cfg.channels();
+    if (!flip) {
+      System.arraycopy(src, 0, dst, off, src.length);
+      return;
+    }
+    for (int row = 0; row < cfg.height(); row++) {
+      for (int col = 0; col < w; col++) {
+        System.arraycopy(src, (row * w + (w - 1 - col)) * c, dst, off + (row * w + col) * c, c);
+      }
+    }
+  }
+
+  private TFloat32 gumbelNoise() {
+    int slots = cfg.numClasses() * cfg.slotsPerClass();
+    float[] g = new float[slots * cfg.prototypes()];
+    for (int i = 0; i < g.length; i++) {
+      double u = Math.max(1e-12, Math.min(1 - 1e-12, noiseRandom.nextDouble()));
+      g[i] = (float) -Math.log(-Math.log(u));
+    }
+    return TFloat32.tensorOf(Shape.of(slots, cfg.prototypes()), DataBuffers.of(g, true, false));
+  }
+
+  private static TFloat32 matrix(float[][] a) {
+    float[] flat = new float[a.length * a[0].length];
+    for (int i = 0; i < a.length; i++) System.arraycopy(a[i], 0, flat, i * a[0].length, a[0].length);
+    return TFloat32.tensorOf(Shape.of(a.length, a[0].length), DataBuffers.of(flat, true, false));
+  }
+
+  private static <T extends Tensor> T add(List<Tensor> l, T t) {
+    l.add(t);
+    return t;
+  }
+
+  static int argmax(float[] a, int off, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++) {
+      if (a[off + i] > a[off + best]) best = i;
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------------------------------------- ProtoPool folding
+
+  /**
+   * ProtoPool: makes every slot's choice hard (the pool prototype with the largest slot logit) and folds the slot
+   * layer onto the pool, W[k][m] = Σ_{slots j choosing m} W_slot[k][j], so that logits = W · focal scores exactly
+   * reproduces the hard-assigned slot network. A prototype belongs to every class one of whose slots chose it.
+   */
+  private void fold() {
+    Map<String, float[]> w = params.read(session);
+    int k = cfg.numClasses();
+    int p = cfg.prototypes();
+    int slots = k * cfg.slotsPerClass();
+    float[] q = w.get("slots.logits");
+    float[] wSlot = w.get("slots.last_layer");
+    float[] folded = new float[k * p];
+    identity = new float[k][p];
+    for (int j = 0; j < slots; j++) {
+      int m = argmax(q, j * p, p);
+      identity[j / cfg.slotsPerClass()][m] = 1;
+      for (int c = 0; c < k; c++) folded[c * p + m] += wSlot[c * slots + j];
+    }
+    w.put("last_layer", folded);
+    params.assignAll(session, w);
+  }
+
+  // ---------------------------------------------------------------------------------------------- push
+
+  /**
+   * Replaces every prototype by the nearest latent patch (in the network's own distance) of a training image it may
+   * represent: an image of its class (ProtoPool: of a class one of whose slots chose it; any image if none did), and
+   * records where it came from. Images are not flipped.
+   */
+  private void push(TrainingData data, int[] labels, Progress progress, double at) {
+    progress.report("Pushing " + cfg.prototypes() + " prototypes onto training patches", at);
+    int p = cfg.prototypes();
+    int d = cfg.featureDepth();
+    int h = cfg.gridHeight();
+    int w = cfg.gridWidth();
+    float[] best = new float[p];
+    Arrays.fill(best, Float.POSITIVE_INFINITY);
+    int[] src = new int[p];
+    int[] pos = new int[p];
+    Arrays.fill(src, -1);
+    float[][] vectors = new float[p][d];
+    boolean[] anyClass = new boolean[p];
+    for (int j = 0; j < p; j++) {
+      boolean used = false;
+      for (float[] row : identity) used |= row[j] > 0;
+      anyClass[j] = !used;
+    }
+    int n = data.count();
+    int b = Math.max(1, opts.batch());
+    for (int from = 0; from < n; from += b) {
+      progress.checkCancelled();
+      int m = Math.min(b, n - from);
+      float[][] out = run(data, from, m, net.features, net.distances);
+      float[] z = out[0];
+      float[] dist = out[1];
+      for (int i = 0; i < m; i++) {
+        int label = labels[from + i];
+        for (int j = 0; j < p; j++) {
+          if (!anyClass[j] && identity[label][j] == 0) continue;
+          for (int q = 0; q < h * w; q++) {
+            float v = dist[(i * h * w + q) * p + j];
+            if (v < best[j]) {
+              best[j] = v;
+              src[j] = from + i;
+              pos[j] = q;
+              System.arraycopy(z, (i * h * w + q) * d, vectors[j], 0, d);
+            }
+          }
+        }
+      }
+    }
+    Map<String, float[]> weights = params.read(session);
+    float[] flat = new float[p * d];
+    for (int j = 0; j < p; j++) System.arraycopy(vectors[j], 0, flat, j * d, d);
+    weights.put("prototypes", flat);
+    params.assignAll(session, weights);
+
+    // Provenance: receptive field of the patch, and the 95th-percentile box of the prototype's upsampled similarity
+    // map on its source image (Chen et al. 2019), both in the source image's pixels.
+    PrototypeMaps.ReceptiveField rf = cfg.receptiveField();
+    List<PushRecord> records = new ArrayList<>();
+    for (int j = 0; j < p; j++) {
+      float[] sim = run(data, src[j], 1, net.similarity)[0];
+      float[] map = new float[h * w];
+      for (int q = 0; q < h * w; q++) map[q] = sim[q * p + j];
+      float[] up = PrototypeMaps.upsampleBicubic(map, h, w, cfg.height(), cfg.width());
+      int row = pos[j] / w;
+      int col = pos[j] % w;
+      records.add(new PushRecord(j, src[j], row, col, best[j], rf.box(row, col, cfg.height(), cfg.width()),
+          PrototypeMaps.percentileBox(up, cfg.height(), cfg.width(), ACTIVATION_PERCENTILE)));
+    }
+    pushed = Collections.unmodifiableList(records);
+  }
+
+  /** Runs the graph on images [from, from+m) of {@code data} (not flipped) and returns the fetched outputs flat. */
+  @SafeVarargs
+  private final float[][] run(TrainingData data, int from, int m, Operand<TFloat32>... fetches) {
+    int px = cfg.height() * cfg.width() * cfg.channels();
+    float[] xb = new float[m * px];
+    for (int i = 0; i < m; i++) System.arraycopy(data.image(from + i), 0, xb, i * px, px);
+    return run(xb, m, fetches);
+  }
+
+  @SafeVarargs
+  private final float[][] run(float[] xb, int m, Operand<TFloat32>... fetches) {
+    try (TFloat32 in = TFloat32.tensorOf(Shape.of(m, cfg.height(), cfg.width(), cfg.channels()),
+        DataBuffers.of(xb, true, false))) {
+      Session.Runner r = session.runner().feed(x, in);
+      for (Operand<TFloat32> f : fetches) r.fetch(f);
+      try (Result res = r.run()) {
+        float[][] out = new float[fetches.length][];
+        for (int i = 0; i < fetches.length; i++) {
+          TFloat32 t = (TFloat32) res.get(i);
+          out[i] = new float[(int) t.shape().size()];
+          t.copyTo(DataBuffers.of(out[i], false, false));
+        }
+        return out;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- results
+
+  /** Logits [n][K] of the exported network (ProtoPool: folded; meaningful after {@link #train}). */
+  public float[][] logits(TrainingData data) {
+    int k = cfg.numClasses();
+    float[][] out = new float[data.count()][k];
+    int b = Math.max(1, opts.batch());
+    for (int from = 0; from < data.count(); from += b) {
+      int m = Math.min(b, data.count() - from);
+      float[] lg = run(data, from, m, net.logits)[0];
+      for (int i = 0; i < m; i++) System.arraycopy(lg, i * k, out[from + i], 0, k);
+    }
+    return out;
+  }
+
+  /** Fraction of {@code data} whose largest logit is its label. */
+  public double accuracy(TrainingData data) {
+    if (data.count() == 0) return Double.NaN;
+    float[][] lg = logits(data);
+    int[] labels = data.labels();
+    int ok = 0;
+    for (int i = 0; i < lg.length; i++) {
+      if (argmax(lg[i], 0, lg[i].length) == labels[i]) ok++;
+    }
+    return ok / (double) lg.length;
+  }
+
+  public ProtoConfig config() {
+    return new ProtoConfig(cfg);
+  }
+
+  public ProtoTrainingOptions options() {
+    return opts.copy();
+  }
+
+  /** Every finished epoch, in order. */
+  public List<Epoch> epochs() {
+    return Collections.unmodifiableList(new ArrayList<>(epochs));
+  }
+
+  /** The last push (empty before the first). */
+  public List<PushRecord> pushRecords() {
+    return pushed;
+  }
+
+  /** Seconds spent in epochs (graph building and pushes excluded). */
+  public double seconds() {
+    return seconds;
+  }
+
+  /** Current weights by parameter name. */
+  public Map<String, float[]> weights() {
+    return params.read(session);
+  }
+
+  /** [K][P]: 1 where prototype p belongs to class k (ProtoPool: where a slot of class k chose p). */
+  public float[][] classIdentity() {
+    float[][] c = new float[identity.length][];
+    for (int i = 0; i < c.length; i++) c[i] = identity[i].clone();
+    return c;
+  }
+
+  /** Number of scalars the exported network has. */
+  public long exportedParameterCount() {
+    long n = 0;
+    for (ParamSpec s : params.specs()) {
+      if (!s.name().startsWith("slots.")) n += s.size();
+    }
+    return n;
+  }
+
+  /** Names of the outputs of the exported signatures. */
+  public static final String LOGITS = "logits";
+  public static final String SCORES = "scores";
+  public static final String SIMILARITY = "similarity";
+  public static final String MIN_DISTANCES = "min_distances";
+  public static final String FEATURES = "features";
+  /** Keys of the extra signatures. */
+  public static final String PROTOTYPES_SIGNATURE = "prototypes";
+  public static final String FEATURES_SIGNATURE = "features";
+
+  /**
+   * Writes the current weights as a SavedModel (tag {@code serve}) into {@code dir}: a clean inference graph with
+   * signatures {@code serving_default} (x → logits), {@code prototypes} (x → logits, scores, similarity,
+   * min_distances) and {@code features} (x → features); see docs/classifiers.md.
+   */
+  public void exportSavedModel(Path dir) throws IOException {
+    Map<String, float[]> weights = params.read(session);
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> ex = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1,
+          cfg.height(), cfg.width(), cfg.channels())));
+      VariableStore store = new VariableStore(tf, SCOPE);
+      ProtoNetBuilder.Net n = new ProtoNetBuilder(cfg).build(tf, store, ex);
+      store.prepareAssign();
+      Operand<TFloat32> logits = tf.withName(LOGITS).identity(n.logits);
+      Signature serving = Signature.builder().key(Signature.DEFAULT_KEY).input("x", ex).output(LOGITS, logits)
+          .build();
+      Signature protos = Signature.builder().key(PROTOTYPES_SIGNATURE).input("x", ex).output(LOGITS, logits)
+          .output(SCORES, tf.withName(SCORES).identity(n.scores))
+          .output(SIMILARITY, tf.withName(SIMILARITY).identity(n.similarity))
+          .output(MIN_DISTANCES, tf.withName(MIN_DISTANCES).identity(n.minDistances)).build();
+      Signature feats = Signature.builder().key(FEATURES_SIGNATURE).input("x", ex)
+          .output(FEATURES, tf.withName(FEATURES).identity(n.features)).build();
+      try (Session s = new Session(g, DenoiserTrainer.sessionConfig(0, false))) {
+        store.assignAll(s, weights);
+        SavedModelBundle.exporter(dir.toString()).withTags(SavedModelBundle.DEFAULT_TAG)
+            .withFunctions(SessionFunction.create(serving, s), SessionFunction.create(protos, s),
+                SessionFunction.create(feats, s)).export();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    session.close();
+    graph.close();
+  }
+}

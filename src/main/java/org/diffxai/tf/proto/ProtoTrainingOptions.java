@@ -1,0 +1,191 @@
+package org.diffxai.tf.proto;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.diffxai.core.UserException;
+
+/**
+ * The training schedule of a prototype network (ProtoPNet's, Chen et al. 2019, §2.2 and their main.py): warm-up
+ * epochs train only the add-on layers and the prototypes (ProtoPool also its slot assignments); joint epochs train
+ * everything but the last layer; every {@code pushEvery} joint epochs, and always after the last epoch, the prototypes
+ * are pushed onto training patches and the last layer alone is fine-tuned for {@code lastLayerEpochs} epochs. Mutable
+ * with fluent setters.
+ */
+public final class ProtoTrainingOptions {
+  private int epochs = 30;
+  private int warmupEpochs = -1;
+  private int pushEvery = 10;
+  private int lastLayerEpochs = 5;
+  private int batch = 32;
+  private double learningRate = 1e-3;
+  // ProtoPNet's warm-up step size for the add-on layers and prototypes (their settings.py: 3e-3).
+  private double warmupLearningRate = 3e-3;
+  private double lastLayerLearningRate = 1e-3;
+  private long seed = 1;
+  private boolean flip = true;
+  private double gradientClip = 10;
+  // ProtoPool's Gumbel-softmax temperature, annealed geometrically over the joint epochs.
+  private double tauStart = 1.0;
+  private double tauEnd = 0.05;
+  private int threads;
+
+  public ProtoTrainingOptions epochs(int n) {
+    epochs = n;
+    return this;
+  }
+
+  /** Warm-up epochs; -1 (default): min(5, max(1, epochs / 6)). */
+  public ProtoTrainingOptions warmupEpochs(int n) {
+    warmupEpochs = n;
+    return this;
+  }
+
+  public ProtoTrainingOptions pushEvery(int n) {
+    pushEvery = n;
+    return this;
+  }
+
+  public ProtoTrainingOptions lastLayerEpochs(int n) {
+    lastLayerEpochs = n;
+    return this;
+  }
+
+  public ProtoTrainingOptions batch(int n) {
+    batch = n;
+    return this;
+  }
+
+  /** Adam step size of the joint epochs. */
+  public ProtoTrainingOptions learningRate(double lr) {
+    learningRate = lr;
+    return this;
+  }
+
+  public ProtoTrainingOptions seed(long s) {
+    seed = s;
+    return this;
+  }
+
+  /** Random left-right flips of training batches (never of the images the push searches). */
+  public ProtoTrainingOptions flip(boolean f) {
+    flip = f;
+    return this;
+  }
+
+  /** TensorFlow intra-op threads (0: TensorFlow's default). */
+  public ProtoTrainingOptions threads(int n) {
+    threads = n;
+    return this;
+  }
+
+  public int epochs() {
+    return epochs;
+  }
+
+  /** The warm-up epochs actually used. */
+  public int warmupEpochs() {
+    return warmupEpochs >= 0 ? Math.min(warmupEpochs, epochs) : Math.min(5, Math.max(1, epochs / 6));
+  }
+
+  public int pushEvery() {
+    return pushEvery;
+  }
+
+  public int lastLayerEpochs() {
+    return lastLayerEpochs;
+  }
+
+  public int batch() {
+    return batch;
+  }
+
+  public double learningRate() {
+    return learningRate;
+  }
+
+  public double warmupLearningRate() {
+    return warmupLearningRate;
+  }
+
+  public double lastLayerLearningRate() {
+    return lastLayerLearningRate;
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  public boolean flip() {
+    return flip;
+  }
+
+  public double gradientClip() {
+    return gradientClip;
+  }
+
+  public double tauStart() {
+    return tauStart;
+  }
+
+  public double tauEnd() {
+    return tauEnd;
+  }
+
+  public int threads() {
+    return threads;
+  }
+
+  /** Throws UserException naming the first bad value. */
+  public ProtoTrainingOptions validate() {
+    if (epochs < 1) throw new UserException("epochs must be >= 1, got " + epochs + ".");
+    if (batch < 1) throw new UserException("batch must be >= 1, got " + batch + ".");
+    if (pushEvery < 1) throw new UserException("push_every must be >= 1, got " + pushEvery + ".");
+    if (lastLayerEpochs < 0) throw new UserException("last_layer_epochs must be >= 0, got " + lastLayerEpochs + ".");
+    if (!(learningRate > 0 && learningRate < 1)) {
+      throw new UserException("learning_rate must be in (0, 1), got " + learningRate + ".");
+    }
+    if (threads < 0) throw new UserException("threads must be >= 0");
+    return this;
+  }
+
+  ProtoTrainingOptions copy() {
+    ProtoTrainingOptions o = new ProtoTrainingOptions();
+    o.epochs = epochs;
+    o.warmupEpochs = warmupEpochs;
+    o.pushEvery = pushEvery;
+    o.lastLayerEpochs = lastLayerEpochs;
+    o.batch = batch;
+    o.learningRate = learningRate;
+    o.warmupLearningRate = warmupLearningRate;
+    o.lastLayerLearningRate = lastLayerLearningRate;
+    o.seed = seed;
+    o.flip = flip;
+    o.gradientClip = gradientClip;
+    o.tauStart = tauStart;
+    o.tauEnd = tauEnd;
+    o.threads = threads;
+    return o;
+  }
+
+  /** The schedule for model.json and prototypes.json. */
+  public Map<String, Object> describe(boolean protoPool) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("epochs", epochs);
+    m.put("warmup_epochs", warmupEpochs());
+    m.put("push_every", pushEvery);
+    m.put("last_layer_epochs", lastLayerEpochs);
+    m.put("batch", batch);
+    m.put("optimizer", "adam(beta1=0.9, beta2=0.999, eps=1e-8), one per phase");
+    m.put("learning_rate", learningRate);
+    m.put("warmup_learning_rate", warmupLearningRate);
+    m.put("last_layer_learning_rate", lastLayerLearningRate);
+    m.put("gradient_clip", gradientClip);
+    m.put("horizontal_flip", flip);
+    m.put("seed", seed);
+    if (protoPool) {
+      m.put("gumbel_tau_start", tauStart);
+      m.put("gumbel_tau_end", tauEnd);
+    }
+    return m;
+  }
+}
