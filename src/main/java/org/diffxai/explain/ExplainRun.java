@@ -18,9 +18,14 @@ import java.util.Map;
 import org.diffxai.Version;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.UserException;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.Csv;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageReaders;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.model.DjlPrototypeClassifier;
 
 /**
  * One {@code Explain with Prototypes} run on a loaded model: explanations of every slice, the overlay stack, the
@@ -79,6 +84,39 @@ public final class ExplainRun {
   }
 
   private ExplainRun() {}
+
+  /**
+   * Opens a prototype-network bundle ({@code sample-<x>} or a directory; docs/classifiers.md), reads its gallery and
+   * loads the network on the device with {@code batch} images per TensorFlow call.
+   *
+   * @throws UserException when the bundle is missing, damaged, not a prototype network, or its gallery does not
+   *     show every prototype
+   */
+  public static Model open(String keyOrDir, String device, int batch, Progress progress) {
+    progress.report("Opening model " + keyOrDir, Double.NaN);
+    ClassifierBundle b = ClassifierBundle.open(keyOrDir);
+    DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, device);
+    try {
+      c.batchSize(batch);
+      Path g = b.galleryPath();
+      if (g == null) {
+        throw new UserException("Model " + b.name() + " has no " + ClassifierBundle.GALLERY + " (the prototypes'"
+            + " source images) in " + b.dir() + ". Restore the complete bundle.");
+      }
+      FloatStack gallery = ImageReaders.readFloatStack(g);
+      for (int p = 0; p < c.prototypes(); p++) {
+        if (c.prototype(p).galleryPlane >= gallery.planeCount()) {
+          throw new UserException("Model " + b.name() + ": prototype " + p + " is shown on plane "
+              + c.prototype(p).galleryPlane + " of " + g + ", which has " + gallery.planeCount() + " planes."
+              + " Restore the complete bundle.");
+        }
+      }
+      return new Model(c, b.name(), gallery, c.provenance());
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
 
   public static Result run(Request r, Model m, Progress progress) {
     if (progress == null) progress = Progress.NONE;
@@ -152,7 +190,8 @@ public final class ExplainRun {
     p.put("top", Integer.toString(r.top));
     p.put("batch", Integer.toString(r.batch));
     p.put("contribution", "score x last-layer weight of the target class");
-    p.put("similarity_map", "latent similarity upsampled to the image, bicubic (Keys a=-0.5), pixel centres aligned");
+    p.put("similarity_map", "latent similarity upsampled to the image: bicubic, Keys a=-0.75 (OpenCV INTER_CUBIC),"
+        + " half-pixel centres");
     p.put("box", "x,y,w,h of the pixels at or above the 95th percentile of the upsampled map, image pixels");
     return p;
   }
