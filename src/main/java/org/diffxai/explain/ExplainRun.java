@@ -187,7 +187,7 @@ public final class ExplainRun {
     p.put("resize", r.image.width == c.width() && r.image.height == c.height() ? "none"
         : "bilinear to the model input, averaging when shrinking (as training images)");
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class" : r.target.trim());
-    p.put("top", Integer.toString(r.top));
+    p.put("top", Integer.toString(Math.min(r.top, c.prototypes())));
     p.put("batch", Integer.toString(r.batch));
     p.put("contribution", "score x last-layer weight of the target class");
     p.put("similarity_map", "latent similarity upsampled to the image: bicubic, Keys a=-0.75 (OpenCV INTER_CUBIC),"

@@ -73,18 +73,15 @@ public final class PrototypeExplainer {
    * Explains every plane.
    *
    * @param images one channel; every slice and frame is explained
-   * @param top number of prototypes per image (1 to P)
+   * @param top number of prototypes per image (at least 1; more than the P prototypes shows all P)
    * @param target class index, or −1 for each image's predicted class
    * @param batch images per model call
    * @param imageName how the image is called in messages
    */
   public List<Explanation> explain(FloatStack images, int top, int target, int batch, String imageName,
       Progress progress) {
-    int p = model.prototypes();
-    if (top < 1 || top > p) {
-      throw new UserException("top=" + top + " but model " + modelName + " has " + p + " prototypes. Use top=1 to "
-          + p + ".");
-    }
+    if (top < 1) throw new UserException("top=" + top + ": show at least 1 prototype per image.");
+    top = Math.min(top, model.prototypes());
     if (batch < 1) throw new UserException("batch=" + batch + ": use at least 1 image per model call.");
     int h = model.height(), w = model.width();
     ExplainInput.checkSize(images.width, images.height, w, h, imageName, modelName);

@@ -27,8 +27,8 @@ public class ExplainPrototypesCommand implements Command {
       persist = false)
   String model = "sample-ppnet";
 
-  @Parameter(description = "Number of prototypes to show per slice, largest contribution first", min = "1",
-      persist = false)
+  @Parameter(description = "Number of prototypes to show per slice, largest contribution first (all of them when"
+      + " the model has fewer)", min = "1", persist = false)
   int top = 5;
 
   @Parameter(description = "Class to explain (name or index); empty = each slice's predicted class",

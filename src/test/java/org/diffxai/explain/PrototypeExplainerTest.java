@@ -158,9 +158,9 @@ class PrototypeExplainerTest {
   void userErrorsNameTheFix() {
     PrototypeExplainer x = new PrototypeExplainer(model(), "analytic");
     FloatStack ok = stack(16, image(16, 1, 2));
-    UserException e = assertThrows(UserException.class, () -> x.explain(ok, 6, -1, 1, "img", Progress.NONE));
-    assertEquals("top=6 but model analytic has 5 prototypes. Use top=1 to 5.", e.getMessage());
-    assertThrows(UserException.class, () -> x.explain(ok, 0, -1, 1, "img", Progress.NONE));
+    assertEquals(5, x.explain(ok, 6, -1, 1, "img", Progress.NONE).get(0).top.size(), "top > P shows all P");
+    UserException e = assertThrows(UserException.class, () -> x.explain(ok, 0, -1, 1, "img", Progress.NONE));
+    assertEquals("top=0: show at least 1 prototype per image.", e.getMessage());
     e = assertThrows(UserException.class, () -> PrototypeExplainer.targetIndex("tumour", CLASSES, "analytic"));
     assertEquals("target=tumour is not a class of model analytic. Use one of healthy, lesion (or its index 0 to 1),"
         + " or leave target empty to explain the predicted class.", e.getMessage());

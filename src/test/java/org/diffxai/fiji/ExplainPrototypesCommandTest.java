@@ -140,7 +140,8 @@ class ExplainPrototypesCommandTest {
 
   /**
    * For every method the network's logit is the sum of all P contributions (the last layer is linear in the scores):
-   * with top = P the table's contributions add up to the logit TensorFlow computed.
+   * with top = P (asked as top=100: more than P shows all P) the table's contributions add up to the logit TensorFlow
+   * computed.
    */
   @Test
   void allContributionsAddUpToTheLogitForEveryMethod() throws Exception {
@@ -149,7 +150,7 @@ class ExplainPrototypesCommandTest {
       Path out = dir.resolve("out-all-" + method);
       try (PrototypeClassifier c = ClassifierModels.loadPrototypes(ClassifierBundle.open(bundle.toString()), "cpu")) {
         int p = c.prototypes();
-        CliTest.Out r = explain("image=[" + stack + "] model=[" + bundle + "] top=" + p + " target=lesion device=cpu"
+        CliTest.Out r = explain("image=[" + stack + "] model=[" + bundle + "] top=100 target=lesion device=cpu"
             + " output=[" + out + "]");
         assertEquals(0, r.code, r.toString());
         float[] x = new float[3 * 1024];
