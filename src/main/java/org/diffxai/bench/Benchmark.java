@@ -47,6 +47,8 @@ import org.diffxai.tf.UNetConfig;
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
+ *   <li>(e) Explanation: latency of Explain with Prototypes for one 64×64 and one 256×256 image per call, throughput
+ *       at 32 images per call, and the bare prototype-network call, see {@link ExplainBench}.
  * </ul>
  *
  * Timings are interleaved repeats; each figure uses the best (fastest) repeat, the one least disturbed by other work
@@ -57,9 +59,11 @@ public final class Benchmark {
   /** Command-line options. */
   static final class Options {
     boolean quick;
-    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c"));
+    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "e"));
     Integer repeats;
     String model;
+    /** Prototype-network bundle for (e), or null. */
+    String protoModel;
     Integer steps;
     Integer batch;
     Integer matmul;
@@ -125,10 +129,13 @@ public final class Benchmark {
   static final String USAGE = String.join("\n",
       "Usage: java -cp target/diffusion-xai.jar org.diffxai.bench.Benchmark [options]",
       "  --quick            small sizes for a smoke run (tiny UNet, 5 steps, 64x64 heap run); numbers not meaningful",
-      "  --only a,b,c       run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap)",
+      "  --only a,b,c,e     run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
+      "                     e: explanation latency and throughput)",
       "  --repeats N        timed repeats per measurement (default 3; quick 2); the best repeat is reported",
       "  --model KEY|DIR    denoiser bundle for (a) and (b) (default: the bundled 'sample' model when present, else",
       "                     a bundle with the sample model's architecture and random weights, built in the work dir)",
+      "  --proto-model KEY|DIR  prototype-network bundle for (e) (default: the bundled 'sample-ppnet' when present,",
+      "                     else a default-architecture PPNet trained briefly in the work dir)",
       "  --steps N          DDIM steps in (b) (default 50)",
       "  --batch N          the larger batch in (a), and samples = batch in (b) (default 8)",
       "  --matmul N         matmul size N for N x N x N (default 1024)",
@@ -218,8 +225,8 @@ public final class Benchmark {
               o.only = new LinkedHashSet<>();
               for (String p : v.split(",")) {
                 String s = p.trim().toLowerCase(Locale.ROOT);
-                if (!s.equals("a") && !s.equals("b") && !s.equals("c")) {
-                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c; got " + v);
+                if (!s.equals("a") && !s.equals("b") && !s.equals("c") && !s.equals("e")) {
+                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, e; got " + v);
                 }
                 o.only.add(s);
               }
@@ -229,6 +236,9 @@ public final class Benchmark {
               break;
             case "--model":
               o.model = v;
+              break;
+            case "--proto-model":
+              o.protoModel = v;
               break;
             case "--steps":
               o.steps = positive(a, v);
@@ -296,6 +306,9 @@ public final class Benchmark {
       if (opt.only.contains("a") && denoiser != null) error |= !section("a", this::partA);
       if (opt.only.contains("b") && denoiser != null) error |= !section("b", this::partB);
       if (opt.only.contains("c")) error |= !section("c", this::partC);
+      if (opt.only.contains("e")) {
+        error |= !section("e", () -> ExplainBench.run(opt, work, this::row, notes, this::progress));
+      }
     } catch (Exception | Error e) {
       error = true;
       progress("benchmark failed: " + e);

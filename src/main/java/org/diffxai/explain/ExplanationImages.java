@@ -5,16 +5,19 @@ import ij.ImageStack;
 import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.diffxai.core.PrototypeInfo;
 import org.diffxai.io.FloatStack;
 
 /**
  * Pictures of explanations: one RGB panel per (image slice, rank). Left, the explained image in gray with the
- * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_ALPHA}, jet colours, each map stretched to
- * its own minimum..maximum as in ProtoPNet's local analysis) and its 95th-percentile box; right, separated by a black
- * gap, the prototype's source image from the bundle's gallery scaled to the same height, with the box the push step
- * recorded. Boxes are drawn in magenta, a colour the jet map never uses. Gray levels are each image's own
+ * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_ALPHA}, 256 jet colours, each map stretched
+ * to its own minimum..maximum as in ProtoPNet's local analysis) and its 95th-percentile box; right, separated by a
+ * black gap, the prototype's source image from the bundle's gallery scaled to the same height, with the box the push
+ * step recorded. Boxes are drawn in magenta, a colour the jet map never uses. Gray levels are each image's own
  * minimum..maximum.
  */
 public final class ExplanationImages {
@@ -39,26 +42,16 @@ public final class ExplanationImages {
     int width = w + gap + gw;
     int line = Math.max(1, h / 128);
     ImageStack stack = new ImageStack(width, h);
+    Map<Integer, int[]> sources = new HashMap<>(); // prototype -> its source panel, made once
     for (Explanation e : explanations) {
-      float[] plane = images.plane(e.slice);
+      int[] gray = gray(images.plane(e.slice));
       for (Explanation.Contribution c : e.top) {
         int[] rgb = new int[width * h];
-        int[] left = overlay(plane, c.map);
+        int[] left = overlay(gray, c.map);
         for (int y = 0; y < h; y++) System.arraycopy(left, y * w, rgb, y * width, w);
         drawBox(rgb, width, 0, w, h, c.box, line);
-
-        float[] source = gallery.plane(c.info.galleryPlane);
-        ImageProcessor fp = new FloatProcessor(gallery.width, gallery.height, source);
-        fp.setInterpolationMethod(ImageProcessor.BILINEAR);
-        float[] scaled = (float[]) fp.resize(gw, h, true).getPixels();
-        int[] right = gray(scaled);
+        int[] right = sources.computeIfAbsent(c.prototype, p -> sourcePanel(gallery, c.info, gw, h, line));
         for (int y = 0; y < h; y++) System.arraycopy(right, y * gw, rgb, y * width + w + gap, gw);
-        int[] b = c.info.activationBox;
-        double sx = (double) gw / gallery.width, sy = (double) h / gallery.height;
-        int[] scaledBox = {(int) Math.round(b[0] * sx), (int) Math.round(b[1] * sy),
-            Math.max(1, (int) Math.round(b[2] * sx)), Math.max(1, (int) Math.round(b[3] * sy))};
-        drawBox(rgb, width, w + gap, gw, h, scaledBox, line);
-
         String cls = c.info.classIndex < classNames.size() ? classNames.get(c.info.classIndex)
             : Integer.toString(c.info.classIndex);
         stack.addSlice(String.format(Locale.ROOT, "slice %d rank %d prototype %d (%s) contribution %.4g; source %s",
@@ -69,22 +62,43 @@ public final class ExplanationImages {
     return new ImagePlus("Prototype explanation", stack);
   }
 
-  /** Gray image with the map's heat colours blended in, packed RGB. */
-  static int[] overlay(float[] image, float[] map) {
-    int[] g = gray(image);
+  /** The prototype's source image scaled to gw×h, in gray, with its push box. */
+  private static int[] sourcePanel(FloatStack gallery, PrototypeInfo info, int gw, int h, int line) {
+    ImageProcessor fp = new FloatProcessor(gallery.width, gallery.height, gallery.plane(info.galleryPlane));
+    fp.setInterpolationMethod(ImageProcessor.BILINEAR);
+    int[] panel = gray((float[]) fp.resize(gw, h, true).getPixels());
+    int[] b = info.activationBox;
+    double sx = (double) gw / gallery.width, sy = (double) h / gallery.height;
+    drawBox(panel, gw, 0, gw, h, new int[] {(int) Math.round(b[0] * sx), (int) Math.round(b[1] * sy),
+        Math.max(1, (int) Math.round(b[2] * sx)), Math.max(1, (int) Math.round(b[3] * sy))}, line);
+    return panel;
+  }
+
+  /** The jet colours of 256 levels, packed RGB. */
+  private static final int[] JET = new int[256];
+
+  static {
+    for (int i = 0; i < 256; i++) {
+      int[] c = jet(i / 255.0);
+      JET[i] = (c[0] << 16) | (c[1] << 8) | c[2];
+    }
+  }
+
+  /** A gray image (packed) with the map's heat colours (256 levels) blended in, packed RGB. */
+  static int[] overlay(int[] gray, float[] map) {
     float[] range = range(map);
     double span = range[1] - range[0];
-    int[] out = new int[g.length];
-    for (int i = 0; i < g.length; i++) {
-      int[] heat = jet(span > 0 ? (map[i] - range[0]) / span : 0);
-      int gray = g[i] & 0xff;
-      int rgb = 0;
-      for (int ch = 0; ch < 3; ch++) {
-        rgb = (rgb << 8) | (int) Math.round((1 - HEAT_ALPHA) * gray + HEAT_ALPHA * heat[ch]);
-      }
-      out[i] = rgb;
+    int[] out = new int[gray.length];
+    for (int i = 0; i < gray.length; i++) {
+      int heat = JET[span > 0 ? (int) Math.round(255 * (map[i] - range[0]) / span) : 0];
+      double g = (1 - HEAT_ALPHA) * (gray[i] & 0xff);
+      out[i] = (blend(g, heat >> 16) << 16) | (blend(g, (heat >> 8) & 0xff) << 8) | blend(g, heat & 0xff);
     }
     return out;
+  }
+
+  private static int blend(double weightedGray, int heat) {
+    return (int) Math.round(weightedGray + HEAT_ALPHA * heat);
   }
 
   /** Values stretched to 0..255 over their own minimum..maximum, as packed gray RGB. */
