@@ -14,7 +14,7 @@ import org.diffxai.io.FloatStack;
 
 /**
  * Pictures of explanations: one RGB panel per (image slice, rank). Left, the explained image in gray with the
- * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_ALPHA}, 256 jet colours, each map stretched
+ * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_PERCENT} %, 256 jet colours, each map stretched
  * to its own minimum..maximum as in ProtoPNet's local analysis) and its 95th-percentile box; right, separated by a
  * black gap, the prototype's source image from the bundle's gallery scaled to the same height, with the box the push
  * step recorded. Boxes are drawn in magenta, a colour the jet map never uses. Gray levels are each image's own
@@ -22,7 +22,8 @@ import org.diffxai.io.FloatStack;
  */
 public final class ExplanationImages {
 
-  public static final double HEAT_ALPHA = 0.45;
+  /** Opacity of the heat map, in percent. */
+  public static final int HEAT_PERCENT = 45;
   public static final int BOX_RGB = 0xff00ff;
 
   private ExplanationImages() {}
@@ -91,14 +92,11 @@ public final class ExplanationImages {
     int[] out = new int[gray.length];
     for (int i = 0; i < gray.length; i++) {
       int heat = JET[span > 0 ? (int) Math.round(255 * (map[i] - range[0]) / span) : 0];
-      double g = (1 - HEAT_ALPHA) * (gray[i] & 0xff);
-      out[i] = (blend(g, heat >> 16) << 16) | (blend(g, (heat >> 8) & 0xff) << 8) | blend(g, heat & 0xff);
+      int g = (100 - HEAT_PERCENT) * (gray[i] & 0xff) + 50; // + 50: rounds the division by 100 below
+      out[i] = ((g + HEAT_PERCENT * (heat >> 16)) / 100 << 16) | ((g + HEAT_PERCENT * ((heat >> 8) & 0xff)) / 100 << 8)
+          | (g + HEAT_PERCENT * (heat & 0xff)) / 100;
     }
     return out;
-  }
-
-  private static int blend(double weightedGray, int heat) {
-    return (int) Math.round(weightedGray + HEAT_ALPHA * heat);
   }
 
   /** Values stretched to 0..255 over their own minimum..maximum, as packed gray RGB. */
