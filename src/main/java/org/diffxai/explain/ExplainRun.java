@@ -150,8 +150,7 @@ public final class ExplainRun {
         rt.addValue("target", classes.get(e.target));
         rt.addValue("rank", c.rank);
         rt.addValue("prototype", c.prototype);
-        rt.addValue("prototype_class", c.info.classIndex < classes.size() ? classes.get(c.info.classIndex)
-            : Integer.toString(c.info.classIndex));
+        rt.addValue("prototype_class", classes.get(c.info.classIndex));
         rt.addValue("similarity", c.similarity);
         rt.addValue("weight", c.weight);
         rt.addValue("contribution", c.contribution);

@@ -53,11 +53,9 @@ public final class ExplanationImages {
         drawBox(rgb, width, 0, w, h, c.box, line);
         int[] right = sources.computeIfAbsent(c.prototype, p -> sourcePanel(gallery, c.info, gw, h, line));
         for (int y = 0; y < h; y++) System.arraycopy(right, y * gw, rgb, y * width + w + gap, gw);
-        String cls = c.info.classIndex < classNames.size() ? classNames.get(c.info.classIndex)
-            : Integer.toString(c.info.classIndex);
         stack.addSlice(String.format(Locale.ROOT, "slice %d rank %d prototype %d (%s) contribution %.4g; source %s",
-            e.slice + 1, c.rank, c.prototype, cls, c.contribution, c.info.sourceImage), new ColorProcessor(width, h,
-                rgb));
+            e.slice + 1, c.rank, c.prototype, classNames.get(c.info.classIndex), c.contribution,
+            c.info.sourceImage), new ColorProcessor(width, h, rgb));
       }
     }
     return new ImagePlus("Prototype explanation", stack);

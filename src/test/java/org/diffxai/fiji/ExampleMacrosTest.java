@@ -99,9 +99,15 @@ class ExampleMacrosTest {
   void explainPrototypesMacro(@TempDir Path tmp) throws Exception {
     Path bundle = TinyPrototypeBundles.train(tmp, "PPNet");
     Path out = tmp.resolve("explain");
+    Path active = tmp.resolve("explain-active");
+    // Appended: image=[] explains the active image (the phantoms again, selected by title), top 1.
     ImageJApp.Result r = app.runMacro(macro("explain_prototypes.ijm", out, "model=sample-ppnet",
-        "model=[" + bundle + "]"));
+        "model=[" + bundle + "]", "setBatchMode(false);", "selectImage(\"Phantoms\");\nrun(\"Explain with Prototypes\","
+        + " \"image=[] model=[" + bundle + "] top=1 device=cpu output=[" + active + "]\");\nsetBatchMode(false);"));
     assertTrue(r.completed(), r.toString());
+    List<String> activeCsv = Files.readAllLines(active.resolve("explain.csv"));
+    assertEquals(5, activeCsv.size(), String.join("\n", activeCsv));
+    assertTrue(activeCsv.get(1).startsWith("Phantoms,1,"), activeCsv.get(1));
     // 4 slices x top 3 panels; the first panel's label names slice, rank and prototype
     assertTrue(r.log().contains("Prototype explanation: 12 panels; first: slice 1 rank 1 prototype "), r.toString());
     assertEquals(List.of("explain.csv", "explain.json", "overlays.tif"), list(out));
