@@ -28,7 +28,7 @@ import org.diffxai.core.SchedulerConfig;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
-import org.diffxai.model.DjlClassifier;
+import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.DenoiserBundle;
 import org.diffxai.model.DjlDenoiser;
 import org.diffxai.model.TensorFlowRuntime;
@@ -51,6 +51,8 @@ import org.diffxai.tf.UNetConfig;
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
+ *   <li>(e) Explanation: latency of Explain with Prototypes for one 64×64 and one 256×256 image per call, throughput
+ *       at 32 images per call, and the bare prototype-network call, see {@link ExplainBench}.
  * </ul>
  *
  * Timings are interleaved repeats; each figure uses the best (fastest) repeat, the one least disturbed by other work
@@ -61,10 +63,11 @@ public final class Benchmark {
   /** Command-line options. */
   static final class Options {
     boolean quick;
-    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "f"));
+    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "e", "f"));
     Integer repeats;
     String model;
-    String classifier;
+    /** Prototype-network bundle for (e) and (f), or null. */
+    String protoModel;
     Integer steps;
     Integer batch;
     Integer matmul;
@@ -130,13 +133,13 @@ public final class Benchmark {
   static final String USAGE = String.join("\n",
       "Usage: java -cp target/diffusion-xai.jar org.diffxai.bench.Benchmark [options]",
       "  --quick            small sizes for a smoke run (tiny UNet, 5 steps, 64x64 heap run); numbers not meaningful",
-      "  --only a,b,c,f     run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
-      "                     f: faithfulness metrics vs their classifier forwards)",
+      "  --only a,b,c,e,f   run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
+      "                     e: explanation latency and throughput, f: faithfulness metrics vs their forwards)",
       "  --repeats N        timed repeats per measurement (default 3; quick 2); the best repeat is reported",
       "  --model KEY|DIR    denoiser bundle for (a) and (b) (default: the bundled 'sample' model when present, else",
       "                     a bundle with the sample model's architecture and random weights, built in the work dir)",
-      "  --classifier KEY|DIR  classifier bundle for (f) (default: a 64x64 PPNet of the default architecture, trained",
-      "                     for 2 epochs on 16 phantoms in the work dir; quick: 32x32, base 4)",
+      "  --proto-model KEY|DIR  prototype-network bundle for (e) and (f) (default: the bundled 'sample-ppnet' when",
+      "                     present, else a default-architecture PPNet trained briefly in the work dir)",
       "  --steps N          DDIM steps in (b) (default 50)",
       "  --batch N          the larger batch in (a), and samples = batch in (b) (default 8)",
       "  --matmul N         matmul size N for N x N x N (default 1024)",
@@ -226,8 +229,8 @@ public final class Benchmark {
               o.only = new LinkedHashSet<>();
               for (String p : v.split(",")) {
                 String s = p.trim().toLowerCase(Locale.ROOT);
-                if (!Arrays.asList("a", "b", "c", "f").contains(s)) {
-                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, f; got " + v);
+                if (!Arrays.asList("a", "b", "c", "e", "f").contains(s)) {
+                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, e, f; got " + v);
                 }
                 o.only.add(s);
               }
@@ -238,8 +241,8 @@ public final class Benchmark {
             case "--model":
               o.model = v;
               break;
-            case "--classifier":
-              o.classifier = v;
+            case "--proto-model":
+              o.protoModel = v;
               break;
             case "--steps":
               o.steps = positive(a, v);
@@ -307,6 +310,9 @@ public final class Benchmark {
       if (opt.only.contains("a") && denoiser != null) error |= !section("a", this::partA);
       if (opt.only.contains("b") && denoiser != null) error |= !section("b", this::partB);
       if (opt.only.contains("c")) error |= !section("c", this::partC);
+      if (opt.only.contains("e")) {
+        error |= !section("e", () -> ExplainBench.run(opt, work, this::row, notes, this::progress));
+      }
       if (opt.only.contains("f")) error |= !section("f", this::partF);
     } catch (Exception | Error e) {
       error = true;
@@ -675,18 +681,10 @@ public final class Benchmark {
   // ---------------------------------------------------------------------------------------------- (f)
 
   private void partF() throws Exception {
-    String key = opt.classifier;
-    if (key == null) {
-      key = FaithfulnessBench.prototypeBundle(work.resolve(opt.quick ? "ppnet-32" : "ppnet-64"), opt.quick,
-          this::progress).toString();
-      notes.add("(f) Model: a PPNet of the default architecture trained for 2 epochs on 16 phantoms ("
-          + (opt.quick ? "quick: 32×32, base 4" : "64×64") + "); timing does not depend on how well it is trained.");
-    } else {
-      notes.add("(f) Model: " + key + ".");
-    }
+    String key = ExplainBench.prototypeModel(opt, work, "f", notes, this::progress);
     ClassifierBundle bundle = ClassifierBundle.open(key);
     progress("(f) loading " + bundle.dir() + " through DJL (cpu)");
-    try (DjlClassifier c = ClassifierModels.load(bundle, "cpu")) {
+    try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(bundle, "cpu")) {
       FaithfulnessMetrics.Settings s = new FaithfulnessMetrics.Settings().resolved(c.height(), c.width());
       notes.add(String.format(Locale.ROOT, "(f) %dx%d image, the command's defaults: baseline %s, runs %d, "
           + "subset_size %d, step %d, patch_size %d, batch %d, top 10.", c.width(), c.height(), s.baseline.key(),

@@ -20,6 +20,7 @@ final class AnalyticPrototypeClassifier implements PrototypeClassifier {
   final int[] classes;
   final float[][] lastLayer;
   final List<String> names;
+  int channels = 1;
   int calls;
   int largestBatch;
 
@@ -51,7 +52,7 @@ final class AnalyticPrototypeClassifier implements PrototypeClassifier {
 
   @Override
   public int channels() {
-    return 1;
+    return channels;
   }
 
   @Override
@@ -111,7 +112,9 @@ final class AnalyticPrototypeClassifier implements PrototypeClassifier {
         for (int c = 0; c < g; c++) {
           double sum = 0;
           for (int y = r * block; y < (r + 1) * block; y++) {
-            for (int xx = c * block; xx < (c + 1) * block; xx++) sum += (x[i * side * side + y * side + xx] - offset) / scale;
+            for (int xx = c * block; xx < (c + 1) * block; xx++) {
+              sum += (x[i * side * side + y * side + xx] - offset) / scale;
+            }
           }
           f[i][r * g + c] = (float) (sum / (block * block));
         }
@@ -126,7 +129,8 @@ final class AnalyticPrototypeClassifier implements PrototypeClassifier {
     largestBatch = Math.max(largestBatch, n);
     float[][] f = features(x, n);
     int cells = f[0].length, np = prototypes.length, k = lastLayer.length;
-    float[][] sim = new float[n][cells * np], scores = new float[n][np], minD = new float[n][np], logits = new float[n][k];
+    float[][] sim = new float[n][cells * np], scores = new float[n][np], minD = new float[n][np];
+    float[][] logits = new float[n][k];
     for (int i = 0; i < n; i++) {
       for (int p = 0; p < np; p++) {
         double best = Double.NEGATIVE_INFINITY, dmin = Double.POSITIVE_INFINITY;

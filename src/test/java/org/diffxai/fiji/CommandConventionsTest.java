@@ -67,8 +67,8 @@ class CommandConventionsTest {
       assertEquals(m.group(1), spec.label(), "plugins.config label and @Plugin label of " + cls.getName());
       assertEquals(new ArrayList<String>(), spec.conventionProblems(), cls.getName());
     }
-    assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize", "Faithfulness Score"),
-        labels);
+    assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize",
+        "Explain with Prototypes", "Faithfulness Score"), labels);
     if (!missing.isEmpty()) System.out.println("[plugins.config] not yet on the class path: " + missing);
   }
 
