@@ -4,8 +4,8 @@
 //   java -jar diffusion-xai.jar "Faithfulness Score" "model=... image=... attribution=prototypes output=..."
 // All keys, their defaults and allowed values: java -jar diffusion-xai.jar "Faithfulness Score" --help
 
-// ---- the classifier (change this): a prototype network bundle, or any classifier bundle ----
-modelDir = getDirectory("temp") + "diffxai" + File.separator + "prototype-model";
+// ---- the classifier (change this): "sample-ppnet" (bundled) or a bundle folder; any classifier bundle works ----
+model = "sample-ppnet";
 imageSize = 64; // the model's input size
 
 // ---- where to write (change this) ----
@@ -18,7 +18,7 @@ setBatchMode(true);
 // Images to score (2 phantoms per class): any open image or image file of the model's size; every slice is one image.
 run("Generate Phantoms", "count=2 size=" + imageSize + " seed=5 classes=healthy,lesion contrast=T1 output=[]");
 
-// model         classifier bundle folder
+// model         "sample-ppnet" or a classifier bundle folder (prototype networks get the prototype metrics too)
 // image         open image (title) or file        attribution  open image or file (one map per slice),
 //                                                              or prototypes: the prototype network's own map
 // target        class name or index; [] = each image's predicted class
@@ -30,7 +30,7 @@ run("Generate Phantoms", "count=2 size=" + imageSize + " seed=5 classes=healthy,
 // seed          same seed, same numbers               top    prototypes tested by prototype_perturbation
 // references    images whose features are the NIS references; [] = the prototype vectors
 // output        folder for faithfulness.csv, faithfulness_curves.csv, faithfulness.json, faithfulness_*.png
-run("Faithfulness Score", "model=[" + modelDir + "] image=Phantoms attribution=prototypes target=[] metric=all"
+run("Faithfulness Score", "model=[" + model + "] image=Phantoms attribution=prototypes target=[] metric=all"
     + " baseline=blur runs=100 subset_size=0 step=0 patch_size=0 seed=0 top=10 references=[] batch=32"
     + " device=cpu output=[" + outputDir + "]");
 

@@ -130,8 +130,7 @@ class ExampleMacrosTest {
     Path out = tmp.resolve("faithfulness");
     Path bundle = TinyPrototypeBundles.train(tmp, "PPNet");
     ImageJApp.Result r = app.runMacro(macro("faithfulness_score.ijm", out,
-        "getDirectory(\"temp\") + \"diffxai\" + File.separator + \"prototype-model\"",
-        "\"" + bundle.toString().replace("\\", "/") + "\"", "imageSize = 64;", "imageSize = 32;"));
+        "\"sample-ppnet\"", "\"" + bundle.toString().replace("\\", "/") + "\"", "imageSize = 64;", "imageSize = 32;"));
     assertTrue(r.completed(), r.toString());
     assertTrue(r.log().contains("image,slice,target,metric,value,ci_low,ci_high,forwards,note"), r.toString());
     assertEquals(List.of("faithfulness.csv", "faithfulness.json", "faithfulness_curves.csv",
