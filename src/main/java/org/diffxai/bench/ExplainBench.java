@@ -133,7 +133,7 @@ final class ExplainBench {
             dir, new ProtoBundleWriter.Metadata().name(dir.getFileName().toString()).description("benchmark"), null);
       }
       key = dir.toString();
-      notes.add("(e) Model: a PPNet of " + (opt.quick ? "a tiny architecture (base 4 channels, depth 8)"
+      notes.add("(" + part + ") Model: a PPNet of " + (opt.quick ? "a tiny architecture (base 4 channels, depth 8)"
           : "the default architecture (ProtoConfig defaults)") + ", trained for 2 epochs on 12 phantoms in the"
           + " work directory (the bundled sample-ppnet " + (opt.quick ? "is not used with --quick" : "is not in this"
           + " build") + "); timing does not depend on the weights.");
