@@ -25,6 +25,10 @@ import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
+import org.diffxai.metrics.FaithfulnessMetrics;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.DenoiserBundle;
 import org.diffxai.model.DjlDenoiser;
 import org.diffxai.model.TensorFlowRuntime;
@@ -47,6 +51,8 @@ import org.diffxai.tf.UNetConfig;
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
+ *   <li>(e) Explanation: latency of Explain with Prototypes for one 64×64 and one 256×256 image per call, throughput
+ *       at 32 images per call, and the bare prototype-network call, see {@link ExplainBench}.
  *   <li>(g) Compare Explanation Methods (only with {@code --only g}): the bundled PPNet, EPPNet and ProtoPool on 32
  *       synthesized images, every metric with the random-map and model-randomisation controls, timed per model and
  *       metric ({@link CompareBench}); the comparison table itself is printed after the notes.
@@ -60,9 +66,11 @@ public final class Benchmark {
   /** Command-line options. */
   static final class Options {
     boolean quick;
-    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c"));
+    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "e", "f"));
     Integer repeats;
     String model;
+    /** Prototype-network bundle for (e) and (f), or null. */
+    String protoModel;
     Integer steps;
     Integer batch;
     Integer matmul;
@@ -133,11 +141,14 @@ public final class Benchmark {
   static final String USAGE = String.join("\n",
       "Usage: java -cp target/diffusion-xai.jar org.diffxai.bench.Benchmark [options]",
       "  --quick            small sizes for a smoke run (tiny UNet, 5 steps, 64x64 heap run); numbers not meaningful",
-      "  --only a,b,c       run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap;",
-      "                     g, only when asked for: Compare Explanation Methods timed per model and metric)",
+      "  --only a,b,c,e,f   run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
+      "                     e: explanation latency and throughput, f: faithfulness metrics vs their forwards;",
+      "                     g, only when named: Compare Explanation Methods timed per model and metric)",
       "  --repeats N        timed repeats per measurement (default 3; quick 2); the best repeat is reported",
       "  --model KEY|DIR    denoiser bundle for (a) and (b) (default: the bundled 'sample' model when present, else",
       "                     a bundle with the sample model's architecture and random weights, built in the work dir)",
+      "  --proto-model KEY|DIR  prototype-network bundle for (e) and (f) (default: the bundled 'sample-ppnet' when",
+      "                     present, else a default-architecture PPNet trained briefly in the work dir)",
       "  --steps N          DDIM steps in (b) (default 50)",
       "  --batch N          the larger batch in (a), and samples = batch in (b) (default 8)",
       "  --matmul N         matmul size N for N x N x N (default 1024)",
@@ -230,8 +241,9 @@ public final class Benchmark {
               o.only = new LinkedHashSet<>();
               for (String p : v.split(",")) {
                 String s = p.trim().toLowerCase(Locale.ROOT);
-                if (!s.equals("a") && !s.equals("b") && !s.equals("c") && !s.equals("g")) {
-                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, g; got " + v);
+                if (!Arrays.asList("a", "b", "c", "e", "f", "g").contains(s)) {
+                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, e, f, g; got "
+                      + v);
                 }
                 o.only.add(s);
               }
@@ -241,6 +253,9 @@ public final class Benchmark {
               break;
             case "--model":
               o.model = v;
+              break;
+            case "--proto-model":
+              o.protoModel = v;
               break;
             case "--steps":
               o.steps = positive(a, v);
@@ -311,6 +326,10 @@ public final class Benchmark {
       if (opt.only.contains("a") && denoiser != null) error |= !section("a", this::partA);
       if (opt.only.contains("b") && denoiser != null) error |= !section("b", this::partB);
       if (opt.only.contains("c")) error |= !section("c", this::partC);
+      if (opt.only.contains("e")) {
+        error |= !section("e", () -> ExplainBench.run(opt, work, this::row, notes, this::progress));
+      }
+      if (opt.only.contains("f")) error |= !section("f", this::partF);
       if (opt.only.contains("g")) error |= !section("g", this::partG);
     } catch (Exception | Error e) {
       error = true;
@@ -673,6 +692,38 @@ public final class Benchmark {
             p / MB, Long.parseLong(c.get("max")) / MB, Long.parseLong(c.get("aftergc")) / MB, c.get("seconds"));
         child.result = p < 512 * (1L << 20) ? "pass" : "fail";
       }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------- (f)
+
+  private void partF() throws Exception {
+    String key = ExplainBench.prototypeModel(opt, work, "f", notes, this::progress);
+    ClassifierBundle bundle = ClassifierBundle.open(key);
+    progress("(f) loading " + bundle.dir() + " through DJL (cpu)");
+    try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(bundle, "cpu")) {
+      FaithfulnessMetrics.Settings s = new FaithfulnessMetrics.Settings().resolved(c.height(), c.width());
+      notes.add(String.format(Locale.ROOT, "(f) %dx%d image, the command's defaults: baseline %s, runs %d, "
+          + "subset_size %d, step %d, patch_size %d, batch %d, top 10.", c.width(), c.height(), s.baseline.key(),
+          s.runs, s.subsetSize, s.step, s.patchSize, s.batch));
+      List<FaithfulnessBench.Measure> ms = FaithfulnessBench.measure(c, opt.repeats(), opt.secondsPerRepeat(),
+          this::progress);
+      int i = 1;
+      StringBuilder med = new StringBuilder(), cross = new StringBuilder();
+      for (FaithfulnessBench.Measure m : ms) {
+        double tm = m.metricTime.best(), tb = m.bareTime.best();
+        Row r = row("f" + i++, "Ratio: " + m.metric.key() + " ÷ its " + m.forwards + " batched forwards", "≤ 1.2");
+        r.value = String.format(Locale.ROOT, "%.3f (%.1f ms vs %.1f ms)", tm / tb, tm * 1e3, tb * 1e3);
+        r.result = tm / tb <= 1.2 ? "pass" : "fail";
+        med.append(med.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f", m.metric.key(),
+            m.metricTime.median() / m.bareTime.median()));
+        cross.append(cross.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%s %.3f", m.metric.key(),
+            m.crossCheck));
+      }
+      notes.add("(f) ratios of the medians of " + opt.repeats() + " repeats: " + med + ".");
+      notes.add("(f) in-run cross-check (one run of each metric with every classifier call in a stopwatch: wall time"
+          + " ÷ time inside the classifier; much less sensitive to other load, but not the defined measure): " + cross
+          + ".");
     }
   }
 

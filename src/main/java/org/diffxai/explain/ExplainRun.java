@@ -18,9 +18,14 @@ import java.util.Map;
 import org.diffxai.Version;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.UserException;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.Csv;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageReaders;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.model.DjlPrototypeClassifier;
 
 /**
  * One {@code Explain with Prototypes} run on a loaded model: explanations of every slice, the overlay stack, the
@@ -80,6 +85,39 @@ public final class ExplainRun {
 
   private ExplainRun() {}
 
+  /**
+   * Opens a prototype-network bundle ({@code sample-<x>} or a directory; docs/classifiers.md), reads its gallery and
+   * loads the network on the device with {@code batch} images per TensorFlow call.
+   *
+   * @throws UserException when the bundle is missing, damaged, not a prototype network, or its gallery does not
+   *     show every prototype
+   */
+  public static Model open(String keyOrDir, String device, int batch, Progress progress) {
+    progress.report("Opening model " + keyOrDir, Double.NaN);
+    ClassifierBundle b = ClassifierBundle.open(keyOrDir);
+    DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, device);
+    try {
+      c.batchSize(batch);
+      Path g = b.galleryPath();
+      if (g == null) {
+        throw new UserException("Model " + b.name() + " has no " + ClassifierBundle.GALLERY + " (the prototypes'"
+            + " source images) in " + b.dir() + ". Restore the complete bundle.");
+      }
+      FloatStack gallery = ImageReaders.readFloatStack(g);
+      for (int p = 0; p < c.prototypes(); p++) {
+        if (c.prototype(p).galleryPlane >= gallery.planeCount()) {
+          throw new UserException("Model " + b.name() + ": prototype " + p + " is shown on plane "
+              + c.prototype(p).galleryPlane + " of " + g + ", which has " + gallery.planeCount() + " planes."
+              + " Restore the complete bundle.");
+        }
+      }
+      return new Model(c, b.name(), gallery, c.provenance());
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
   public static Result run(Request r, Model m, Progress progress) {
     if (progress == null) progress = Progress.NONE;
     if (r.output != null) AtomicFiles.ensureDirectory(r.output);
@@ -112,8 +150,7 @@ public final class ExplainRun {
         rt.addValue("target", classes.get(e.target));
         rt.addValue("rank", c.rank);
         rt.addValue("prototype", c.prototype);
-        rt.addValue("prototype_class", c.info.classIndex < classes.size() ? classes.get(c.info.classIndex)
-            : Integer.toString(c.info.classIndex));
+        rt.addValue("prototype_class", classes.get(c.info.classIndex));
         rt.addValue("similarity", c.similarity);
         rt.addValue("weight", c.weight);
         rt.addValue("contribution", c.contribution);
@@ -149,10 +186,11 @@ public final class ExplainRun {
     p.put("resize", r.image.width == c.width() && r.image.height == c.height() ? "none"
         : "bilinear to the model input, averaging when shrinking (as training images)");
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class" : r.target.trim());
-    p.put("top", Integer.toString(r.top));
+    p.put("top", Integer.toString(Math.min(r.top, c.prototypes())));
     p.put("batch", Integer.toString(r.batch));
     p.put("contribution", "score x last-layer weight of the target class");
-    p.put("similarity_map", "latent similarity upsampled to the image, bicubic (Keys a=-0.5), pixel centres aligned");
+    p.put("similarity_map", "latent similarity upsampled to the image: bicubic, Keys a=-0.75 (OpenCV INTER_CUBIC),"
+        + " half-pixel centres");
     p.put("box", "x,y,w,h of the pixels at or above the 95th percentile of the upsampled map, image pixels");
     return p;
   }

@@ -19,7 +19,7 @@ public final class Explanation {
     public final double weight;
     /** similarity × weight: this prototype's share of the target logit. */
     public final double contribution;
-    /** Similarity map upsampled (bicubic) to the explained image, width·height values, row-major. */
+    /** Similarity map upsampled (bicubic, {@code PrototypeMaps}) to the explained image, width·height values, row-major. */
     public final float[] map;
     /** {x, y, w, h} in the explained image's pixels around the map's values at or above its 95th percentile. */
     public final int[] box;

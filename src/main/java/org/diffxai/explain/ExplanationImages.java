@@ -5,21 +5,25 @@ import ij.ImageStack;
 import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
 import ij.process.ImageProcessor;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import org.diffxai.core.PrototypeInfo;
 import org.diffxai.io.FloatStack;
 
 /**
  * Pictures of explanations: one RGB panel per (image slice, rank). Left, the explained image in gray with the
- * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_ALPHA}, jet colours, each map stretched to
- * its own minimum..maximum as in ProtoPNet's local analysis) and its 95th-percentile box; right, separated by a black
- * gap, the prototype's source image from the bundle's gallery scaled to the same height, with the box the push step
- * recorded. Boxes are drawn in magenta, a colour the jet map never uses. Gray levels are each image's own
+ * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_PERCENT} %, 256 jet colours, each map stretched
+ * to its own minimum..maximum as in ProtoPNet's local analysis) and its 95th-percentile box; right, separated by a
+ * black gap, the prototype's source image from the bundle's gallery scaled to the same height, with the box the push
+ * step recorded. Boxes are drawn in magenta, a colour the jet map never uses. Gray levels are each image's own
  * minimum..maximum.
  */
 public final class ExplanationImages {
 
-  public static final double HEAT_ALPHA = 0.45;
+  /** Opacity of the heat map, in percent. */
+  public static final int HEAT_PERCENT = 45;
   public static final int BOX_RGB = 0xff00ff;
 
   private ExplanationImages() {}
@@ -39,50 +43,56 @@ public final class ExplanationImages {
     int width = w + gap + gw;
     int line = Math.max(1, h / 128);
     ImageStack stack = new ImageStack(width, h);
+    Map<Integer, int[]> sources = new HashMap<>(); // prototype -> its source panel, made once
     for (Explanation e : explanations) {
-      float[] plane = images.plane(e.slice);
+      int[] gray = gray(images.plane(e.slice));
       for (Explanation.Contribution c : e.top) {
         int[] rgb = new int[width * h];
-        int[] left = overlay(plane, c.map);
+        int[] left = overlay(gray, c.map);
         for (int y = 0; y < h; y++) System.arraycopy(left, y * w, rgb, y * width, w);
         drawBox(rgb, width, 0, w, h, c.box, line);
-
-        float[] source = gallery.plane(c.info.galleryPlane);
-        ImageProcessor fp = new FloatProcessor(gallery.width, gallery.height, source);
-        fp.setInterpolationMethod(ImageProcessor.BILINEAR);
-        float[] scaled = (float[]) fp.resize(gw, h, true).getPixels();
-        int[] right = gray(scaled);
+        int[] right = sources.computeIfAbsent(c.prototype, p -> sourcePanel(gallery, c.info, gw, h, line));
         for (int y = 0; y < h; y++) System.arraycopy(right, y * gw, rgb, y * width + w + gap, gw);
-        int[] b = c.info.activationBox;
-        double sx = (double) gw / gallery.width, sy = (double) h / gallery.height;
-        int[] scaledBox = {(int) Math.round(b[0] * sx), (int) Math.round(b[1] * sy),
-            Math.max(1, (int) Math.round(b[2] * sx)), Math.max(1, (int) Math.round(b[3] * sy))};
-        drawBox(rgb, width, w + gap, gw, h, scaledBox, line);
-
-        String cls = c.info.classIndex < classNames.size() ? classNames.get(c.info.classIndex)
-            : Integer.toString(c.info.classIndex);
         stack.addSlice(String.format(Locale.ROOT, "slice %d rank %d prototype %d (%s) contribution %.4g; source %s",
-            e.slice + 1, c.rank, c.prototype, cls, c.contribution, c.info.sourceImage), new ColorProcessor(width, h,
-                rgb));
+            e.slice + 1, c.rank, c.prototype, classNames.get(c.info.classIndex), c.contribution,
+            c.info.sourceImage), new ColorProcessor(width, h, rgb));
       }
     }
     return new ImagePlus("Prototype explanation", stack);
   }
 
-  /** Gray image with the map's heat colours blended in, packed RGB. */
-  static int[] overlay(float[] image, float[] map) {
-    int[] g = gray(image);
+  /** The prototype's source image scaled to gw×h, in gray, with its push box. */
+  private static int[] sourcePanel(FloatStack gallery, PrototypeInfo info, int gw, int h, int line) {
+    ImageProcessor fp = new FloatProcessor(gallery.width, gallery.height, gallery.plane(info.galleryPlane));
+    fp.setInterpolationMethod(ImageProcessor.BILINEAR);
+    int[] panel = gray((float[]) fp.resize(gw, h, true).getPixels());
+    int[] b = info.activationBox;
+    double sx = (double) gw / gallery.width, sy = (double) h / gallery.height;
+    drawBox(panel, gw, 0, gw, h, new int[] {(int) Math.round(b[0] * sx), (int) Math.round(b[1] * sy),
+        Math.max(1, (int) Math.round(b[2] * sx)), Math.max(1, (int) Math.round(b[3] * sy))}, line);
+    return panel;
+  }
+
+  /** The jet colours of 256 levels, packed RGB. */
+  private static final int[] JET = new int[256];
+
+  static {
+    for (int i = 0; i < 256; i++) {
+      int[] c = jet(i / 255.0);
+      JET[i] = (c[0] << 16) | (c[1] << 8) | c[2];
+    }
+  }
+
+  /** A gray image (packed) with the map's heat colours (256 levels) blended in, packed RGB. */
+  static int[] overlay(int[] gray, float[] map) {
     float[] range = range(map);
     double span = range[1] - range[0];
-    int[] out = new int[g.length];
-    for (int i = 0; i < g.length; i++) {
-      int[] heat = jet(span > 0 ? (map[i] - range[0]) / span : 0);
-      int gray = g[i] & 0xff;
-      int rgb = 0;
-      for (int ch = 0; ch < 3; ch++) {
-        rgb = (rgb << 8) | (int) Math.round((1 - HEAT_ALPHA) * gray + HEAT_ALPHA * heat[ch]);
-      }
-      out[i] = rgb;
+    int[] out = new int[gray.length];
+    for (int i = 0; i < gray.length; i++) {
+      int heat = JET[span > 0 ? (int) Math.round(255 * (map[i] - range[0]) / span) : 0];
+      int g = (100 - HEAT_PERCENT) * (gray[i] & 0xff) + 50; // + 50: rounds the division by 100 below
+      out[i] = ((g + HEAT_PERCENT * (heat >> 16)) / 100 << 16) | ((g + HEAT_PERCENT * ((heat >> 8) & 0xff)) / 100 << 8)
+          | (g + HEAT_PERCENT * (heat & 0xff)) / 100;
     }
     return out;
   }

@@ -7,6 +7,7 @@ import java.util.Locale;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.UserException;
 import org.diffxai.io.FloatStack;
 
@@ -14,12 +15,19 @@ import org.diffxai.io.FloatStack;
  * Local explanations of a prototype network ("this looks like that", Chen et al., NeurIPS 2019): for each image, the
  * class probabilities and the prototypes ranked by their contribution to the target class's logit,
  * {@code contribution_p = score_p × lastLayer[target][p]} (the logit is the sum of all P contributions), each with its
- * similarity map upsampled to the image and the box around the map's top 5 %.
+ * similarity map upsampled to the image and the box around the map's top 5 %. Maps and boxes are made by
+ * {@link PrototypeMaps}, as the push step made the boxes of the prototypes' source images.
  *
  * <p>Images of any size with the model's aspect ratio are explained; see {@link ExplainInput}. Maps and boxes are in
  * the explained image's own pixels.
  */
 public final class PrototypeExplainer {
+
+  /**
+   * Percentile of the upsampled map above which pixels form the box: ProtoPNet's 95th (Chen et al. 2019), the same
+   * as the push step's boxes in the bundle.
+   */
+  public static final double BOX_PERCENTILE = 95;
 
   private final PrototypeClassifier model;
   private final String modelName;
@@ -65,18 +73,15 @@ public final class PrototypeExplainer {
    * Explains every plane.
    *
    * @param images one channel; every slice and frame is explained
-   * @param top number of prototypes per image (1 to P)
+   * @param top number of prototypes per image (at least 1; more than the P prototypes shows all P)
    * @param target class index, or −1 for each image's predicted class
    * @param batch images per model call
    * @param imageName how the image is called in messages
    */
   public List<Explanation> explain(FloatStack images, int top, int target, int batch, String imageName,
       Progress progress) {
-    int p = model.prototypes();
-    if (top < 1 || top > p) {
-      throw new UserException("top=" + top + " but model " + modelName + " has " + p + " prototypes. Use top=1 to "
-          + p + ".");
-    }
+    if (top < 1) throw new UserException("top=" + top + ": show at least 1 prototype per image.");
+    top = Math.min(top, model.prototypes());
     if (batch < 1) throw new UserException("batch=" + batch + ": use at least 1 image per model call.");
     int h = model.height(), w = model.width();
     ExplainInput.checkSize(images.width, images.height, w, h, imageName, modelName);
@@ -122,9 +127,9 @@ public final class PrototypeExplainer {
       int q = order[r];
       float[] grid = new float[mh * mw];
       for (int c = 0; c < grid.length; c++) grid[c] = sim[c * p + q];
-      float[] map = SimilarityMaps.bicubic(grid, mw, mh, width, height);
+      float[] map = PrototypeMaps.upsampleBicubic(grid, mh, mw, height, width);
       ranked.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
-          SimilarityMaps.highActivationBox(map, width, height)));
+          PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
     return new Explanation(slice, label, logits, prob, predicted, t, ranked);
   }

@@ -139,8 +139,8 @@ public final class FaithfulnessRun {
 
     boolean explain = pc != null && (r.prototypeAttribution || metrics.contains(Metric.PROTOTYPE_PERTURBATION));
     PrototypeExplainer explainer = explain ? new PrototypeExplainer(pc, m.name) : null;
-    int top = pc == null ? 0 : Math.min(r.top, pc.prototypes());
     if (pc != null && r.top < 1) throw new UserException("top=" + r.top + ": test at least 1 prototype.");
+    int top = pc == null ? 0 : Math.min(r.top, pc.prototypes());
     List<Metric> perImage = new ArrayList<>();
     for (Metric mt : metrics) {
       if (mt != Metric.NIS) perImage.add(mt);

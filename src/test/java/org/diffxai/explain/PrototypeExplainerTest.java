@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.UserException;
 import org.diffxai.io.FloatStack;
 import org.junit.jupiter.api.Test;
@@ -107,7 +108,7 @@ class PrototypeExplainerTest {
     float[] grid = new float[16];
     Arrays.fill(grid, (float) s(1)); // latent 0 is 1 away from u = 1
     grid[1 * 4 + 2] = (float) s(0);
-    assertArrayEquals(SimilarityMaps.bicubic(grid, 4, 4, 16, 16), p0.map, 1e-5f);
+    assertArrayEquals(PrototypeMaps.upsampleBicubic(grid, 4, 4, 16, 16), p0.map, 1e-5f);
     // Block (1, 2) covers x 8..11, y 4..7; the box is centred on it and inside it.
     int[] b = p0.box;
     assertEquals(20, 2 * b[0] + b[2], Arrays.toString(b));
@@ -157,9 +158,9 @@ class PrototypeExplainerTest {
   void userErrorsNameTheFix() {
     PrototypeExplainer x = new PrototypeExplainer(model(), "analytic");
     FloatStack ok = stack(16, image(16, 1, 2));
-    UserException e = assertThrows(UserException.class, () -> x.explain(ok, 6, -1, 1, "img", Progress.NONE));
-    assertEquals("top=6 but model analytic has 5 prototypes. Use top=1 to 5.", e.getMessage());
-    assertThrows(UserException.class, () -> x.explain(ok, 0, -1, 1, "img", Progress.NONE));
+    assertEquals(5, x.explain(ok, 6, -1, 1, "img", Progress.NONE).get(0).top.size(), "top > P shows all P");
+    UserException e = assertThrows(UserException.class, () -> x.explain(ok, 0, -1, 1, "img", Progress.NONE));
+    assertEquals("top=0: show at least 1 prototype per image.", e.getMessage());
     e = assertThrows(UserException.class, () -> PrototypeExplainer.targetIndex("tumour", CLASSES, "analytic"));
     assertEquals("target=tumour is not a class of model analytic. Use one of healthy, lesion (or its index 0 to 1),"
         + " or leave target empty to explain the predicted class.", e.getMessage());

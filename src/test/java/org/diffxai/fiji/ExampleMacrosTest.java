@@ -95,6 +95,57 @@ class ExampleMacrosTest {
     assertEquals(3, csv.size(), String.join(File.separator, csv));
   }
 
+  /** On a real tiny PPNet (32×32) instead of the bundled sample: the 64×64 phantoms go through the resize path. */
+  @Test
+  void explainPrototypesMacro(@TempDir Path tmp) throws Exception {
+    Path bundle = TinyPrototypeBundles.train(tmp, "PPNet");
+    Path out = tmp.resolve("explain");
+    Path active = tmp.resolve("explain-active");
+    // Appended: image=[] explains the active image (the phantoms again, selected by title), top 1.
+    ImageJApp.Result r = app.runMacro(macro("explain_prototypes.ijm", out, "model=sample-ppnet",
+        "model=[" + bundle + "]", "setBatchMode(false);", "selectImage(\"Phantoms\");\nrun(\"Explain with Prototypes\","
+        + " \"image=[] model=[" + bundle + "] top=1 device=cpu output=[" + active + "]\");\nsetBatchMode(false);"));
+    assertTrue(r.completed(), r.toString());
+    List<String> activeCsv = Files.readAllLines(active.resolve("explain.csv"));
+    assertEquals(5, activeCsv.size(), String.join("\n", activeCsv));
+    assertTrue(activeCsv.get(1).startsWith("Phantoms,1,"), activeCsv.get(1));
+    // 4 slices x top 3 panels; the first panel's label names slice, rank and prototype
+    assertTrue(r.log().contains("Prototype explanation: 12 panels; first: slice 1 rank 1 prototype "), r.toString());
+    assertEquals(List.of("explain.csv", "explain.json", "overlays.tif"), list(out));
+    List<String> csv = Files.readAllLines(out.resolve("explain.csv"));
+    assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,target,rank,prototype,prototype_class,"
+        + "similarity,weight,contribution,source_image,source_box,box", csv.get(0));
+    assertEquals(13, csv.size());
+    assertTrue(csv.get(1).startsWith("Phantoms,1,"), csv.get(1));
+    String shapes = python("import tifffile, json, sys\n"
+        + "with tifffile.TiffFile(sys.argv[1]) as t:\n"
+        + "    a = t.asarray(); print(a.shape, a.dtype, len(t.imagej_metadata['Labels']))\n"
+        + "d = json.load(open(sys.argv[2])); print(d['image_size'], d['model_input'], d['model.name'])",
+        out.resolve("overlays.tif").toString(), out.resolve("explain.json").toString());
+    // 64 px slice + 2 px gap + the 32 px gallery image scaled to 64 px
+    assertEquals("(12, 64, 130, 3) uint8 12\n64x64 32x32 tiny-PPNet", shapes);
+  }
+
+  @Test
+  void faithfulnessScoreMacroOnATinyTrainedPrototypeNetwork(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("faithfulness");
+    Path bundle = TinyPrototypeBundles.train(tmp, "PPNet");
+    ImageJApp.Result r = app.runMacro(macro("faithfulness_score.ijm", out,
+        "\"sample-ppnet\"", "\"" + bundle.toString().replace("\\", "/") + "\"", "imageSize = 64;", "imageSize = 32;"));
+    assertTrue(r.completed(), r.toString());
+    assertTrue(r.log().contains("image,slice,target,metric,value,ci_low,ci_high,forwards,note"), r.toString());
+    assertEquals(List.of("faithfulness.csv", "faithfulness.json", "faithfulness_curves.csv",
+        "faithfulness_deletion.png", "faithfulness_faithfulness_correlation.png", "faithfulness_insertion.png",
+        "faithfulness_monotonicity.png", "faithfulness_prototype_perturbation.png",
+        "faithfulness_prototype_similarity_drop.png", "faithfulness_region_perturbation.png"), list(out));
+    // 4 phantoms x 8 metrics, then 8 mean rows; read by Python's csv module
+    String counts = python("import csv,sys,collections\n"
+        + "rows = list(csv.DictReader(open(sys.argv[1])))\n"
+        + "print(len(rows), sorted(collections.Counter(r['slice'] for r in rows).items()))",
+        out.resolve("faithfulness.csv").toString());
+    assertEquals("40 [('1', 8), ('2', 8), ('3', 8), ('4', 8), ('mean', 8)]", counts);
+  }
+
   @Test
   void compareMethodsMacroOnTinyBundles(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("compare");
