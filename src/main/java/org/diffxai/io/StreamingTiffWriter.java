@@ -273,10 +273,12 @@ public final class StreamingTiffWriter implements AutoCloseable {
     if (pixels.length != (long) width * height) {
       throw new IllegalArgumentException("plane has " + pixels.length + " values, expected " + width + "x" + height);
     }
-    for (float v : pixels) {
-      if (Float.isFinite(v)) {
-        if (v < dataMin) dataMin = v;
-        if (v > dataMax) dataMax = v;
+    if (imagej) { // the default display range of ImageJ's description
+      for (float v : pixels) {
+        if (Float.isFinite(v)) {
+          if (v < dataMin) dataMin = v;
+          if (v > dataMax) dataMax = v;
+        }
       }
     }
     try {
@@ -364,8 +366,7 @@ public final class StreamingTiffWriter implements AutoCloseable {
     }
     try {
       writeDirectories();
-      channel.force(false);
-      channel.close();
+      channel.close(); // committing flushes the file to disk
     } catch (IOException e) {
       abort();
       throw AtomicFiles.cannotWrite(target, e);

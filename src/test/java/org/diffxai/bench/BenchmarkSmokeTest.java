@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Timings are NOT checked: they depend on the machine and its load, and the quick sizes are too small to mean anything.
  */
 class BenchmarkSmokeTest {
-  static final String[] ROWS = {"a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "b4", "b5", "c1", "c2", "c3"};
+  static final String[] ROWS = {"a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "b4", "b5", "c1", "c2", "c3",
+      "d1", "d2", "d3", "d4", "d5"};
   static final Pattern NUMBER = Pattern.compile("[-+]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?|NaN|Infinity");
 
   @TempDir Path work;

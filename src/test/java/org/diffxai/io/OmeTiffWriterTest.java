@@ -225,6 +225,14 @@ class OmeTiffWriterTest {
   }
 
   @Test
+  void metadataAfterTheFirstPlaneIsAProgrammingError() {
+    OmeTiffWriter w = new OmeTiffWriter(dir.resolve("m.ome.tif"), W, H, CHANNELS, Z, T, Compression.NONE);
+    w.writePlane(plane(0, W, H), null);
+    assertThrows(IllegalStateException.class, () -> w.timeAnnotation(0, "ns", Map.of("k", "v")));
+    w.abort();
+  }
+
+  @Test
   void fullDiskWhileWritingPlanesOrDirectoriesGivesOneMessageAndNoFile() throws IOException {
     long planesEnd = 16 + (long) N * W * H * 4;
     for (long limit : new long[] {1000, planesEnd + 100}) { // in the planes; in the directories written by close()
