@@ -185,10 +185,10 @@ public final class StreamingTiffWriter implements AutoCloseable {
     this.stripBytes = new long[planes];
     this.chunk = ByteBuffer.allocateDirect((int) Math.min(planeBytes, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
     this.chunkFloats = chunk.asFloatBuffer();
+    this.pending = AtomicFiles.begin(target);
     boolean deflate = compression == Compression.DEFLATE;
     this.deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;
     this.deflated = deflate ? ByteBuffer.allocateDirect(1 << 16) : null;
-    this.pending = AtomicFiles.begin(target);
     FileChannel ch = null;
     try {
       ch = opener.open(pending.temp());
