@@ -19,7 +19,8 @@ setBatchMode(true);
 // init        optional float32 TIFF with the starting noise x_T; [] = drawn from seed
 // keep_every  keep every k-th step as trajectory (plus first and last); 0 = none
 // batch       samples per model call        device     auto, cpu or gpu
-// output      folder for samples.tif, trajectory.tif, synthesis.csv and synthesis.json
+// keep_noise  flag: also keep the predicted noise eps_pred as a third trajectory channel
+// output      folder for samples.tif, trajectory.tif, trajectory.ome.tif, synthesis.csv and synthesis.json
 run("Synthesize", "model=sample samples=4 steps=50 sampler=DDIM eta=0 seed=0 label=[] condition=[] init=[]"
     + " keep_every=10 batch=4 device=cpu output=[" + outputDir + "]");
 

@@ -1,15 +1,20 @@
 package org.diffxai.bench;
 
+import ij.ImagePlus;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -23,8 +28,13 @@ import java.util.Set;
 import java.util.stream.Stream;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionScheduler;
+import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
+import org.diffxai.io.ImageReaders;
+import org.diffxai.io.OmeTiffWriter;
+import org.diffxai.io.StreamingTiffWriter;
+import org.diffxai.io.StreamingTiffWriter.Compression;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
@@ -34,6 +44,8 @@ import org.diffxai.model.DjlDenoiser;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.synthesis.Synthesis;
 import org.diffxai.tf.UNetConfig;
+import org.diffxai.trajectory.Trajectory;
+import org.diffxai.trajectory.TrajectoryExport;
 
 /**
  * The project's benchmark: measures, in one run on one machine, the ratios the README quotes, and prints them as a
@@ -51,6 +63,9 @@ import org.diffxai.tf.UNetConfig;
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
+ *   <li>(d) OME-TIFF: throughput of {@link OmeTiffWriter} writing 1000 planes of 256×256 divided by a raw sequential
+ *       write of the same bytes to the same disk; and the peak heap while Export Trajectory streams a 1000-plane
+ *       trajectory.tif (virtual stack) into an OME-TIFF.
  *   <li>(e) Explanation: latency of Explain with Prototypes for one 64×64 and one 256×256 image per call, throughput
  *       at 32 images per call, and the bare prototype-network call, see {@link ExplainBench}.
  *   <li>(g) Compare Explanation Methods (only with {@code --only g}): the bundled PPNet, EPPNet and ProtoPool on 32
@@ -66,7 +81,7 @@ public final class Benchmark {
   /** Command-line options. */
   static final class Options {
     boolean quick;
-    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "e", "f"));
+    Set<String> only = new LinkedHashSet<>(Arrays.asList("a", "b", "c", "d", "e", "f"));
     Integer repeats;
     String model;
     /** Prototype-network bundle for (e) and (f), or null. */
@@ -111,6 +126,15 @@ public final class Benchmark {
       return heapSamples != null ? heapSamples : quick ? 1 : 2;
     }
 
+    /** Planes (and their side) of the OME-TIFF export in (d). */
+    int exportPlanes() {
+      return quick ? 100 : 1000;
+    }
+
+    int exportSize() {
+      return quick ? 64 : 256;
+    }
+
     int compareImages() {
       return compareImages != null ? compareImages : quick ? 4 : 32;
     }
@@ -141,7 +165,8 @@ public final class Benchmark {
   static final String USAGE = String.join("\n",
       "Usage: java -cp target/diffusion-xai.jar org.diffxai.bench.Benchmark [options]",
       "  --quick            small sizes for a smoke run (tiny UNet, 5 steps, 64x64 heap run); numbers not meaningful",
-      "  --only a,b,c,e,f   run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
+      "  --only a,b,c,d,e,f run only these parts (a: UNet GFLOP/s vs TF matmul, b: synthesis overhead, c: heap,",
+      "                     d: OME-TIFF export speed vs raw writes and heap; 1000 planes of 256x256, quick 100 of 64x64,",
       "                     e: explanation latency and throughput, f: faithfulness metrics vs their forwards;",
       "                     g, only when named: Compare Explanation Methods timed per model and metric)",
       "  --repeats N        timed repeats per measurement (default 3; quick 2); the best repeat is reported",
@@ -241,9 +266,9 @@ public final class Benchmark {
               o.only = new LinkedHashSet<>();
               for (String p : v.split(",")) {
                 String s = p.trim().toLowerCase(Locale.ROOT);
-                if (!Arrays.asList("a", "b", "c", "e", "f", "g").contains(s)) {
-                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, e, f, g; got "
-                      + v);
+                if (!Arrays.asList("a", "b", "c", "d", "e", "f", "g").contains(s)) {
+                  throw new IllegalArgumentException("--only takes a comma-separated list of a, b, c, d, e, f, g;"
+                      + " got " + v);
                 }
                 o.only.add(s);
               }
@@ -326,6 +351,7 @@ public final class Benchmark {
       if (opt.only.contains("a") && denoiser != null) error |= !section("a", this::partA);
       if (opt.only.contains("b") && denoiser != null) error |= !section("b", this::partB);
       if (opt.only.contains("c")) error |= !section("c", this::partC);
+      if (opt.only.contains("d")) error |= !section("d", this::partD);
       if (opt.only.contains("e")) {
         error |= !section("e", () -> ExplainBench.run(opt, work, this::row, notes, this::progress));
       }
@@ -805,6 +831,114 @@ public final class Benchmark {
     }
     m.put("exit", Integer.toString(p.waitFor()));
     return m;
+  }
+
+  // ---------------------------------------------------------------------------------------------- (d)
+
+  private void partD() throws Exception {
+    int n = opt.exportPlanes(), size = opt.exportSize();
+    long bytes = (long) n * size * size * 4;
+    String what = n + " planes of " + size + "×" + size + " float32 (" + size(bytes) + ")";
+    Row raw = row("d1", "Raw sequential write of " + what + " (FileChannel, 1 MB chunks, fsync, close)", "—");
+    Row ome = row("d2", "OME-TIFF write of the same planes (OmeTiffWriter: OME-XML with per-plane step annotations, "
+        + "IFDs, fsync, atomic rename)", "—");
+    Row ratio = row("d3", "Ratio: d2 throughput ÷ d1 throughput", "≥ 0.7");
+    Row deflate = row("d4", "Same OME-TIFF with compression=deflate (this data: smooth planes plus noise)", "—");
+    Row heap = row("d5", "Peak Java heap: Export Trajectory of a " + n + "-plane " + size + "×" + size
+        + " trajectory.tif (virtual stack) to OME-TIFF (this JVM, max heap " + HeapProbe.maxHeapBytes() / (1 << 20)
+        + " MB)", "< 256 MB");
+
+    Path dir = Files.createDirectories(work.resolve("d"));
+    float[][] planes = new float[8][size * size]; // a few distinct planes, reused: the data is not what is timed
+    Random rnd = new Random(5);
+    for (float[] p : planes) {
+      for (int i = 0; i < p.length; i++) p[i] = (float) (Math.sin(i % size * 0.05) + 0.1 * rnd.nextGaussian());
+    }
+    Trajectory tr = exportTrajectory(n, size);
+    ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    Timing.Body rawBody = () -> {
+      Path f = dir.resolve("raw.bin");
+      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.TRUNCATE_EXISTING)) {
+        for (int k = 0; k < n; k++) {
+          float[] p = planes[k % planes.length];
+          for (int off = 0; off < p.length; off += chunk.capacity() / 4) {
+            int m = Math.min(chunk.capacity() / 4, p.length - off);
+            chunk.clear();
+            chunk.asFloatBuffer().put(p, off, m);
+            chunk.limit(m * 4);
+            while (chunk.hasRemaining()) ch.write(chunk);
+          }
+        }
+        ch.force(true);
+      }
+      Files.delete(f);
+    };
+    long[] omeBytes = {0, 0};
+    Timing.Body omeBody = () -> omeBytes[0] = writeOme(tr, planes, dir.resolve("t.ome.tif"), Compression.NONE);
+    Timing.Body deflateBody = () -> omeBytes[1] = writeOme(tr, planes, dir.resolve("z.ome.tif"), Compression.DEFLATE);
+    progress("(d) warming up");
+    rawBody.run();
+    omeBody.run();
+    List<Timing.Case> cases = new ArrayList<>();
+    cases.add(new Timing.Case("raw", 1, rawBody));
+    cases.add(new Timing.Case("ome", 1, omeBody));
+    progress("(d) timing " + opt.repeats() + " interleaved repeats of: raw write, OME-TIFF");
+    Map<String, Timing> t = Timing.interleaved(opt.repeats(), 0, 1, cases);
+    progress("(d) timing one OME-TIFF with deflate");
+    double td = Timing.once(deflateBody);
+    double tr0 = t.get("raw").best(), to = t.get("ome").best();
+    raw.value = String.format(Locale.ROOT, "%.0f MB/s (%.2f s)", bytes / 1e6 / tr0, tr0);
+    raw.result = "—";
+    ome.value = String.format(Locale.ROOT, "%.0f MB/s (%.2f s; file %s)", bytes / 1e6 / to, to, size(omeBytes[0]));
+    ome.result = "—";
+    ratio.value = String.format(Locale.ROOT, "%.2f", tr0 / to);
+    ratio.result = tr0 / to >= 0.7 ? "pass" : "fail";
+    deflate.value = String.format(Locale.ROOT, "%.0f MB/s of pixels (%.2f s, one run; file %s, %.0f%% of uncompressed)",
+        bytes / 1e6 / td, td, size(omeBytes[1]), 100.0 * omeBytes[1] / omeBytes[0]);
+    deflate.result = "—";
+    notes.add(String.format(Locale.ROOT, "(d) medians of %d repeats: raw %.2f s, OME-TIFF %.2f s (ratio %.2f). All "
+        + "repeats (s): raw %s, OME-TIFF %s.", opt.repeats(), t.get("raw").median(), t.get("ome").median(),
+        t.get("raw").median() / t.get("ome").median(), secs(t.get("raw")), secs(t.get("ome"))));
+
+    progress("(d) writing a " + n + "-plane trajectory.tif, then exporting it with the heap measured");
+    Path tif = dir.resolve("trajectory.tif");
+    try (StreamingTiffWriter w = tr.imagejWriter(tif)) {
+      for (int k = 0; k < n; k++) w.writePlane(planes[k % planes.length], "plane " + k);
+    }
+    ImagePlus imp = ImageReaders.openVirtual(tif);
+    HeapProbe probe = new HeapProbe();
+    probe.start();
+    double seconds;
+    try {
+      seconds = Timing.once(() -> TrajectoryExport.toOmeTiff(imp, dir.resolve("export.ome.tif"), Compression.NONE,
+          Progress.NONE));
+    } finally {
+      probe.stop();
+    }
+    heap.value = String.format(Locale.ROOT, "%.0f MB (baseline %.0f MB, largest after a collection %.0f MB; %.1f s)",
+        probe.peakBytes / MB, probe.baselineBytes / MB, probe.maxAfterGcBytes / MB, seconds);
+    heap.result = probe.peakBytes < 256 * (1L << 20) ? "pass" : "fail";
+    deleteRecursively(dir);
+  }
+
+  /** A trajectory layout of n planes: x_t and x0_pred of one sample over n / 2 kept steps. */
+  private static Trajectory exportTrajectory(int n, int size) {
+    List<KeptStep> steps = new ArrayList<>();
+    for (int k = 0; k < n / 2; k++) steps.add(new KeptStep(k, k, n / 2 - 1 - k, (float) (k + 1) / (n / 2 + 1)));
+    Map<String, String> prov = new LinkedHashMap<>();
+    prov.put("software", "benchmark");
+    return new Trajectory(size, size, Arrays.asList(Trajectory.X_T, Trajectory.X0_PRED), 1, 1, steps, prov);
+  }
+
+  /** Writes the trajectory's planes (cycling through {@code planes}) as OME-TIFF; returns the file size. */
+  private static long writeOme(Trajectory tr, float[][] planes, Path f, Compression c) throws IOException {
+    try (OmeTiffWriter w = tr.omeTiffWriter(f, c)) {
+      for (int k = 0; k < tr.planeCount(); k++) w.writePlane(planes[k % planes.length], null);
+    }
+    long size = Files.size(f);
+    Files.delete(f);
+    return size;
   }
 
   // ---------------------------------------------------------------------------------------------- (g)

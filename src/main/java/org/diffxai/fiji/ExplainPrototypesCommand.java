@@ -63,7 +63,7 @@ public class ExplainPrototypesCommand implements Command {
       }
       r.imageName = imp.getTitle();
     } else {
-      imp = SynthesizeCommand.openImage(image.trim(), "image");
+      imp = Ui.openImage(image.trim(), "image");
       r.imageName = image.trim();
     }
     r.image = ExplainInput.grayPlanes(imp, r.imageName);

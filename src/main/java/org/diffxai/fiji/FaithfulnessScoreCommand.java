@@ -95,14 +95,14 @@ public class FaithfulnessScoreCommand implements Command {
     if (blank(model)) throw new UserException("Give model= (a classifier bundle directory).");
     if (blank(image)) throw new UserException("Give image= (an open image's title or an image file).");
     FaithfulnessRun.Request r = new FaithfulnessRun.Request();
-    r.image = ImageReaders.toFloatStack(SynthesizeCommand.openImage(image.trim(), "image"));
+    r.image = ImageReaders.toFloatStack(Ui.openImage(image.trim(), "image"));
     r.imageName = image.trim();
     String a = attribution == null ? "" : attribution.trim();
     r.attributionName = a;
     if (a.equalsIgnoreCase(FaithfulnessRun.PROTOTYPES)) r.prototypeAttribution = true;
-    else if (!a.isEmpty()) r.attribution = ImageReaders.toFloatStack(SynthesizeCommand.openImage(a, "attribution"));
+    else if (!a.isEmpty()) r.attribution = ImageReaders.toFloatStack(Ui.openImage(a, "attribution"));
     if (!blank(references)) {
-      r.references = ImageReaders.toFloatStack(SynthesizeCommand.openImage(references.trim(), "references"));
+      r.references = ImageReaders.toFloatStack(Ui.openImage(references.trim(), "references"));
       r.referencesName = references.trim();
     }
     r.target = target == null ? "" : target;

@@ -2,6 +2,8 @@ package org.diffxai.io;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +33,8 @@ import org.diffxai.io.StreamingTiffWriter.Compression;
  * {@code Plane} per IFD with {@code TheC/TheZ/TheT}, and the physical pixel size when known. Key-value metadata goes
  * into {@code MapAnnotation}s: those of the image are linked to the {@code Image}, those of a time point to every
  * {@code Plane} of that time point. Non-ASCII characters are written as XML character references, so the description
- * is plain ASCII as TIFF asks.
+ * is plain ASCII as TIFF asks. The metadata must be set before the first plane: the OME-XML is then built in the
+ * background while the planes are written.
  *
  * <p>Slice labels and an info text are also stored in ImageJ's metadata tags, which ImageJ's own TIFF reader (used
  * when Bio-Formats is not installed) applies to the stack of planes it opens (1.54p; 1.53t applies the labels only to
@@ -46,6 +49,8 @@ public final class OmeTiffWriter implements AutoCloseable {
   private final Map<Integer, Map.Entry<String, Map<String, String>>> timeAnnotations = new LinkedHashMap<>();
   private String imageName = "";
   private Length physicalX, physicalY;
+  /** The OME-XML, built in the background from the first plane on (the metadata is complete by then). */
+  private CompletableFuture<String> xml;
 
   /**
    * Opens a writer for {@code channelNames.size() * sizeZ * sizeT} planes of {@code width x height} float32 pixels.
@@ -84,6 +89,7 @@ public final class OmeTiffWriter implements AutoCloseable {
 
   /** The OME Image's name (e.g. "Trajectory"). */
   public OmeTiffWriter imageName(String name) {
+    requireNoPlanes();
     this.imageName = name == null ? "" : name;
     return this;
   }
@@ -95,6 +101,7 @@ public final class OmeTiffWriter implements AutoCloseable {
    * @return false (and nothing is recorded) when the unit has no OME equivalent, e.g. "pixel"
    */
   public boolean physicalSize(double x, double y, String unit) {
+    requireNoPlanes();
     Unit<Length> u = lengthUnit(unit);
     if (u == null || !(x > 0) || !(y > 0) || Double.isInfinite(x) || Double.isInfinite(y)) return false;
     physicalX = new Length(x, u);
@@ -104,18 +111,24 @@ public final class OmeTiffWriter implements AutoCloseable {
 
   /** Adds a map annotation (key-value pairs in this order) linked to the image, e.g. its provenance. */
   public OmeTiffWriter imageAnnotation(String namespace, Map<String, String> values) {
+    requireNoPlanes();
     imageAnnotations.add(Map.entry(namespace, new LinkedHashMap<>(values)));
     return this;
   }
 
   /** Sets the map annotation linked to every plane of time point {@code t} (0-based). */
   public OmeTiffWriter timeAnnotation(int t, String namespace, Map<String, String> values) {
+    requireNoPlanes();
     if (t < 0 || t >= sizeT) throw new IndexOutOfBoundsException("t=" + t + " of " + sizeT);
     timeAnnotations.put(t, Map.entry(namespace, new LinkedHashMap<>(values)));
     return this;
   }
 
-  /** ImageJ's "Info" text, for ImageJ's own reader. */
+  private void requireNoPlanes() {
+    if (xml != null) throw new IllegalStateException("set the OME metadata before the first plane");
+  }
+
+  /** ImageJ's "Info" text, for ImageJ's own reader; may be set any time before {@link #close()}. */
   public OmeTiffWriter info(String info) {
     tiff.info(info);
     return this;
@@ -123,6 +136,7 @@ public final class OmeTiffWriter implements AutoCloseable {
 
   /** Appends the next plane: channel fastest, then z, then t (XYCZT); row-major. */
   public void writePlane(float[] pixels, String label) {
+    if (xml == null) xml = CompletableFuture.supplyAsync(this::omeXml);
     tiff.writePlane(pixels, label);
   }
 
@@ -148,10 +162,17 @@ public final class OmeTiffWriter implements AutoCloseable {
   public void close() {
     if (tiff.planesWritten() == tiff.planeCount()) {
       try {
-        tiff.description(omeXml());
-      } catch (RuntimeException | Error e) {
+        tiff.description(xml.get());
+      } catch (InterruptedException e) {
         tiff.abort();
-        throw e;
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while building the OME-XML of " + target(), e);
+      } catch (ExecutionException e) {
+        tiff.abort();
+        Throwable cause = e.getCause();
+        if (cause instanceof RuntimeException) throw (RuntimeException) cause;
+        if (cause instanceof Error) throw (Error) cause;
+        throw new IllegalStateException(cause);
       }
     }
     tiff.close();

@@ -185,10 +185,10 @@ public final class StreamingTiffWriter implements AutoCloseable {
     this.stripBytes = new long[planes];
     this.chunk = ByteBuffer.allocateDirect((int) Math.min(planeBytes, CHUNK_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
     this.chunkFloats = chunk.asFloatBuffer();
+    this.pending = AtomicFiles.begin(target);
     boolean deflate = compression == Compression.DEFLATE;
     this.deflater = deflate ? new Deflater(Deflater.BEST_SPEED) : null;
     this.deflated = deflate ? ByteBuffer.allocateDirect(1 << 16) : null;
-    this.pending = AtomicFiles.begin(target);
     FileChannel ch = null;
     try {
       ch = opener.open(pending.temp());
@@ -273,10 +273,12 @@ public final class StreamingTiffWriter implements AutoCloseable {
     if (pixels.length != (long) width * height) {
       throw new IllegalArgumentException("plane has " + pixels.length + " values, expected " + width + "x" + height);
     }
-    for (float v : pixels) {
-      if (Float.isFinite(v)) {
-        if (v < dataMin) dataMin = v;
-        if (v > dataMax) dataMax = v;
+    if (imagej) { // the default display range of ImageJ's description
+      for (float v : pixels) {
+        if (Float.isFinite(v)) {
+          if (v < dataMin) dataMin = v;
+          if (v > dataMax) dataMax = v;
+        }
       }
     }
     try {
@@ -364,8 +366,7 @@ public final class StreamingTiffWriter implements AutoCloseable {
     }
     try {
       writeDirectories();
-      channel.force(false);
-      channel.close();
+      channel.close(); // committing flushes the file to disk
     } catch (IOException e) {
       abort();
       throw AtomicFiles.cannotWrite(target, e);

@@ -188,10 +188,10 @@ public final class Synthesis {
       result.synthesized.setProperty("Info", info);
       result.table = table(result.synthesized, r, labels, classes, result.seconds / n, c);
       if (stacker != null) {
-        committed.addAll(stacker.close());
-        result.trajectory = r.output == null ? trajectory.describe(stacker.toImage())
-            : committed.contains(r.output.resolve(TRAJECTORY_FILE))
-                ? ImageReaders.openVirtual(r.output.resolve(TRAJECTORY_FILE)) : null;
+        stacker.close(committed);
+        Path tif = r.output == null ? null : r.output.resolve(TRAJECTORY_FILE);
+        if (tif == null) result.trajectory = trajectory.describe(stacker.toImage());
+        else if (committed.contains(tif)) result.trajectory = ImageReaders.openVirtual(tif);
         if (result.trajectory != null) result.trajectory.setTitle("Trajectory");
       }
       if (r.output != null) writeOutputs(r.output, result, committed);
@@ -374,18 +374,16 @@ public final class Synthesis {
       }
     }
 
-    /** Commits the files; returns them. */
-    List<Path> close() {
-      List<Path> files = new ArrayList<>();
+    /** Commits the files, adding each to {@code committed} as soon as it is in place. */
+    void close(List<Path> committed) {
       if (ome != null) {
         ome.close();
-        files.add(ome.target());
+        committed.add(ome.target());
       }
       if (imagej != null) {
         imagej.close();
-        files.add(imagej.target());
+        committed.add(imagej.target());
       }
-      return files;
     }
 
     void abort() {

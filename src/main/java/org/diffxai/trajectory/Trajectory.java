@@ -1,5 +1,7 @@
 package org.diffxai.trajectory;
 
+import com.google.gson.Gson;
+import com.google.gson.reflect.TypeToken;
 import ij.ImagePlus;
 import ij.io.FileInfo;
 import java.io.IOException;
@@ -36,12 +38,11 @@ import org.xml.sax.SAXException;
  * <p>The same metadata travels two ways: as ImageJ properties ({@code trajectory.*}, {@link #properties()}) on the
  * Trajectory hyperstack and in {@code trajectory.tif}; and as OME-XML map annotations in {@code trajectory.ome.tif}
  * ({@link #omeTiffWriter}). {@link #of(ImagePlus)} reads either. The provenance (model, checksum, scheduler, sampler,
- * seed, ...) is the image's other properties, or the OME image's provenance map annotation.
+ * seed, ...) is the property {@code trajectory.provenance} (a JSON object; each entry is also a property of its own),
+ * or the OME image's provenance map annotation.
  */
 public final class Trajectory {
   public static final String X_T = "x_t", X0_PRED = "x0_pred", EPS_PRED = "eps_pred";
-  /** Prefix of the ImageJ properties that describe the layout. */
-  public static final String PROPERTY_PREFIX = "trajectory.";
   /** Namespace of the OME map annotation of each kept step (keys step, timestep, alpha_cumprod, sigma). */
   public static final String STEP_NAMESPACE = "org.diffxai/trajectory/step";
   /** Namespace of the OME map annotation holding the provenance. */
@@ -49,7 +50,7 @@ public final class Trajectory {
 
   private static final String KINDS = "trajectory.kinds", MODEL_CHANNELS = "trajectory.model_channels",
       SAMPLES = "trajectory.samples", STEP = "trajectory.step", TIMESTEP = "trajectory.timestep",
-      ALPHA = "trajectory.alpha_cumprod";
+      ALPHA = "trajectory.alpha_cumprod", PROVENANCE = "trajectory.provenance";
 
   private final int width, height;
   private final List<String> kinds;
@@ -153,7 +154,10 @@ public final class Trajectory {
     return sb.toString();
   }
 
-  /** The layout as ImageJ properties ({@code trajectory.*}); ᾱ_t as the float32 values the sampler used. */
+  /**
+   * The layout as ImageJ properties ({@code trajectory.*}); ᾱ_t as the float32 values the sampler used; the provenance
+   * as one JSON object (ImageJ keeps properties unordered and drops empty ones).
+   */
   public Map<String, String> properties() {
     Map<String, String> m = new LinkedHashMap<>();
     m.put(KINDS, String.join(",", kinds));
@@ -168,6 +172,7 @@ public final class Trajectory {
     m.put(STEP, String.join(",", step));
     m.put(TIMESTEP, String.join(",", t));
     m.put(ALPHA, String.join(",", a));
+    m.put(PROVENANCE, new Gson().toJson(provenance));
     return m;
   }
 
@@ -272,13 +277,8 @@ public final class Trajectory {
         steps.add(new KeptStep(k, Integer.parseInt(step[k].trim()) - 1, Integer.parseInt(t[k].trim()),
             Float.parseFloat(a[k].trim())));
       }
-      Map<String, String> prov = new LinkedHashMap<>();
-      String[] props = imp.getPropertiesAsArray();
-      for (int i = 0; props != null && i + 1 < props.length; i += 2) {
-        if (props[i] != null && !props[i].startsWith(PROPERTY_PREFIX) && props[i + 1] != null) {
-          prov.put(props[i], props[i + 1]);
-        }
-      }
+      Map<String, String> prov = new Gson().fromJson(prop(imp, PROVENANCE),
+          new TypeToken<LinkedHashMap<String, String>>() {}.getType());
       return new Trajectory(imp.getWidth(), imp.getHeight(), kinds, c, s, steps, prov);
     } catch (RuntimeException e) {
       throw new UserException(where + " has damaged trajectory.* properties (" + e.getMessage() + "). Use the "

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The example macros in macros/ use keys (and literal values) the commands accept. Variables in option strings are
- * replaced by a placeholder; a command not yet on the class path is reported and skipped.
+ * The example macros in macros/ call the project's commands with keys (and literal values) they accept. Variables in
+ * option strings are replaced by a placeholder; a command not yet on the class path is reported and skipped.
  */
 class MacrosTest {
 
@@ -28,6 +28,10 @@ class MacrosTest {
     MACROS.put("train_denoiser.ijm", "org.diffxai.fiji.TrainDenoiserCommand");
     MACROS.put("synthesize.ijm", "org.diffxai.fiji.SynthesizeCommand");
     MACROS.put("explain_prototypes.ijm", "org.diffxai.fiji.ExplainPrototypesCommand");
+    MACROS.put("export_trajectory.ijm", "org.diffxai.fiji.ExportTrajectoryCommand");
+    MACROS.put("trajectory_profile.ijm", "org.diffxai.fiji.TrajectoryProfileCommand");
+    MACROS.put("compare_methods.ijm", "org.diffxai.fiji.CompareExplanationMethodsCommand");
+    MACROS.put("explain_trajectory.ijm", "org.diffxai.fiji.ExplainTrajectoryCommand");
   }
 
   static final Pattern RUN = Pattern.compile("run\\(\"([^\"]+)\",(.*?)\\);", Pattern.DOTALL);
@@ -59,24 +63,21 @@ class MacrosTest {
     for (Map.Entry<String, String> e : MACROS.entrySet()) {
       String text = new String(Files.readAllBytes(dir.resolve(e.getKey())), StandardCharsets.UTF_8);
       text = text.replaceAll("(?m)//.*$", "");
-      Class<?> cls;
       try {
-        cls = Class.forName(e.getValue());
+        Class.forName(e.getValue());
       } catch (ClassNotFoundException ex) {
         skipped.add(e.getValue());
         continue;
       }
-      CommandSpec spec = CommandSpec.of(cls);
-      // Every run(...) of one of our commands is checked; the macro must run its own command.
-      boolean own = false;
       Matcher m = RUN.matcher(text);
+      boolean its = false; // the macro runs the command it is the example of, and every run(...) is valid
       while (m.find()) {
-        Class<?> called = Commands.byLabel(m.group(1), getClass().getClassLoader());
-        if (called == null) continue;
-        MacroOptions.parse(options(m.group(2)), CommandSpec.of(called)); // throws with the key and reason
-        own |= called == cls;
+        Class<?> cls = Commands.byLabel(m.group(1), getClass().getClassLoader());
+        assertTrue(cls != null, e.getKey() + " runs \"" + m.group(1) + "\", which is not a command of the project");
+        its |= cls.getName().equals(e.getValue());
+        MacroOptions.parse(options(m.group(2)), CommandSpec.of(cls)); // throws with the key and reason
       }
-      assertTrue(own, "no run(\"" + spec.label() + "\", ...) in " + e.getKey());
+      assertTrue(its, e.getKey() + " does not run " + e.getValue());
     }
     if (!skipped.isEmpty()) System.out.println("[macros] commands not yet on the class path: " + skipped);
   }

@@ -149,6 +149,28 @@ class OmeTiffWriterTest {
     assertTifffileReads(f, expected(W, H), false, "NONE");
   }
 
+  /** The OME-XML in the file validates against the OME 2016-06 schema shipped in ome-model's specification jar. */
+  @Test
+  void omeXmlIsValidAgainstTheOmeSchema() throws Exception {
+    Path f = write("v.ome.tif", Compression.NONE, W, H);
+    String xml = ImageReaders.openVirtual(f).getOriginalFileInfo().description;
+    javax.xml.validation.SchemaFactory sf =
+        javax.xml.validation.SchemaFactory.newInstance(javax.xml.XMLConstants.W3C_XML_SCHEMA_NS_URI);
+    org.w3c.dom.ls.DOMImplementationLS ls = (org.w3c.dom.ls.DOMImplementationLS)
+        org.w3c.dom.bootstrap.DOMImplementationRegistry.newInstance().getDOMImplementation("LS");
+    sf.setResourceResolver((type, ns, publicId, systemId, base) -> {
+      // ome.xsd imports the XML namespace schema from w3.org but uses none of it: an empty one, offline
+      org.w3c.dom.ls.LSInput in = ls.createLSInput();
+      in.setStringData("<xs:schema xmlns:xs='http://www.w3.org/2001/XMLSchema' targetNamespace='" + ns + "'/>");
+      in.setSystemId(systemId);
+      return in;
+    });
+    java.net.URL xsd = getClass().getClassLoader().getResource("released-schema/2016-06/ome.xsd");
+    assertTrue(xsd != null, "ome.xsd of org.openmicroscopy:specification is on the class path");
+    sf.newSchema(xsd).newValidator().validate(new javax.xml.transform.stream.StreamSource(
+        new java.io.StringReader(xml))); // throws SAXException naming the first violation
+  }
+
   @Test
   void deflateIsLosslessAndSmallerForCompressibleData() throws Exception {
     External.assumeTifffile();
@@ -222,6 +244,14 @@ class OmeTiffWriterTest {
       }
     });
     assertEquals(List.of(), listing(dir));
+  }
+
+  @Test
+  void metadataAfterTheFirstPlaneIsAProgrammingError() {
+    OmeTiffWriter w = new OmeTiffWriter(dir.resolve("m.ome.tif"), W, H, CHANNELS, Z, T, Compression.NONE);
+    w.writePlane(plane(0, W, H), null);
+    assertThrows(IllegalStateException.class, () -> w.timeAnnotation(0, "ns", Map.of("k", "v")));
+    w.abort();
   }
 
   @Test
