@@ -27,6 +27,7 @@ class MacrosTest {
     MACROS.put("generate_phantoms.ijm", "org.diffxai.fiji.GeneratePhantomsCommand");
     MACROS.put("train_denoiser.ijm", "org.diffxai.fiji.TrainDenoiserCommand");
     MACROS.put("synthesize.ijm", "org.diffxai.fiji.SynthesizeCommand");
+    MACROS.put("train_prototypes.ijm", "org.diffxai.fiji.TrainPrototypeNetworkCommand");
     MACROS.put("explain_prototypes.ijm", "org.diffxai.fiji.ExplainPrototypesCommand");
   }
 
@@ -66,17 +67,16 @@ class MacrosTest {
         skipped.add(e.getValue());
         continue;
       }
-      CommandSpec spec = CommandSpec.of(cls);
-      // Every run(...) of one of our commands is checked; the macro must run its own command.
+      // every run(...) of the macro uses valid keys; the macro's own command is among them
       boolean own = false;
       Matcher m = RUN.matcher(text);
       while (m.find()) {
-        Class<?> called = Commands.byLabel(m.group(1), getClass().getClassLoader());
-        if (called == null) continue;
-        MacroOptions.parse(options(m.group(2)), CommandSpec.of(called)); // throws with the key and reason
-        own |= called == cls;
+        Class<?> c = Commands.byLabel(m.group(1), MacrosTest.class.getClassLoader());
+        assertTrue(c != null, e.getKey() + " runs unknown command " + m.group(1));
+        own |= c == cls;
+        MacroOptions.parse(options(m.group(2)), CommandSpec.of(c)); // throws with the key and reason
       }
-      assertTrue(own, "no run(\"" + spec.label() + "\", ...) in " + e.getKey());
+      assertTrue(own, "no run(\"" + CommandSpec.of(cls).label() + "\", ...) in " + e.getKey());
     }
     if (!skipped.isEmpty()) System.out.println("[macros] commands not yet on the class path: " + skipped);
   }
