@@ -130,11 +130,11 @@ public final class DenoiserBundle {
 
   private static DenoiserBundle openDirectory(String key, Path dir) {
     BundleDirs.checkSavedModelDir(dir, KIND);
+    ModelJson d = BundleDirs.readModelJson(dir, KIND); // first: a classifier bundle is named as such
     if (!Files.isRegularFile(dir.resolve(SCHEDULER_CONFIG))) {
       throw new UserException("Model bundle " + dir + " has no scheduler_config.json (the diffusers noise-schedule "
           + "config the model was trained with). Put it next to saved_model.pb; see docs/bundles.md.");
     }
-    ModelJson d = BundleDirs.readModelJson(dir, KIND);
     Map<String, String> hashes = BundleDirs.hashAndVerify(dir, d, KIND);
     String scheduler = BundleDirs.readUtf8(dir.resolve(SCHEDULER_CONFIG), dir);
     return new DenoiserBundle(key, dir, d, hashes, scheduler);

@@ -65,6 +65,11 @@ final class ModelJson {
         throw new UserException(file + " has format \"" + d.format + "\", but this version of the plugin reads \""
             + kind.format + "\". Update the plugin, or export the bundle in the older format.");
       }
+      if (d.format.startsWith("diffusion-xai-")) {
+        throw new UserException("The bundle of " + file + " is a " + d.format.substring(14, d.format.indexOf('/'))
+            + " bundle (format \"" + d.format + "\"), but a " + kind.family().substring(14, kind.family().length() - 1)
+            + " bundle is needed here. Give " + kind.give + ".");
+      }
       throw bad(file, "has \"format\": \"" + d.format + "\"; this kind of bundle needs \"" + kind.format + "\"");
     }
     d.name = string(o, "name", file);

@@ -88,6 +88,8 @@ class ClassifierBundleTest {
         + "bundle directory.", message(() -> ClassifierBundle.open(none.toString())));
     assertTrue(message(() -> ClassifierBundle.open("sample-nope")).startsWith("Unknown bundled model 'sample-nope'."));
     Path d = TinyPrototypeBundles.train(tmp, "PPNet");
-    assertTrue(message(() -> DenoiserBundle.open(d)).contains("has no scheduler_config.json"));
+    assertTrue(message(() -> DenoiserBundle.open(d)).endsWith("is a classifier bundle (format "
+        + "\"diffusion-xai-classifier/1\"), but a denoiser bundle is needed here. Give model=sample or the path of a "
+        + "bundle directory."), message(() -> DenoiserBundle.open(d)));
   }
 }
