@@ -19,6 +19,22 @@ public interface Progress {
     }
   }
 
+  /** Progress of a sub-task: its fractions [0, 1] are reported as [from, to] of this one; cancels with it. */
+  default Progress sub(double from, double to) {
+    Progress outer = this;
+    return new Progress() {
+      @Override
+      public void report(String message, double fraction) {
+        outer.report(message, Double.isNaN(fraction) ? fraction : from + (to - from) * fraction);
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return outer.isCancelled();
+      }
+    };
+  }
+
   /** Progress that reports nothing and is cancelled only by interrupting the thread. */
   Progress NONE = new Progress() {
     @Override

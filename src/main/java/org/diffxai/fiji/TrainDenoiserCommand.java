@@ -117,7 +117,7 @@ public class TrainDenoiserCommand implements Command {
     }
 
     Progress p = Ui.progress();
-    ImageFolder folder = ImageFolder.load(in, size, labels, sub(p, 0, 0.05));
+    ImageFolder folder = ImageFolder.load(in, size, labels, p.sub(0, 0.05));
     IntensityMapping mapping = folder.percentileMapping(LOW_PERCENT, HIGH_PERCENT);
     TrainingData data = TrainingData.of(size, size, 1, folder.toModelSpace(mapping));
     if (labels) data = data.withLabels(folder.labels(), folder.classNames());
@@ -131,11 +131,11 @@ public class TrainDenoiserCommand implements Command {
 
     String modelName = name == null || name.trim().isEmpty() ? out.getFileName().toString() : name.trim();
     try (DenoiserTrainer trainer = new DenoiserTrainer(net, opts)) {
-      trainer.train(data, sub(p, 0.05, 0.97));
+      trainer.train(data, p.sub(0.05, 0.97));
       BundleWriter.Metadata meta = new BundleWriter.Metadata().name(modelName).description(nz(description))
           .authors(nz(authors)).license(nz(license)).intensity(mapping).classNames(folder.classNames())
           .images(folder.count()).source(in.getFileName() == null ? "" : in.getFileName().toString());
-      bundle = BundleWriter.write(out, trainer, meta, sub(p, 0.97, 1.0));
+      bundle = BundleWriter.write(out, trainer, meta, p.sub(0.97, 1.0));
       table = lossTable(trainer);
       p.report(String.format(Locale.ROOT, "Saved denoiser %s (%d iterations, final loss %.4f)", bundle,
           trainer.completedIterations(), trainer.losses()[trainer.completedIterations() - 1]), 1.0);
@@ -166,11 +166,12 @@ public class TrainDenoiserCommand implements Command {
     return rt;
   }
 
-  private static String nz(String s) {
+  static String nz(String s) {
     return s == null ? "" : s;
   }
 
-  private static Path path(String s, String key, String what) {
+  /** The absolute path the user gave for {@code key}; a clear error when none. */
+  static Path path(String s, String key, String what) {
     if (s == null || s.trim().isEmpty()) {
       throw new UserException("No " + key + " given. Set " + key + "=... to " + what + ".");
     }
@@ -200,20 +201,5 @@ public class TrainDenoiserCommand implements Command {
           + " e.g. 1,2,2.");
     }
     return m;
-  }
-
-  /** Progress that maps [0, 1] of a sub-task onto [from, to] of the whole run. */
-  private static Progress sub(Progress p, double from, double to) {
-    return new Progress() {
-      @Override
-      public void report(String message, double fraction) {
-        p.report(message, Double.isNaN(fraction) ? fraction : from + (to - from) * fraction);
-      }
-
-      @Override
-      public boolean isCancelled() {
-        return p.isCancelled();
-      }
-    };
   }
 }

@@ -226,22 +226,17 @@ public class DjlClassifier implements Classifier {
   public Map<String, String> provenance() {
     Map<String, String> m = new LinkedHashMap<>(bundle.provenance());
     m.put("model.input_shape", height + "x" + width + "x" + channels);
-    m.put("device", device.isGpu() ? "gpu" + device.getDeviceId() : "cpu");
-    m.put("engine", "DJL TensorFlow");
-    m.putAll(TensorFlowRuntime.versions());
+    m.putAll(SavedModels.runtimeProvenance(device));
     return m;
   }
 
   @Override
   public synchronized void close() {
     if (model == null) return;
-    final ZooModel<NDList, NDList> m = model;
+    ZooModel<NDList, NDList> m = model;
     model = null;
     block = null;
-    TensorFlowRuntime.withPluginClassLoader(() -> {
-      m.close();
-      return null;
-    });
+    SavedModels.close(m);
   }
 
   @Override

@@ -294,9 +294,7 @@ public final class DjlDenoiser implements Denoiser {
     m.put("model.input_shape", contract.height + "x" + contract.width + "x" + contract.channels);
     m.put("model.condition_channels", Integer.toString(contract.conditionChannels));
     m.put("model.class_conditional", Boolean.toString(contract.label));
-    m.put("device", device.isGpu() ? "gpu" + device.getDeviceId() : "cpu");
-    m.put("engine", "DJL TensorFlow");
-    m.putAll(TensorFlowRuntime.versions());
+    m.putAll(SavedModels.runtimeProvenance(device));
     return m;
   }
 
@@ -381,13 +379,10 @@ public final class DjlDenoiser implements Denoiser {
   @Override
   public synchronized void close() {
     if (model == null) return;
-    final ZooModel<NDList, NDList> m = model;
+    ZooModel<NDList, NDList> m = model;
     model = null;
     block = null;
-    TensorFlowRuntime.withPluginClassLoader(() -> {
-      m.close();
-      return null;
-    });
+    SavedModels.close(m);
   }
 
   @Override

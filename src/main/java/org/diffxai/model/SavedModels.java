@@ -88,6 +88,23 @@ final class SavedModels {
     }
   }
 
+  /** Frees a loaded model (with the plugin's class loader, as DJL needs). */
+  static void close(ZooModel<NDList, NDList> model) {
+    TensorFlowRuntime.withPluginClassLoader(() -> {
+      model.close();
+      return null;
+    });
+  }
+
+  /** Run-record entries {@code device}, {@code engine} and the runtime versions. */
+  static Map<String, String> runtimeProvenance(Device device) {
+    Map<String, String> m = new java.util.LinkedHashMap<>();
+    m.put("device", device.isGpu() ? "gpu" + device.getDeviceId() : "cpu");
+    m.put("engine", "DJL TensorFlow");
+    m.putAll(TensorFlowRuntime.versions());
+    return m;
+  }
+
   static NDArray named(NDArray a, String name) {
     a.setName(name);
     return a;

@@ -67,9 +67,9 @@ class CommandConventionsTest {
       assertEquals(m.group(1), spec.label(), "plugins.config label and @Plugin label of " + cls.getName());
       assertEquals(new ArrayList<String>(), spec.conventionProblems(), cls.getName());
     }
-    assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize", "Export Trajectory",
-        "Trajectory Profile", "Explain with Prototypes", "Faithfulness Score", "Compare Explanation Methods",
-        "Explain Trajectory"), labels);
+    assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize", "Train Prototype Network",
+        "Export Trajectory", "Trajectory Profile", "Explain with Prototypes", "Faithfulness Score",
+        "Compare Explanation Methods", "Explain Trajectory"), labels);
     if (!missing.isEmpty()) System.out.println("[plugins.config] not yet on the class path: " + missing);
   }
 

@@ -230,4 +230,24 @@ class ExampleMacrosTest {
     java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(out.resolve("trajectory_profile.png").toFile());
     assertTrue(png.getWidth() > 400 && png.getHeight() > 200, png.getWidth() + "x" + png.getHeight());
   }
+
+  @Test
+  void trainPrototypesMacro(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("prototypes");
+    ImageJApp.Result r = app.runMacro(macro("train_prototypes.ijm", out, "count=60 size=64", "count=6 size=32",
+        "prototypes_per_class=5 size=64", "prototypes_per_class=2 size=32",
+        "epochs=10 batch=32 push_every=5 last_layer_epochs=2", "epochs=2 batch=8 push_every=1 last_layer_epochs=1"));
+    assertTrue(r.completed(), r.toString());
+    Path bundle = out.resolve("ppnet");
+    assertEquals(List.of("gallery.tif", "model.json", "prototypes.json", "saved_model.pb", "training.csv",
+        "variables"), list(bundle));
+    // independent readers: 4 gallery planes of 32x32, each prototype's boxes inside its 32x32 source image
+    String check = python("import json,sys,tifffile\n"
+        + "g = tifffile.imread(sys.argv[1]); p = json.load(open(sys.argv[2]))\n"
+        + "ok = all(b[0] >= 0 and b[1] >= 0 and b[0] + b[2] <= 32 and b[1] + b[3] <= 32\n"
+        + "         for q in p['prototypes'] for b in (q['receptive_box'], q['activation_box']))\n"
+        + "print(g.shape, g.dtype, p['method'], len(p['prototypes']), ok)",
+        bundle.resolve("gallery.tif").toString(), bundle.resolve("prototypes.json").toString());
+    assertEquals("(4, 32, 32) float32 PPNet 4 True", check);
+  }
 }

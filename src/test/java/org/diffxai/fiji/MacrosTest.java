@@ -27,6 +27,7 @@ class MacrosTest {
     MACROS.put("generate_phantoms.ijm", "org.diffxai.fiji.GeneratePhantomsCommand");
     MACROS.put("train_denoiser.ijm", "org.diffxai.fiji.TrainDenoiserCommand");
     MACROS.put("synthesize.ijm", "org.diffxai.fiji.SynthesizeCommand");
+    MACROS.put("train_prototypes.ijm", "org.diffxai.fiji.TrainPrototypeNetworkCommand");
     MACROS.put("explain_prototypes.ijm", "org.diffxai.fiji.ExplainPrototypesCommand");
     MACROS.put("export_trajectory.ijm", "org.diffxai.fiji.ExportTrajectoryCommand");
     MACROS.put("trajectory_profile.ijm", "org.diffxai.fiji.TrajectoryProfileCommand");

@@ -150,6 +150,16 @@ public final class ProtoConfig {
     return this;
   }
 
+  public ProtoConfig clusterWeight(double w) {
+    clusterWeight = w;
+    return this;
+  }
+
+  public ProtoConfig separationWeight(double w) {
+    separationWeight = w;
+    return this;
+  }
+
   public ProtoConfig diversityWeight(double w) {
     diversityWeight = w;
     return this;

@@ -36,6 +36,7 @@ import org.tensorflow.op.core.Max;
 import org.tensorflow.op.core.Sum;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -56,7 +57,7 @@ import org.tensorflow.types.TInt32;
  *       logits q<sub>cs</sub> [M] with temperature τ annealed over the joint epochs (Jang et al. 2017; Rymarczyk et al.
  *       2022, §3); logits = W<sub>slot</sub> · (slot scores); loss = cross-entropy + λ·orthogonality with
  *       orthogonality = Σ<sub>c</sub> ‖Â<sub>c</sub>Â<sub>c</sub><sup>T</sup> − I‖²<sub>F</sub>, Â<sub>c</sub> the
- *       row-normalised slot distributions of class c. Before every push the slots are made hard (argmax) and folded
+ *       row-normalised slot distributions softmax(q<sub>c</sub>) of class c. Before every push the slots are made hard (argmax) and folded
  *       onto the pool: W[k][m] = Σ<sub>slots j choosing m</sub> W<sub>slot</sub>[k][j], which then is the last layer
  *       that is fine-tuned (cross-entropy + L1 on the weights of classes whose slots did not choose the prototype) and
  *       exported.
@@ -150,23 +151,23 @@ public final class ProtoTrainer implements AutoCloseable {
         Operand<TFloat32> assign = tf.nn.softmax(tf.math.div(tf.math.add(q, gumbel), tau));
         Operand<TFloat32> slotScores = tf.linalg.matMul(net.scores, assign, MatMul.transposeB(true));
         trainLogits = tf.linalg.matMul(slotScores, wSlot, MatMul.transposeB(true));
-        mainLoss = tf.withName("main_loss").math.add(crossEntropy(tf, trainLogits, onehot),
-            tf.math.mul(tf.constant((float) cfg.orthogonalityWeight()), orthogonality(tf, assign)));
+        // Class membership of the pool prototypes: 1 where a slot of the class currently prefers it (argmax q).
+        Operand<TFloat32> chosen = tf.oneHot(tf.math.argMax(tf.stopGradient(q), tf.constant(1)), tf.constant(p),
+            tf.constant(1f), tf.constant(0f));
+        Operand<TFloat32> membership = tf.max(tf.reshape(chosen, tf.constant(new int[] {k, cfg.slotsPerClass(), p})),
+            tf.constant(1), Max.keepDims(false));
+        Operand<TFloat32> own = tf.linalg.matMul(onehot, membership);
+        mainLoss = tf.withName("main_loss").math.add(tf.math.add(crossEntropy(tf, trainLogits, onehot),
+            clusterSeparation(tf, own, cfg.featureDepth())),
+            tf.math.mul(tf.constant((float) cfg.orthogonalityWeight()), orthogonality(tf, tf.nn.softmax(q))));
       } else {
         gumbel = null;
         tau = null;
         trainLogits = net.logits;
         float maxD = cfg.method() == ProtoConfig.Method.EPPNET ? 4f : cfg.featureDepth();
         Operand<TFloat32> own = tf.linalg.matMul(onehot, classIdentity);
-        Operand<TFloat32> closeness = tf.math.sub(tf.constant(maxD), net.minDistances);
-        Operand<TFloat32> cluster = tf.math.mean(tf.math.sub(tf.constant(maxD), tf.max(tf.math.mul(closeness, own),
-            tf.constant(1), Max.keepDims(false))), tf.constant(0));
-        Operand<TFloat32> separation = tf.math.mean(tf.math.sub(tf.constant(maxD), tf.max(tf.math.mul(closeness,
-            tf.math.sub(tf.constant(1f), own)), tf.constant(1), Max.keepDims(false))), tf.constant(0));
-        Operand<TFloat32> loss = tf.math.add(crossEntropy(tf, net.logits, onehot), tf.math.add(
-            tf.math.mul(tf.constant((float) cfg.clusterWeight()), cluster),
-            tf.math.add(tf.math.mul(tf.constant((float) -cfg.separationWeight()), separation),
-                tf.math.mul(tf.constant((float) cfg.l1Weight()), l1))));
+        Operand<TFloat32> loss = tf.math.add(tf.math.add(crossEntropy(tf, net.logits, onehot),
+            clusterSeparation(tf, own, maxD)), tf.math.mul(tf.constant((float) cfg.l1Weight()), l1));
         if (cfg.method() == ProtoConfig.Method.EPPNET) {
           loss = tf.math.add(loss, tf.math.mul(tf.constant((float) cfg.diversityWeight()), diversity(tf)));
         }
@@ -186,7 +187,11 @@ public final class ProtoTrainer implements AutoCloseable {
       last = new Adam(tf, "adam_last", lastLoss, params, Collections.singletonList("last_layer"),
           opts.gradientClip());
       params.prepareAssign();
-      s = new Session(graph, DenoiserTrainer.sessionConfig(opts.threads(), false));
+      ConfigProto session = DenoiserTrainer.sessionConfig(opts.threads(), false);
+      if (!TensorFlowRuntime.device(opts.device()).isGpu()) {
+        session = session.toBuilder().putDeviceCount("GPU", 0).build(); // cpu: never place kernels on a GPU
+      }
+      s = new Session(graph, session);
       initialise(s);
     } catch (RuntimeException | Error e) {
       if (s != null) s.close();
@@ -196,13 +201,32 @@ public final class ProtoTrainer implements AutoCloseable {
     session = s;
   }
 
+  /**
+   * λ_c·cluster − λ_s·separation (Chen et al. 2019, §2.2): cluster = mean over images of the smallest distance to a
+   * prototype of the image's class, separation the same over the other prototypes; {@code own} [N,P] weighs how much
+   * each prototype belongs to each image's class (1/0, ProtoPool soft). Written with ProtoPNet's max-distance trick:
+   * min over own = maxD − max((maxD − d)·own).
+   */
+  private Operand<TFloat32> clusterSeparation(Ops tf, Operand<TFloat32> own, float maxD) {
+    Operand<TFloat32> closeness = tf.math.sub(tf.constant(maxD), net.minDistances);
+    Operand<TFloat32> cluster = tf.math.mean(tf.math.sub(tf.constant(maxD), tf.max(tf.math.mul(closeness, own),
+        tf.constant(1), Max.keepDims(false))), tf.constant(0));
+    Operand<TFloat32> separation = tf.math.mean(tf.math.sub(tf.constant(maxD), tf.max(tf.math.mul(closeness,
+        tf.math.sub(tf.constant(1f), own)), tf.constant(1), Max.keepDims(false))), tf.constant(0));
+    return tf.math.sub(tf.math.mul(tf.constant((float) cfg.clusterWeight()), cluster),
+        tf.math.mul(tf.constant((float) cfg.separationWeight()), separation));
+  }
+
   /** −mean Σ_k onehot·log softmax(logits). */
   private static Operand<TFloat32> crossEntropy(Ops tf, Operand<TFloat32> logits, Operand<TFloat32> onehot) {
     Operand<TFloat32> ll = tf.sum(tf.math.mul(onehot, tf.nn.logSoftmax(logits)), tf.constant(1));
     return tf.math.neg(tf.math.mean(ll, tf.constant(0)));
   }
 
-  /** Σ_c ‖Â_c Â_cᵀ − I‖²_F over the row-normalised slot distributions of each class. */
+  /**
+   * Σ_c ‖Â_c Â_cᵀ − I‖²_F over the row-normalised slot distributions softmax(q) of each class (without the Gumbel
+   * noise, so the term is deterministic): the slots of one class are pushed towards different pool prototypes.
+   */
   private Operand<TFloat32> orthogonality(Ops tf, Operand<TFloat32> assign) {
     int slots = cfg.slotsPerClass();
     Operand<TFloat32> a = tf.reshape(assign, tf.constant(new int[] {cfg.numClasses(), slots, cfg.prototypes()}));
@@ -584,6 +608,22 @@ public final class ProtoTrainer implements AutoCloseable {
       int m = Math.min(b, data.count() - from);
       float[] lg = run(data, from, m, net.logits)[0];
       for (int i = 0; i < m; i++) System.arraycopy(lg, i * k, out[from + i], 0, k);
+    }
+    return out;
+  }
+
+  /**
+   * Latent patches [n][h·w·D] (row-major h, w, D) in the prototypes' space, computed in the batches the push uses, so
+   * a pushed prototype equals its source patch here bit for bit.
+   */
+  public float[][] features(TrainingData data) {
+    int len = cfg.gridHeight() * cfg.gridWidth() * cfg.featureDepth();
+    float[][] out = new float[data.count()][len];
+    int b = Math.max(1, opts.batch());
+    for (int from = 0; from < data.count(); from += b) {
+      int m = Math.min(b, data.count() - from);
+      float[] z = run(data, from, m, net.features)[0];
+      for (int i = 0; i < m; i++) System.arraycopy(z, i * len, out[from + i], 0, len);
     }
     return out;
   }

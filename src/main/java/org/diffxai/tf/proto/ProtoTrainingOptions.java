@@ -3,6 +3,7 @@ package org.diffxai.tf.proto;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.diffxai.core.UserException;
+import org.diffxai.model.TensorFlowRuntime;
 
 /**
  * The training schedule of a prototype network (ProtoPNet's, Chen et al. 2019, §2.2 and their main.py): warm-up
@@ -17,7 +18,7 @@ public final class ProtoTrainingOptions {
   private int pushEvery = 10;
   private int lastLayerEpochs = 5;
   private int batch = 32;
-  private double learningRate = 1e-3;
+  private double learningRate = 3e-4;
   // ProtoPNet's warm-up step size for the add-on layers and prototypes (their settings.py: 3e-3).
   private double warmupLearningRate = 3e-3;
   private double lastLayerLearningRate = 1e-3;
@@ -28,6 +29,7 @@ public final class ProtoTrainingOptions {
   private double tauStart = 1.0;
   private double tauEnd = 0.05;
   private int threads;
+  private TensorFlowRuntime.DeviceChoice device = TensorFlowRuntime.DeviceChoice.AUTO;
 
   public ProtoTrainingOptions epochs(int n) {
     epochs = n;
@@ -72,10 +74,27 @@ public final class ProtoTrainingOptions {
     return this;
   }
 
+  /** ProtoPool: Gumbel-softmax temperature at the first joint epoch and at the last (geometric in between). */
+  public ProtoTrainingOptions tau(double start, double end) {
+    tauStart = start;
+    tauEnd = end;
+    return this;
+  }
+
   /** TensorFlow intra-op threads (0: TensorFlow's default). */
   public ProtoTrainingOptions threads(int n) {
     threads = n;
     return this;
+  }
+
+  /** Where TensorFlow trains: auto (GPU when it sees one), cpu, gpu. */
+  public ProtoTrainingOptions device(TensorFlowRuntime.DeviceChoice d) {
+    device = d;
+    return this;
+  }
+
+  public TensorFlowRuntime.DeviceChoice device() {
+    return device;
   }
 
   public int epochs() {
@@ -145,6 +164,7 @@ public final class ProtoTrainingOptions {
       throw new UserException("learning_rate must be in (0, 1), got " + learningRate + ".");
     }
     if (threads < 0) throw new UserException("threads must be >= 0");
+    if (!(tauStart > 0 && tauEnd > 0)) throw new UserException("Gumbel-softmax temperatures must be > 0.");
     return this;
   }
 
@@ -164,6 +184,7 @@ public final class ProtoTrainingOptions {
     o.tauStart = tauStart;
     o.tauEnd = tauEnd;
     o.threads = threads;
+    o.device = device;
     return o;
   }
 

@@ -57,7 +57,7 @@ public final class PrototypeTraining {
     if (Files.exists(dest)) {
       throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
     }
-    ImageFolder folder = ImageFolder.load(images, size, true, progress);
+    ImageFolder folder = ImageFolder.load(images, size, true, progress.sub(0, 0.05));
     IntensityMapping map = folder.percentileMapping(0.5, 99.5);
     List<float[]> model = folder.toModelSpace(map);
     int[] labels = folder.labels();
@@ -84,7 +84,7 @@ public final class PrototypeTraining {
     TrainingData train = TrainingData.of(size, size, 1, trainX).withLabels(toArray(trainY), classes);
     ProtoConfig cfg = new ProtoConfig(net).size(size, size).channels(1).numClasses(classes.size()).validate();
     try (ProtoTrainer trainer = new ProtoTrainer(cfg, options)) {
-      trainer.train(train, progress);
+      trainer.train(train, progress.sub(0.05, 0.97));
       progress.report("Measuring accuracy", Double.NaN);
       double trainAcc = trainer.accuracy(train);
       double valAcc = valX.isEmpty() ? Double.NaN
@@ -92,7 +92,7 @@ public final class PrototypeTraining {
       meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
           .accuracy(trainAcc, valAcc, valX.size(), validation);
       if (meta.source.isEmpty()) meta.source(folder.root().toString());
-      Path bundle = ProtoBundleWriter.write(dest, trainer, meta, progress);
+      Path bundle = ProtoBundleWriter.write(dest, trainer, meta, progress.sub(0.97, 1));
       return new Result(bundle, trainAcc, valAcc, trainX.size(), valX.size(), trainer.seconds(), trainer.epochs());
     }
   }

@@ -1,0 +1,114 @@
+package org.diffxai.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.diffxai.core.CancelledException;
+import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierModels;
+import org.diffxai.tf.TinyPrototypeBundles;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Train Prototype Network from the command line: a tiny run, its bundle, and every user error. */
+class TrainPrototypeNetworkCommandTest {
+  static final String LABEL = "Train Prototype Network";
+  @TempDir Path tmp;
+
+  @AfterEach
+  void resetProgress() {
+    Ui.setProgress(null);
+  }
+
+  private static String tiny(Path images) {
+    return "images=[" + images + "] size=32 base_channels=4 feature_depth=8 epochs=2 batch=8 push_every=1"
+        + " last_layer_epochs=1 device=cpu seed=3";
+  }
+
+  @Test
+  void trainsAndWritesALoadableBundle() {
+    Path out = tmp.resolve("models/pool");
+    CliTest.Out r = CliTest.inProcess(LABEL, tiny(TinyPrototypeBundles.phantomFolder())
+        + " method=ProtoPool pool_size=4 slots_per_class=2 validation=0.25 name=tiny-pool output=[" + out + "]");
+    assertEquals(0, r.code, r.toString());
+    // progress lines go to stderr on the command line
+    assertTrue(r.err.contains("Saved ProtoPool " + out.toAbsolutePath() + ": training accuracy "), r.toString());
+    assertTrue(r.err.contains("validation accuracy"), r.toString());
+    ClassifierBundle b = ClassifierBundle.open(out);
+    assertEquals("tiny-pool", b.name());
+    assertEquals("ProtoPool", b.method());
+    assertTrue(b.prototypesJson().contains("\"validation_images\": 6"), b.prototypesJson()); // 25 % of 2 x 10
+    try (PrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
+      assertEquals(4, c.prototypes());
+      assertEquals(32, c.height());
+    }
+  }
+
+  static void assertUserError(int code, String options, String... parts) throws IOException {
+    CliTest.Out r = CliTest.inProcess(LABEL, options);
+    assertEquals(code, r.code, r.toString());
+    List<String> errors = r.err.lines().filter(l -> l.startsWith("Error: ")).collect(Collectors.toList());
+    assertEquals(1, errors.size(), r.toString());
+    assertFalse(r.err.contains("\tat "), "no stack trace\n" + r);
+    for (String p : parts) assertTrue(errors.get(0).contains(p), "'" + p + "' missing in: " + errors.get(0));
+  }
+
+  @Test
+  void badInputIsOneClearLine() throws IOException {
+    Path good = TinyPrototypeBundles.phantomFolder();
+    Path out = tmp.resolve("out");
+    assertUserError(1, tiny(tmp.resolve("nowhere")) + " output=[" + out + "]", "nowhere");
+    Path oneClass = Files.createDirectories(tmp.resolve("one/healthy"));
+    Files.copy(good.resolve("healthy/phantom_0000.tif"), oneClass.resolve("a.tif"));
+    Files.copy(good.resolve("healthy/phantom_0001.tif"), oneClass.resolve("b.tif"));
+    assertUserError(1, tiny(tmp.resolve("one")) + " output=[" + out + "]", "class");
+    assertUserError(2, tiny(good) + " method=ResNet output=[" + out + "]", "method");
+    assertUserError(1, tiny(good) + " validation=1.5 output=[" + out + "]", "validation");
+    assertUserError(1, tiny(good).replace("size=32", "size=17") + " output=[" + out + "]", "17");
+    assertUserError(1, tiny(good) + " method=ProtoPool pool_size=2 slots_per_class=3 output=[" + out + "]",
+        "slots_per_class");
+    Files.createDirectories(out);
+    assertUserError(1, tiny(good) + " output=[" + out + "]", "already exists");
+    try (Stream<Path> s = Files.list(out)) {
+      assertEquals(0, s.count(), "nothing written into the existing folder");
+    }
+  }
+
+  @Test
+  void cancelLeavesNoBundle() throws IOException {
+    Path out = tmp.resolve("models/cancelled");
+    Ui.setProgress(new Progress() {
+      boolean training;
+
+      @Override
+      public void report(String message, double fraction) {
+        training |= message.startsWith("Training");
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return training;
+      }
+    });
+    CommandSpec spec = CommandSpec.of(TrainPrototypeNetworkCommand.class);
+    TrainPrototypeNetworkCommand cmd = (TrainPrototypeNetworkCommand) spec.create(MacroOptions.parse(
+        tiny(TinyPrototypeBundles.phantomFolder()) + " output=[" + out + "]", spec));
+    org.junit.jupiter.api.Assertions.assertThrows(CancelledException.class, cmd::run);
+    assertFalse(Files.exists(out));
+    if (Files.exists(out.getParent())) {
+      try (Stream<Path> s = Files.list(out.getParent())) {
+        assertEquals(0, s.count(), "no temporary folder left");
+      }
+    }
+  }
+}
