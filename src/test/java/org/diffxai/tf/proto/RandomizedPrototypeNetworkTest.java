@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.diffxai.compare.ModelRandomization;
 import org.diffxai.compare.ModelRandomization.Stage;
 import org.diffxai.core.Progress;
@@ -21,6 +24,7 @@ import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.tf.TinyPrototypeBundles;
+import org.diffxai.tf.TrainingData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,6 +146,51 @@ class RandomizedPrototypeNetworkTest {
         meanFull += ModelRandomization.spearman(a[i], f[i]) / n;
       }
       assertTrue(Math.abs(meanTop) < 0.8 && Math.abs(meanFull) < 0.8, meanTop + " " + meanFull);
+    }
+  }
+
+  /** FULL is the network Train Prototype Network starts from with the same seed (docs/faithfulness.md says so). */
+  @Test
+  void fullRandomisationIsTheTrainersStartingNetwork() {
+    for (String method : new String[] {"PPNet", "EPPNet", "ProtoPool"}) {
+      ClassifierBundle b = ClassifierBundle.open(TinyPrototypeBundles.train(tmp, method));
+      ProtoConfig cfg = TinyPrototypeBundles.config(ProtoConfig.Method.parse(method)).size(32, 32).numClasses(2);
+      long seed = 9;
+      try (RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Stage.FULL, seed);
+          ProtoTrainer trainer = new ProtoTrainer(cfg, TinyPrototypeBundles.options().seed(seed))) {
+        Map<String, float[]> w = trainer.weights();
+        int p = cfg.prototypes(), d = cfg.featureDepth(), k = 2;
+        float[][] vectors = full.prototypeVectors();
+        for (int j = 0; j < p; j++) {
+          assertArrayEquals(Arrays.copyOfRange(w.get("prototypes"), j * d, (j + 1) * d), vectors[j], method);
+        }
+        float[][] last = full.lastLayer();
+        float[] want = w.get("last_layer");
+        if (method.equals("ProtoPool")) { // the trainer folds its argmax slot choices at the first push
+          want = new float[k * p];
+          float[] q = w.get("slots.logits");
+          int slots = k * cfg.slotsPerClass();
+          for (int j = 0; j < slots; j++) {
+            int m = ProtoTrainer.argmax(q, j * p, p);
+            for (int c = 0; c < k; c++) want[c * p + m] += j / cfg.slotsPerClass() == c ? 1f : -0.5f;
+          }
+        }
+        for (int c = 0; c < k; c++) assertArrayEquals(Arrays.copyOfRange(want, c * p, (c + 1) * p), last[c], method);
+        if (!method.equals("ProtoPool")) { // the same logits on the same model-space images
+          List<float[]> model = new ArrayList<>();
+          Random rnd = new Random(2);
+          float[] image = new float[3 * 1024];
+          for (int i = 0; i < 3; i++) {
+            float[] v = new float[1024];
+            for (int j = 0; j < v.length; j++) v[j] = rnd.nextFloat() * 1.8f - 0.9f;
+            model.add(v);
+            System.arraycopy(b.intensity().toImage(v.clone()), 0, image, i * 1024, 1024);
+          }
+          float[][] expected = trainer.logits(TrainingData.of(32, 32, 1, model));
+          float[][] got = full.logits(image, 3);
+          for (int i = 0; i < 3; i++) assertArrayEquals(expected[i], got[i], 1e-4f, method + " logits");
+        }
+      }
     }
   }
 
