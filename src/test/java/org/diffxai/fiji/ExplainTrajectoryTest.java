@@ -122,10 +122,11 @@ class ExplainTrajectoryTest {
           assertEquals(Integer.toString(tr.steps().get(k).timestep), row.get("t"));
           assertEquals(c.classNames().get(predicted[k]), row.get("predicted"));
           assertEquals(c.classNames().get(finalClass), row.get("target"));
-          assertEquals(softmax(a.logits[k])[finalClass], Double.parseDouble(row.get("probability")), 1e-6);
+          // TensorFlow's float rounding depends on the batch composition (the command batches per class): 1e-4
+          assertEquals(softmax(a.logits[k])[finalClass], Double.parseDouble(row.get("probability")), 1e-4);
           for (int j = 0; j < 2; j++) {
             assertEquals(Integer.toString(order[j]), row.get("top" + (j + 1) + "_prototype"));
-            assertEquals(a.scores[k][order[j]], Double.parseDouble(row.get("top" + (j + 1) + "_similarity")), 1e-5);
+            assertEquals(a.scores[k][order[j]], Double.parseDouble(row.get("top" + (j + 1) + "_similarity")), 1e-4);
           }
         }
         int d = TrajectoryExplainRun.decisionIndex(predicted);
