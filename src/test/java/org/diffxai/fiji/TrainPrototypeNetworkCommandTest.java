@@ -54,6 +54,17 @@ class TrainPrototypeNetworkCommandTest {
     }
   }
 
+  @Test
+  void withoutAValidationSplitTheBundleStillOpens() {
+    Path out = tmp.resolve("models/novalidation");
+    CliTest.Out r = CliTest.inProcess(LABEL, tiny(TinyPrototypeBundles.phantomFolder())
+        + " method=PPNet prototypes_per_class=2 validation=0 output=[" + out + "]");
+    assertEquals(0, r.code, r.toString());
+    ClassifierBundle b = ClassifierBundle.open(out); // NaN in model.json used to make it unreadable
+    assertTrue(Double.isNaN(b.validationAccuracy()), Double.toString(b.validationAccuracy()));
+    assertFalse(b.prototypesJson().contains("NaN"), b.prototypesJson());
+  }
+
   static void assertUserError(int code, String options, String... parts) throws IOException {
     CliTest.Out r = CliTest.inProcess(LABEL, options);
     assertEquals(code, r.code, r.toString());

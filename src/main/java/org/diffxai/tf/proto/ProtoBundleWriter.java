@@ -218,13 +218,18 @@ public final class ProtoBundleWriter {
 
   private static Map<String, Object> accuracy(Metadata meta, ProtoTrainer trainer) {
     Map<String, Object> a = new LinkedHashMap<>();
-    a.put("training", meta.trainingAccuracy);
-    a.put("validation", meta.validationAccuracy);
+    a.put("training", measured(meta.trainingAccuracy));
+    a.put("validation", measured(meta.validationAccuracy));
     a.put("training_images", meta.trainingNames.size());
     a.put("validation_images", meta.validationImages);
     a.put("validation_fraction", meta.validationFraction);
     a.put("seed", trainer.options().seed());
     return a;
+  }
+
+  /** An accuracy, or null (left out of the JSON) when there was nothing to measure it on: JSON has no NaN. */
+  private static Double measured(double accuracy) {
+    return Double.isNaN(accuracy) ? null : accuracy;
   }
 
   private static Map<String, Object> modelJson(ProtoTrainer trainer, Metadata meta) {
@@ -253,8 +258,8 @@ public final class ProtoBundleWriter {
     tr.put("method", cfg.method().label());
     tr.putAll(trainer.options().describe(cfg.method() == ProtoConfig.Method.PROTOPOOL));
     tr.put("parameters", trainer.exportedParameterCount());
-    tr.put("training_accuracy", meta.trainingAccuracy);
-    tr.put("validation_accuracy", meta.validationAccuracy);
+    tr.put("training_accuracy", measured(meta.trainingAccuracy));
+    tr.put("validation_accuracy", measured(meta.validationAccuracy));
     tr.put("training_images", meta.trainingNames.size());
     tr.put("validation_images", meta.validationImages);
     tr.put("seconds", Math.round(trainer.seconds() * 10) / 10.0);
