@@ -7,10 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.diffxai.compare.CompareRun;
 import org.diffxai.compare.ModelRandomization;
 import org.diffxai.core.UserException;
@@ -140,9 +138,7 @@ public class CompareExplanationMethodsCommand implements Command {
     try {
       for (ClassifierBundle b : bundles) {
         DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, device);
-        Map<String, String> prov = new LinkedHashMap<>(b.provenance());
-        prov.put("device", device);
-        loaded.add(new FaithfulnessRun.Model(c, b.name(), prov));
+        loaded.add(new FaithfulnessRun.Model(c, b.name(), c.provenance()));
       }
       DjlPrototypeClassifier first = (DjlPrototypeClassifier) loaded.get(0).classifier;
       for (FaithfulnessRun.Model m : loaded) {

@@ -3,8 +3,6 @@ package org.diffxai.fiji;
 import ij.ImagePlus;
 import ij.measure.ResultsTable;
 import java.nio.file.Paths;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.model.DjlPrototypeClassifier;
@@ -70,9 +68,8 @@ public class ExplainTrajectoryCommand implements Command {
     ClassifierBundle bundle = ClassifierBundle.open(model);
     TrajectoryExplainRun.Result res;
     try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(bundle, device)) {
-      Map<String, String> prov = new LinkedHashMap<>(bundle.provenance());
-      prov.put("device", device);
-      res = TrajectoryExplainRun.run(r, new TrajectoryExplainRun.Model(c, bundle.name(), prov), Ui.progress());
+      res = TrajectoryExplainRun.run(r, new TrajectoryExplainRun.Model(c, bundle.name(), c.provenance()),
+          Ui.progress());
     }
     table = res.table;
     plots = res.plots;
