@@ -3,21 +3,20 @@ package org.diffxai.metrics;
 import org.diffxai.core.GaussianNoise;
 
 /**
- * Seeded uniform integers for the metrics: SplitMix64 bits exactly as {@link GaussianNoise#nextLong()} (state += γ,
+ * Seeded uniform integers for the metrics: the SplitMix64 bits of {@link GaussianNoise#nextLong()} (state += γ,
  * output mix64(state), state starting at the seed), and unbiased bounded integers by rejection: draw 31 bits
  * {@code u = bits >>> 33}, accept {@code u mod bound} unless u falls in the incomplete last block of size
  * {@code 2^31 mod bound}. Same seed, same numbers on every JVM.
  */
 final class SplitMix64 {
-  private long state;
+  private final GaussianNoise bits;
 
   SplitMix64(long seed) {
-    this.state = seed;
+    this.bits = new GaussianNoise(seed);
   }
 
   long nextLong() {
-    state += GaussianNoise.GAMMA;
-    return GaussianNoise.mix64(state);
+    return bits.nextLong();
   }
 
   /** Uniform in [0, bound), bound &gt;= 1. */
