@@ -1,6 +1,5 @@
 package org.diffxai.bench;
 
-import ij.ImagePlus;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -31,6 +30,7 @@ import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
+import org.diffxai.io.Planes;
 import org.diffxai.io.ImageReaders;
 import org.diffxai.io.OmeTiffWriter;
 import org.diffxai.io.StreamingTiffWriter;
@@ -42,7 +42,9 @@ import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.DenoiserBundle;
 import org.diffxai.model.DjlDenoiser;
 import org.diffxai.model.TensorFlowRuntime;
-import org.diffxai.synthesis.Synthesis;
+import org.diffxai.model.Models;
+import org.diffxai.run.Env;
+import org.diffxai.run.SynthesizeRun;
 import org.diffxai.tf.UNetConfig;
 import org.diffxai.trajectory.Trajectory;
 import org.diffxai.trajectory.TrajectoryExport;
@@ -59,7 +61,7 @@ import org.diffxai.trajectory.TrajectoryExport;
  *   <li>(a) UNet throughput: FLOPs of one forward pass counted from the SavedModel graph ({@link FlopCounter}) times
  *       the batch, divided by the time of one {@link DjlDenoiser#predict} call, at batch 1 and 8; divided by TensorFlow's
  *       own float32 MatMul speed ({@link MatmulPeak}) measured in the same run.
- *   <li>(b) Sampling overhead: wall time of {@link Synthesis#run} (50 DDIM steps, 8 samples, batch 8) divided by the
+ *   <li>(b) Sampling overhead: wall time of {@link SynthesizeRun#run} (50 DDIM steps, 8 samples, batch 8) divided by the
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
@@ -519,7 +521,7 @@ public final class Benchmark {
     final int steps = opt.steps();
     Row bare = row("b1", steps + " bare denoiser calls, batch " + n + " (same loaded model)", "—");
     Row plain = row("b2", "DDIM synthesis, " + steps + " steps, " + n + " samples, batch " + n
-        + " (Synthesis.run, no trajectory, no output)", "—");
+        + " (SynthesizeRun.run, no trajectory, no output)", "—");
     Row plainRatio = row("b3", "Ratio: b2 ÷ b1", "≤ 1.05");
     Row stream = row("b4", "Same with keep_every=1 and output set (trajectory streamed to disk)", "—");
     Row streamRatio = row("b5", "Ratio: b4 ÷ b1", "≤ 1.15");
@@ -537,26 +539,24 @@ public final class Benchmark {
     };
     final int[] outCount = {0};
     final long[] trajectoryBytes = {0};
-    Timing.Body plainBody = () -> Synthesis.run(request(steps, 0, null), Progress.NONE);
+    Timing.Body plainBody = () -> synthesize(request(steps, 0, null), denoiser);
     Timing.Body streamBody = () -> {
       Path dir = work.resolve("b-output-" + (outCount[0]++));
-      Synthesis.run(request(steps, 1, dir), Progress.NONE);
-      trajectoryBytes[0] = Files.size(dir.resolve(Synthesis.TRAJECTORY_FILE));
+      synthesize(request(steps, 1, dir), denoiser);
+      trajectoryBytes[0] = Files.size(dir.resolve(SynthesizeRun.TRAJECTORY_FILE));
     };
 
     // Warm-up, which doubles as a load-independent cross-check: one run of each kind with the denoiser wrapped in a
     // stopwatch, so the time spent outside the model is measured within the very same run.
     progress("(b) warming up (one run of each kind, with the time inside the denoiser measured)");
     for (int i = 0; i < 3; i++) in.call(denoiser);
-    Synthesis.run(request(3, 1, work.resolve("b-warmup-short")), Progress.NONE); // class loading, first-use costs
+    synthesize(request(3, 1, work.resolve("b-warmup-short")), denoiser); // class loading, first-use costs
     TimedDenoiser timedPlain = new TimedDenoiser(denoiser);
-    Synthesis.Request wp = request(steps, 0, null);
-    wp.denoiserOverride = timedPlain;
-    double plainWall = Timing.once(() -> Synthesis.run(wp, Progress.NONE));
+    SynthesizeRun.Request wp = request(steps, 0, null);
+    double plainWall = Timing.once(() -> synthesize(wp, timedPlain));
     TimedDenoiser timedStream = new TimedDenoiser(denoiser);
-    Synthesis.Request ws = request(steps, 1, work.resolve("b-warmup"));
-    ws.denoiserOverride = timedStream;
-    double streamWall = Timing.once(() -> Synthesis.run(ws, Progress.NONE));
+    SynthesizeRun.Request ws = request(steps, 1, work.resolve("b-warmup"));
+    double streamWall = Timing.once(() -> synthesize(ws, timedStream));
     notes.add(String.format(Locale.ROOT, "(b) in-run cross-check (warm-up runs, denoiser wrapped in a stopwatch; "
         + "much less sensitive to other load, but not the defined measure): synthesis %.2f s, of which %.2f s in %d predict "
         + "calls, ratio %.3f; streamed %.2f s, of which %.2f s in predict, ratio %.3f.", plainWall,
@@ -647,8 +647,8 @@ public final class Benchmark {
     public void close() {} // the wrapped denoiser is closed by its owner
   }
 
-  private Synthesis.Request request(int steps, int keepEvery, Path output) {
-    Synthesis.Request r = new Synthesis.Request();
+  private SynthesizeRun.Request request(int steps, int keepEvery, Path output) {
+    SynthesizeRun.Request r = new SynthesizeRun.Request();
     r.model = unetKey;
     r.samples = opt.batch();
     r.batch = opt.batch();
@@ -657,11 +657,16 @@ public final class Benchmark {
     r.eta = 0;
     r.seed = 1;
     r.label = "";
-    r.keepEvery = keepEvery;
+    r.keep_every = keepEvery;
     r.device = "cpu";
-    r.output = output;
-    r.denoiserOverride = denoiser;
+    r.output = output == null ? "" : output.toString();
+    r.overwrite = true;
     return r;
+  }
+
+  /** The Synthesize run with this denoiser in place of the bundle's (the benchmark times the same code). */
+  private void synthesize(SynthesizeRun.Request r, Denoiser d) {
+    SynthesizeRun.run(r, Models.wrap(r.model, d), Env.files()); // not closed: the caller owns the denoiser
   }
 
   private static String secs(Timing t) {
@@ -769,29 +774,28 @@ public final class Benchmark {
 
   /** The streamed run of (c), measured with a {@link HeapProbe}. Needs no TensorFlow. */
   static HeapRun heapRun(Path bundle, Path out, int size, int steps, int samples) throws Exception {
-    Synthesis.Request r = new Synthesis.Request();
+    SynthesizeRun.Request r = new SynthesizeRun.Request();
     r.model = bundle.toString();
     r.samples = samples;
     r.batch = samples;
     r.steps = steps;
     r.sampler = "DDPM";
     r.seed = 1;
-    r.keepEvery = 1;
+    r.keep_every = 1;
     r.device = "cpu";
-    r.output = out;
-    r.denoiserOverride = new BenchBundles.LinearDenoiser(size, size);
+    r.output = out.toString();
+    r.overwrite = true;
     HeapRun h = new HeapRun();
     h.probe = new HeapProbe();
     h.probe.start();
     long t0 = System.nanoTime();
     try {
-      Synthesis.Result res = Synthesis.run(r, Progress.NONE);
-      if (res.trajectory != null) res.trajectory.close();
+      SynthesizeRun.run(r, Models.wrap(r.model, new BenchBundles.LinearDenoiser(size, size)), Env.files());
     } finally {
       h.seconds = (System.nanoTime() - t0) / 1e9;
       h.probe.stop();
     }
-    h.trajectoryBytes = Files.size(out.resolve(Synthesis.TRAJECTORY_FILE));
+    h.trajectoryBytes = Files.size(out.resolve(SynthesizeRun.TRAJECTORY_FILE));
     return h;
   }
 
@@ -906,13 +910,13 @@ public final class Benchmark {
     try (StreamingTiffWriter w = tr.imagejWriter(tif)) {
       for (int k = 0; k < n; k++) w.writePlane(planes[k % planes.length], "plane " + k);
     }
-    ImagePlus imp = ImageReaders.openVirtual(tif);
+    Planes imp = org.diffxai.run.Inputs.file("image", tif);
     HeapProbe probe = new HeapProbe();
     probe.start();
     double seconds;
     try {
-      seconds = Timing.once(() -> TrajectoryExport.toOmeTiff(imp, dir.resolve("export.ome.tif"), Compression.NONE,
-          Progress.NONE));
+      seconds = Timing.once(() -> TrajectoryExport.toOmeTiff(imp,
+          dir.resolve("export.ome.tif"), Compression.NONE, Progress.NONE));
     } finally {
       probe.stop();
     }
@@ -995,7 +999,7 @@ public final class Benchmark {
     after.add("");
     after.add("| model | method | metric | mean | 95 % CI | n |");
     after.add("|---|---|---|---|---|---|");
-    for (org.diffxai.compare.CompareRun.Row r : o.rows) {
+    for (org.diffxai.run.CompareMethodsRun.Row r : o.rows) {
       after.add(String.format(Locale.ROOT, "| %s | %s | %s | %.4f | [%.4f, %.4f] | %d |", r.model, r.method, r.metric,
           r.mean, r.low, r.high, r.n));
     }

@@ -1,13 +1,10 @@
 package org.diffxai.explain;
 
-import ij.ImagePlus;
-import ij.ImageStack;
-import ij.process.ColorProcessor;
-import ij.process.FloatProcessor;
-import ij.process.ImageProcessor;
 import java.util.Locale;
+import org.diffxai.io.Resize;
 import org.diffxai.core.UserException;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.Planes;
 
 /**
  * Turns the user's image into what a prototype network sees, or says clearly why it cannot.
@@ -39,38 +36,31 @@ public final class ExplainInput {
    * @param name how the image is called in messages (title or file)
    * @throws UserException for colour, multi-channel or non-finite images, naming the fix
    */
-  public static FloatStack grayPlanes(ImagePlus imp, String name) {
-    if (imp.getNChannels() > 1) {
-      throw new UserException("The image " + name + " has " + imp.getNChannels() + " channels; the model explains"
+  public static FloatStack grayPlanes(Planes imp, String name) {
+    if (imp.channels() > 1) {
+      throw new UserException("The image " + name + " has " + imp.channels() + " channels; the model explains"
           + " one gray channel. Keep one channel (Image > Color > Split Channels, or Image > Duplicate... with one"
           + " channel) and explain that.");
     }
-    ImageStack stack = imp.getStack();
-    int n = stack.getSize();
+    int n = imp.planeCount();
     float[][] planes = new float[n][];
     String[] labels = new String[n];
     for (int i = 0; i < n; i++) {
-      ImageProcessor ip = stack.getProcessor(i + 1);
-      if (ip instanceof ColorProcessor) {
-        planes[i] = grayFromRgb((ColorProcessor) ip, name, i);
-      } else {
-        ip.setCalibrationTable(imp.getCalibration().getCTable());
-        planes[i] = (float[]) (ip instanceof FloatProcessor ? ip.getPixels() : ip.convertToFloat().getPixels());
-      }
-      requireFinite(planes[i], imp.getWidth(), name, i, n);
-      labels[i] = stack.getSliceLabel(i + 1);
+      int[] rgb = imp.rgbPlane(i);
+      planes[i] = rgb != null ? grayFromRgb(rgb, imp.width(), name, i) : imp.plane(i);
+      requireFinite(planes[i], imp.width(), name, i, n);
+      labels[i] = imp.label(i);
     }
-    return new FloatStack(imp.getWidth(), imp.getHeight(), 1, n, 1, planes, labels);
+    return new FloatStack(imp.width(), imp.height(), 1, n, 1, planes, labels);
   }
 
-  private static float[] grayFromRgb(ColorProcessor cp, String name, int slice) {
-    int[] px = (int[]) cp.getPixels();
+  private static float[] grayFromRgb(int[] px, int width, String name, int slice) {
     float[] out = new float[px.length];
     for (int i = 0; i < px.length; i++) {
       int r = (px[i] >> 16) & 0xff, g = (px[i] >> 8) & 0xff, b = px[i] & 0xff;
       if (r != g || g != b) {
         throw new UserException("The image " + name + " is an RGB colour image (slice " + (slice + 1) + ", pixel x="
-            + (i % cp.getWidth()) + ", y=" + (i / cp.getWidth()) + " has red " + r + ", green " + g + ", blue " + b
+            + (i % width) + ", y=" + (i / width) + " has red " + r + ", green " + g + ", blue " + b
             + "); the model explains gray images. Convert it with Image > Type > 8-bit (or 32-bit) first.");
       }
       out[i] = r;
@@ -110,8 +100,6 @@ public final class ExplainInput {
    */
   public static float[] fit(float[] plane, int width, int height, int modelWidth, int modelHeight) {
     if (width == modelWidth && height == modelHeight) return plane;
-    ImageProcessor fp = new FloatProcessor(width, height, plane);
-    fp.setInterpolationMethod(ImageProcessor.BILINEAR);
-    return (float[]) fp.resize(modelWidth, modelHeight, true).getPixels();
+    return Resize.bilinear(plane, width, height, modelWidth, modelHeight);
   }
 }

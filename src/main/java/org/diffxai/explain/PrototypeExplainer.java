@@ -48,28 +48,6 @@ public final class PrototypeExplainer {
   }
 
   /**
-   * The class index for {@code target}: empty means the predicted class of each image (−1); otherwise a class name or a
-   * 0-based index.
-   *
-   * @throws UserException naming the classes when there is no such class
-   */
-  public static int targetIndex(String target, List<String> classNames, String modelName) {
-    String t = target == null ? "" : target.trim();
-    if (t.isEmpty()) return -1;
-    int byName = classNames.indexOf(t);
-    if (byName >= 0) return byName;
-    try {
-      int i = Integer.parseInt(t);
-      if (i >= 0 && i < classNames.size()) return i;
-    } catch (NumberFormatException e) {
-      // not an index either
-    }
-    throw new UserException("target=" + t + " is not a class of model " + modelName + ". Use one of "
-        + String.join(", ", classNames) + " (or its index 0 to " + (classNames.size() - 1) + "), or leave target"
-        + " empty to explain the predicted class.");
-  }
-
-  /**
    * Explains every plane.
    *
    * @param images one channel; every slice and frame is explained

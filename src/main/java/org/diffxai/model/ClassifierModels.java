@@ -19,6 +19,11 @@ public final class ClassifierModels {
    *     contract
    */
   public static DjlClassifier load(ClassifierBundle bundle, String device) {
+    return load(bundle, TensorFlowRuntime.DeviceChoice.parse(device));
+  }
+
+  /** {@link #load(ClassifierBundle, String)} for a parsed device choice. */
+  public static DjlClassifier load(ClassifierBundle bundle, TensorFlowRuntime.DeviceChoice device) {
     final Device d = TensorFlowRuntime.device(device);
     return TensorFlowRuntime.withPluginClassLoader(() -> {
       ZooModel<NDList, NDList> model = SavedModels.load(bundle.dir(), d, DjlClassifier.DOC);

@@ -302,7 +302,7 @@ public final class DjlDenoiser implements Denoiser {
    * Runs the model on a batch.
    *
    * @throws IllegalArgumentException when n &lt; 1 or an array has the wrong length or presence, or a label is out of
-   *     range (programming errors: callers validate user input first, e.g. with {@link DenoiserBundle#labelIndex})
+   *     range (programming errors: callers validate user input first, e.g. with {@link org.diffxai.core.ClassNames#index})
    * @throws UserException when TensorFlow fails while running the model
    */
   @Override

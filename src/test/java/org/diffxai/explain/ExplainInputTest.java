@@ -13,6 +13,7 @@ import ij.process.FloatProcessor;
 import ij.process.ShortProcessor;
 import org.diffxai.core.UserException;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImagePlusPlanes;
 import org.junit.jupiter.api.Test;
 
 class ExplainInputTest {
@@ -20,7 +21,7 @@ class ExplainInputTest {
   @Test
   void eightBitValuesAreKept() {
     ByteProcessor bp = new ByteProcessor(3, 2, new byte[] {0, 1, 2, (byte) 200, (byte) 254, (byte) 255});
-    FloatStack s = ExplainInput.grayPlanes(new ImagePlus("b", bp), "b");
+    FloatStack s = ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("b", bp), "b"), "b");
     assertArrayEquals(new float[] {0, 1, 2, 200, 254, 255}, s.plane(0));
   }
 
@@ -32,16 +33,16 @@ class ExplainInputTest {
     Calibration cal = new Calibration();
     cal.setFunction(Calibration.STRAIGHT_LINE, new double[] {-32768, 1}, "Gray Value");
     imp.setCalibration(cal);
-    assertArrayEquals(new float[] {0, 5}, ExplainInput.grayPlanes(imp, "s").plane(0));
+    assertArrayEquals(new float[] {0, 5}, ExplainInput.grayPlanes(new ImagePlusPlanes(imp, "s"), "s").plane(0));
   }
 
   @Test
   void grayRgbIsAcceptedColourIsRejected() {
     ColorProcessor cp = new ColorProcessor(2, 2, new int[] {0x000000, 0x101010, 0x808080, 0xffffff});
-    assertArrayEquals(new float[] {0, 16, 128, 255}, ExplainInput.grayPlanes(new ImagePlus("g", cp), "g").plane(0));
+    assertArrayEquals(new float[] {0, 16, 128, 255}, ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("g", cp), "g"), "g").plane(0));
     ColorProcessor colour = new ColorProcessor(2, 2, new int[] {0x000000, 0x101010, 0x808081, 0xffffff});
     UserException e = assertThrows(UserException.class,
-        () -> ExplainInput.grayPlanes(new ImagePlus("c", colour), "c.png"));
+        () -> ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("c", colour), "c.png"), "c.png"));
     assertEquals("The image c.png is an RGB colour image (slice 1, pixel x=0, y=1 has red 128, green 128, blue 129);"
         + " the model explains gray images. Convert it with Image > Type > 8-bit (or 32-bit) first.", e.getMessage());
   }
@@ -52,12 +53,12 @@ class ExplainInputTest {
     for (int i = 0; i < 6; i++) st.addSlice("s" + i, new FloatProcessor(2, 2, new float[] {i, i, i, i}));
     ImagePlus imp = new ImagePlus("h", st);
     imp.setDimensions(1, 2, 3);
-    FloatStack s = ExplainInput.grayPlanes(imp, "h");
+    FloatStack s = ExplainInput.grayPlanes(new ImagePlusPlanes(imp, "h"), "h");
     assertEquals(6, s.planeCount());
     assertEquals("s4", s.label(4));
     assertEquals(4f, s.plane(4)[0]);
     imp.setDimensions(2, 3, 1);
-    UserException e = assertThrows(UserException.class, () -> ExplainInput.grayPlanes(imp, "h"));
+    UserException e = assertThrows(UserException.class, () -> ExplainInput.grayPlanes(new ImagePlusPlanes(imp, "h"), "h"));
     assertEquals("The image h has 2 channels; the model explains one gray channel. Keep one channel (Image > Color >"
         + " Split Channels, or Image > Duplicate... with one channel) and explain that.", e.getMessage());
   }
@@ -68,7 +69,7 @@ class ExplainInputTest {
     st.addSlice(new FloatProcessor(2, 2, new float[] {0, 0, 0, 0}));
     st.addSlice(new FloatProcessor(2, 2, new float[] {0, 0, 0, Float.NaN}));
     UserException e = assertThrows(UserException.class,
-        () -> ExplainInput.grayPlanes(new ImagePlus("n", st), "n.tif"));
+        () -> ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("n", st), "n.tif"), "n.tif"));
     assertEquals("The image n.tif, slice 2, has a NaN value at x=1, y=1. Replace non-finite values (Process > Math >"
         + " Remove NaNs...) first.", e.getMessage());
   }

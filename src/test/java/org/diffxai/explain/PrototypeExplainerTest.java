@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
+import org.diffxai.core.ClassNames;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeMaps;
@@ -21,12 +22,12 @@ import org.junit.jupiter.api.Test;
  * classes {lesion, healthy, healthy, lesion, healthy}; last-layer weight 1 to the own class, −0.5 to the other. The
  * image: background 100 (latent 0) with one block of 150 (latent 1) at grid row R, column C.
  */
-class PrototypeExplainerTest {
+public class PrototypeExplainerTest {
   static final List<String> CLASSES = List.of("healthy", "lesion");
   static final float[] U = {1, 0, 0.5f, 3, -2};
   static final int[] CLS = {1, 0, 0, 1, 0};
 
-  static AnalyticPrototypeClassifier model() {
+  public static AnalyticPrototypeClassifier model() {
     float[][] w = new float[2][U.length];
     for (int k = 0; k < 2; k++) {
       for (int p = 0; p < U.length; p++) w[k][p] = CLS[p] == k ? 1f : -0.5f;
@@ -35,7 +36,7 @@ class PrototypeExplainerTest {
   }
 
   /** side×side image (side a multiple of 16 not needed): the 16×16 pattern with the hot block at (row, col), scaled. */
-  static float[] image(int side, int row, int col) {
+  public static float[] image(int side, int row, int col) {
     float[] v = new float[side * side];
     for (int y = 0; y < side; y++) {
       for (int x = 0; x < side; x++) {
@@ -46,7 +47,7 @@ class PrototypeExplainerTest {
     return v;
   }
 
-  static FloatStack stack(int side, float[]... planes) {
+  public static FloatStack stack(int side, float[]... planes) {
     return new FloatStack(side, side, 1, planes.length, 1, planes, null);
   }
 
@@ -85,10 +86,10 @@ class PrototypeExplainerTest {
   @Test
   void anotherTargetRanksItsOwnContributions() {
     AnalyticPrototypeClassifier m = model();
-    int t = PrototypeExplainer.targetIndex("lesion", CLASSES, "analytic");
+    int t = ClassNames.target(CLASSES, "lesion", "analytic");
     assertEquals(1, t);
-    assertEquals(1, PrototypeExplainer.targetIndex(" 1 ", CLASSES, "analytic"));
-    assertEquals(-1, PrototypeExplainer.targetIndex("", CLASSES, "analytic"));
+    assertEquals(1, ClassNames.target(CLASSES, " 1 ", "analytic"));
+    assertEquals(-1, ClassNames.target(CLASSES, "", "analytic"));
     Explanation e = new PrototypeExplainer(m, "analytic")
         .explain(stack(16, image(16, 1, 2)), 3, t, 32, "img", Progress.NONE).get(0);
     assertEquals(0, e.predicted);
@@ -161,10 +162,10 @@ class PrototypeExplainerTest {
     assertEquals(5, x.explain(ok, 6, -1, 1, "img", Progress.NONE).get(0).top.size(), "top > P shows all P");
     UserException e = assertThrows(UserException.class, () -> x.explain(ok, 0, -1, 1, "img", Progress.NONE));
     assertEquals("top=0: show at least 1 prototype per image.", e.getMessage());
-    e = assertThrows(UserException.class, () -> PrototypeExplainer.targetIndex("tumour", CLASSES, "analytic"));
+    e = assertThrows(UserException.class, () -> ClassNames.target(CLASSES, "tumour", "analytic"));
     assertEquals("target=tumour is not a class of model analytic. Use one of healthy, lesion (or its index 0 to 1),"
         + " or leave target empty to explain the predicted class.", e.getMessage());
-    assertThrows(UserException.class, () -> PrototypeExplainer.targetIndex("2", CLASSES, "analytic"));
+    assertThrows(UserException.class, () -> ClassNames.target(CLASSES, "2", "analytic"));
     FloatStack wide = new FloatStack(20, 16, 1, 1, 1, new float[][] {new float[320]}, null);
     e = assertThrows(UserException.class, () -> x.explain(wide, 1, -1, 1, "wide.tif", Progress.NONE));
     assertEquals("The image wide.tif is 20x16 (aspect ratio 1.250) but model analytic takes 16x16 images (aspect ratio"

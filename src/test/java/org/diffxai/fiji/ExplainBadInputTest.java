@@ -97,7 +97,7 @@ class ExplainBadInputTest {
   @Test
   void missingImage() throws IOException {
     assertUserError(1, on(dir.resolve("nope.tif")), "nope.tif", "neither an open image nor an existing file");
-    assertUserError(1, "model=[" + ppnet + "] device=cpu", "No image to explain", "image=");
+    assertUserError(1, "model=[" + ppnet + "] device=cpu", "No image given", "image=");
   }
 
   @Test

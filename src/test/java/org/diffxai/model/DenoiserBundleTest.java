@@ -106,8 +106,6 @@ class DenoiserBundleTest {
     assertEquals(0, b.channels());
     assertFalse(b.checksumsVerified());
     assertEquals("no (no model.json)", b.provenance().get("model.checksums_verified"));
-    assertEquals(3, b.labelIndex("3"));
-    assertTrue(message(() -> b.labelIndex("tumour")).contains("must be given as a number"));
   }
 
   @Test
@@ -234,22 +232,6 @@ class DenoiserBundleTest {
     Files.delete(dir.resolve("variables/extra.data"));
     Files.write(dir.resolve("README.txt"), new byte[] {1}); // documentation next to the model is fine
     DenoiserBundle.open(dir);
-  }
-
-  @Test
-  void labelIndex() {
-    DenoiserBundle b = DenoiserBundle.open(Fixtures.conditional());
-    assertEquals(0, b.labelIndex("a"));
-    assertEquals(2, b.labelIndex(" c "));
-    assertEquals(1, b.labelIndex("B"));
-    assertEquals(1, b.labelIndex("1"));
-    assertEquals("Unknown class 'tumour' for model conditional. Valid classes: a, b, c (or their index 0-2).",
-        message(() -> b.labelIndex("tumour")));
-    assertTrue(message(() -> b.labelIndex("3")).startsWith("Unknown class '3'"));
-    assertTrue(message(() -> b.labelIndex("")).startsWith("No class given"));
-    DenoiserBundle u = DenoiserBundle.open(Fixtures.plain());
-    assertEquals("Model plain is unconditional (its model.json declares no class_names), so it takes no class; "
-        + "leave the class empty instead of 'a'.", message(() -> u.labelIndex("a")));
   }
 
   // ---------------------------------------------------------------------------------------------- bundled models

@@ -15,7 +15,7 @@ import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeInfo;
 import org.diffxai.core.UserException;
-import org.diffxai.compare.ModelRandomization.Stage;
+import org.diffxai.core.Randomization;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.DenoiserTrainer;
@@ -38,9 +38,9 @@ import org.tensorflow.types.TFloat32;
  * network down, exactly as {@link ProtoTrainer} initialises a new network with the given seed:
  *
  * <ul>
- *   <li>{@link Stage#TOP}: the last layer, the prototypes and the add-on layers are re-initialised; the backbone keeps
+ *   <li>{@link Randomization#TOP}: the last layer, the prototypes and the add-on layers are re-initialised; the backbone keeps
  *       its trained weights (read from the bundle's SavedModel);
- *   <li>{@link Stage#FULL}: every layer is re-initialised (the end of Adebayo et al.'s cascade).
+ *   <li>{@link Randomization#FULL}: every layer is re-initialised (the end of Adebayo et al.'s cascade).
  * </ul>
  *
  * Re-initialised means: convolutions He-uniform, biases zero, prototypes U(0, 1) (the trainer's {@link ParamSpec}s,
@@ -108,8 +108,8 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
    *
    * @throws UserException when the bundle is not a prototype network written by Train Prototype Network
    */
-  public static RandomizedPrototypeNetwork of(ClassifierBundle bundle, Stage stage, long seed) {
-    return withTrained(bundle, stage == Stage.TOP ? Collections.singletonList("backbone.")
+  public static RandomizedPrototypeNetwork of(ClassifierBundle bundle, Randomization stage, long seed) {
+    return withTrained(bundle, stage == Randomization.TOP ? Collections.singletonList("backbone.")
         : Collections.<String>emptyList(), seed);
   }
 

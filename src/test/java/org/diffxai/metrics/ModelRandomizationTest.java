@@ -1,4 +1,4 @@
-package org.diffxai.compare;
+package org.diffxai.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Random;
-import org.diffxai.compare.ModelRandomization.Stage;
+import org.diffxai.core.Randomization;
 import org.diffxai.core.UserException;
 import org.junit.jupiter.api.Test;
 
@@ -57,10 +57,10 @@ class ModelRandomizationTest {
 
   @Test
   void randomizationKey() {
-    assertEquals(List.of(Stage.TOP, Stage.FULL), Stage.parse("both"));
-    assertEquals(List.of(Stage.FULL), Stage.parse(" Full "));
-    assertEquals(List.of(), Stage.parse("none"));
-    UserException e = assertThrows(UserException.class, () -> Stage.parse("half"));
+    assertEquals(List.of(Randomization.TOP, Randomization.FULL), Randomization.parse("both"));
+    assertEquals(List.of(Randomization.FULL), Randomization.parse(" Full "));
+    assertEquals(List.of(), Randomization.parse("none"));
+    UserException e = assertThrows(UserException.class, () -> Randomization.parse("half"));
     assertTrue(e.getMessage().contains("both, top, full or none"));
   }
 }

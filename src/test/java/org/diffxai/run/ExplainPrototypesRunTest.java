@@ -1,4 +1,4 @@
-package org.diffxai.explain;
+package org.diffxai.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,26 +14,39 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.UserException;
+import org.diffxai.explain.AnalyticPrototypeClassifier;
+import org.diffxai.explain.ExplanationImagesTest;
+import org.diffxai.explain.PrototypeExplainerTest;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.Planes;
+import org.diffxai.model.LoadedModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A whole run on the analytic model: table, overlay stack and the three files, read back by tifffile and Python. */
-class ExplainRunTest {
+class ExplainPrototypesRunTest {
 
-  static ExplainRun.Model model(AnalyticPrototypeClassifier c) {
-    return new ExplainRun.Model(c, "analytic", ExplanationImagesTest.gallery(),
-        Map.of("model", "analytic", "model_sha256", "abc"));
+  static LoadedModel<PrototypeClassifier> model(AnalyticPrototypeClassifier c) {
+    return LoadedModel.<PrototypeClassifier>of(c, "analytic", Map.of("model", "analytic", "model_sha256", "abc"))
+        .withGallery(ExplanationImagesTest.gallery());
   }
 
-  static ExplainRun.Request request(Path out) {
-    ExplainRun.Request r = new ExplainRun.Request();
-    r.image = PrototypeExplainerTest.stack(32, PrototypeExplainerTest.image(32, 1, 2),
-        PrototypeExplainerTest.image(32, 3, 0), PrototypeExplainerTest.image(32, 0, 0));
-    r.imageName = "three slices.tif";
+  static final FloatStack THREE = PrototypeExplainerTest.stack(32, PrototypeExplainerTest.image(32, 1, 2),
+      PrototypeExplainerTest.image(32, 3, 0), PrototypeExplainerTest.image(32, 0, 0));
+
+  static ExplainPrototypesRun.Request request(Path out) {
+    ExplainPrototypesRun.Request r = new ExplainPrototypesRun.Request();
+    r.image = "three slices.tif";
     r.top = 2;
-    r.output = out;
+    r.output = out.toString();
     return r;
+  }
+
+  /** Image keys resolve to this stack, named as the request names it. */
+  static Env env(FloatStack image, Progress progress) {
+    return new Env(progress, (key, value) -> Planes.named(value, image));
   }
 
   static String python(String script, String... args) throws Exception {
@@ -56,10 +69,11 @@ class ExplainRunTest {
   @Test
   void writesTableOverlaysAndProvenance(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("out");
-    ExplainRun.Result res = ExplainRun.run(request(out), model(PrototypeExplainerTest.model()), Progress.NONE);
-    assertEquals(List.of("explain.csv", "explain.json", "overlays.tif"), files(out));
+    ExplainPrototypesRun.Result res = ExplainPrototypesRun.run(request(out), model(PrototypeExplainerTest.model()),
+        env(THREE, Progress.NONE));
+    assertEquals(List.of(OutputFolder.MANIFEST, "explain.csv", "explain.json", "overlays.tif"), files(out));
     assertEquals(6, res.table.size());
-    assertEquals(6, res.overlays.getStackSize());
+    assertEquals(6, res.overlays.rgb().planeCount());
 
     List<String> csv = Files.readAllLines(out.resolve("explain.csv"));
     assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,target,rank,prototype,prototype_class,"
@@ -94,10 +108,10 @@ class ExplainRunTest {
   @Test
   void oneSliceOnePrototypeIsOneRgbPlane(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("out");
-    ExplainRun.Request r = request(out);
-    r.image = PrototypeExplainerTest.stack(16, PrototypeExplainerTest.image(16, 1, 2));
+    ExplainPrototypesRun.Request r = request(out);
     r.top = 1;
-    ExplainRun.run(r, model(PrototypeExplainerTest.model()), Progress.NONE);
+    ExplainPrototypesRun.run(r, model(PrototypeExplainerTest.model()),
+        env(PrototypeExplainerTest.stack(16, PrototypeExplainerTest.image(16, 1, 2)), Progress.NONE));
     assertEquals("(16, 34, 3) uint8", python("import tifffile, sys; a = tifffile.imread(sys.argv[1]); print(a.shape,"
         + " a.dtype)", out.resolve("overlays.tif").toString()));
     assertEquals(2, Files.readAllLines(out.resolve("explain.csv")).size());
@@ -110,9 +124,10 @@ class ExplainRunTest {
   @Test
   void failedOrCancelledRunsWriteNothing(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("out");
-    ExplainRun.Request bad = request(out);
+    ExplainPrototypesRun.Request bad = request(out);
     bad.target = "tumour";
-    assertThrows(UserException.class, () -> ExplainRun.run(bad, model(PrototypeExplainerTest.model()), Progress.NONE));
+    assertThrows(UserException.class, () -> ExplainPrototypesRun.run(bad, model(PrototypeExplainerTest.model()),
+        env(THREE, Progress.NONE)));
     assertEquals(List.of(), files(out));
     Progress cancelled = new Progress() {
       @Override
@@ -124,7 +139,7 @@ class ExplainRunTest {
       }
     };
     assertThrows(CancelledException.class,
-        () -> ExplainRun.run(request(out), model(PrototypeExplainerTest.model()), cancelled));
+        () -> ExplainPrototypesRun.run(request(out), model(PrototypeExplainerTest.model()), env(THREE, cancelled)));
     assertEquals(List.of(), files(out));
   }
 }

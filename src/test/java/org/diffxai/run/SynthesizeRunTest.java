@@ -1,4 +1,4 @@
-package org.diffxai.synthesis;
+package org.diffxai.run;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ij.ImagePlus;
-import ij.ImageStack;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,13 +22,18 @@ import org.diffxai.core.FixedShapeDenoiser;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
 import org.diffxai.io.External;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.Planes;
+import org.diffxai.io.StreamingTiffWriter;
+import org.diffxai.model.Models;
+import org.diffxai.run.ResultImage.Look;
 import org.diffxai.model.TestBundles;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Synthesis end to end on real SavedModels (TensorFlow through DJL) whose output is a known function. */
-class SynthesisTest {
+class SynthesizeRunTest {
   static final int H = 8, W = 6;
 
   @TempDir static Path shared;
@@ -42,8 +45,8 @@ class SynthesisTest {
         .write(shared.resolve("bundle"));
   }
 
-  static Synthesis.Request request() {
-    Synthesis.Request r = new Synthesis.Request();
+  static SynthesizeRun.Request request() {
+    SynthesizeRun.Request r = new SynthesizeRun.Request();
     r.model = bundle.toString();
     r.samples = 3;
     r.steps = 10;
@@ -69,74 +72,74 @@ class SynthesisTest {
   @Test
   void tensorflowRunMatchesTheSamplerOnTheSameFunctionInJava() throws IOException {
     for (String sampler : new String[] {"DDIM", "DDPM"}) {
-      Synthesis.Request r = request();
+      SynthesizeRun.Request r = request();
       r.sampler = sampler;
       r.label = "lesion";
-      Synthesis.Result res = Synthesis.run(r, Progress.NONE);
+      SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
 
       SchedulerConfig cfg = SchedulerConfig.fromJson(TestBundles.SCHEDULER_CONFIG);
       float[][] expected = new DiffusionSampler(new AnalyticDenoiser(), DiffusionScheduler.create(sampler, cfg, 0))
           .steps(10).samples(3).seed(7).batchSize(3).label(1).run(null, Progress.NONE);
       for (int i = 0; i < 3; i++) {
         assertArrayEquals(expected[i], res.modelSpace[i], 1e-4f, sampler + " sample " + i);
-        float[] img = (float[]) res.synthesized.getStack().getPixels(i + 1);
+        float[] img = res.samples.plane(i);
         for (int p = 0; p < H * W; p++) assertEquals(expected[i][p] * 0.5f + 0.5f, img[p], 1e-4f);
       }
       assertEquals(3, res.table.size());
-      assertEquals("lesion", res.table.getStringValue("label", 2));
-      assertEquals(sampler, res.table.getStringValue("sampler", 0));
+      assertEquals("lesion", res.table.getString("label", 2));
+      assertEquals(sampler, res.table.getString("sampler", 0));
       assertNull(res.trajectory);
     }
   }
 
   @Test
   void emptyLabelCyclesThroughTheClasses() throws IOException {
-    Synthesis.Result res = Synthesis.run(request(), Progress.NONE);
-    assertEquals("healthy", res.table.getStringValue("label", 0));
-    assertEquals("lesion", res.table.getStringValue("label", 1));
-    assertEquals("healthy", res.table.getStringValue("label", 2));
+    SynthesizeRun.Result res = SynthesizeRun.run(request(), Env.files());
+    assertEquals("healthy", res.table.getString("label", 0));
+    assertEquals("lesion", res.table.getString("label", 1));
+    assertEquals("healthy", res.table.getString("label", 2));
   }
 
   @Test
   void sameSeedGivesIdenticalSamplesWhateverTheBatch() throws IOException {
-    Synthesis.Request a = request();
-    Synthesis.Request b = request();
+    SynthesizeRun.Request a = request();
+    SynthesizeRun.Request b = request();
     b.batch = 3;
-    float[][] x = Synthesis.run(a, Progress.NONE).modelSpace;
-    float[][] y = Synthesis.run(b, Progress.NONE).modelSpace;
+    float[][] x = SynthesizeRun.run(a, Env.files()).modelSpace;
+    float[][] y = SynthesizeRun.run(b, Env.files()).modelSpace;
     for (int i = 0; i < 3; i++) assertArrayEquals(x[i], y[i], 0f);
-    Synthesis.Request c = request();
+    SynthesizeRun.Request c = request();
     c.seed = 8;
-    assertFalse(java.util.Arrays.equals(x[0], Synthesis.run(c, Progress.NONE).modelSpace[0]));
+    assertFalse(java.util.Arrays.equals(x[0], SynthesizeRun.run(c, Env.files()).modelSpace[0]));
   }
 
   @Test
   void trajectoryInMemoryHasStepsAsFramesAndXtX0AsChannels() throws IOException {
-    Synthesis.Request r = request();
-    r.keepEvery = 4; // steps 0, 4, 8 and the last (9)
-    Synthesis.Result res = Synthesis.run(r, Progress.NONE);
-    ImagePlus tr = res.trajectory;
-    assertEquals(2, tr.getNChannels());
-    assertEquals(3, tr.getNSlices());
-    assertEquals(4, tr.getNFrames());
-    ImageStack st = tr.getStack();
+    SynthesizeRun.Request r = request();
+    r.keep_every = 4; // steps 0, 4, 8 and the last (9)
+    SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
+    FloatStack tr = res.trajectory.floats();
+    assertEquals(2, tr.channels);
+    assertEquals(3, tr.slices);
+    assertEquals(4, tr.frames);
     // last frame, x0 channel of sample 2 is in image units
-    String label = st.getSliceLabel(tr.getStackIndex(2, 2, 4));
+    String label = tr.label(StreamingTiffWriter.planeIndex(1, 1, 3, 2, 3));
     assertTrue(label.startsWith("x0_pred sample 2 step 10 t=0"), label);
-    assertTrue(st.getSliceLabel(1).startsWith("x_t sample 1 step 1 t=900"), st.getSliceLabel(1));
+    assertTrue(tr.label(0).startsWith("x_t sample 1 step 1 t=900"), tr.label(0));
+    assertEquals(List.of(Look.GREY, Look.GREY), res.trajectory.looks());
   }
 
   @Test
   void outputDirectoryHoldsFilesThatAnIndependentReaderOpens() throws Exception {
     Path out = shared.resolve("out");
-    Synthesis.Request r = request();
-    r.keepEvery = 3; // steps 0, 3, 6, 9
-    r.output = out;
-    Synthesis.Result res = Synthesis.run(r, Progress.NONE);
+    SynthesizeRun.Request r = request();
+    r.keep_every = 3; // steps 0, 3, 6, 9
+    r.output = out.toString();
+    SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
     try (Stream<Path> s = Files.list(out)) {
       List<String> names = s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
-      assertEquals(List.of("samples.tif", "synthesis.csv", "synthesis.json", "trajectory.ome.tif", "trajectory.tif"),
-          names);
+      assertEquals(List.of(OutputFolder.MANIFEST, "samples.tif", "synthesis.csv", "synthesis.json",
+          "trajectory.ome.tif", "trajectory.tif"), names);
     }
     List<String> csv = Files.readAllLines(out.resolve("synthesis.csv"));
     assertEquals(4, csv.size());
@@ -159,12 +162,12 @@ class SynthesisTest {
     String[] lines = text.split("\n");
     assertEquals("(4, 3, 2, 8, 6) (3, 8, 6) float32 float32", lines[0]);
     String[] sums = lines[1].split(" ");
-    assertEquals(sum((float[]) res.synthesized.getStack().getPixels(2)), Double.parseDouble(sums[0]), 1e-4);
+    assertEquals(sum(res.samples.plane(1)), Double.parseDouble(sums[0]), 1e-4);
     // the last kept frame's x0 of sample 3, re-read from disk through ImageJ
-    ImagePlus tr = res.trajectory;
-    assertEquals(4, tr.getNFrames());
-    assertEquals(sum((float[]) tr.getStack().getProcessor(tr.getStackIndex(2, 3, 4)).getPixels()),
-        Double.parseDouble(sums[1]), 1e-4);
+    assertEquals(out.resolve("trajectory.tif"), res.trajectory.file());
+    Planes tr = Inputs.file("trajectory", res.trajectory.file());
+    assertEquals(4, tr.frames());
+    assertEquals(sum(tr.plane(StreamingTiffWriter.planeIndex(1, 2, 3, 2, 3))), Double.parseDouble(sums[1]), 1e-4);
   }
 
   /**
@@ -175,13 +178,13 @@ class SynthesisTest {
   void omeTiffHoldsExactlyWhatTheSamplerProducedWithEachPlanesTimestep() throws Exception {
     External.assumeTifffile();
     Path out = shared.resolve("ome");
-    Synthesis.Request r = request();
-    r.keepEvery = 3; // steps 0, 3, 6, 9
-    r.keepNoise = true;
-    r.output = out;
-    r.denoiserOverride = new AnalyticDenoiser(); // Java: the expected frames can be computed bit for bit
-    Synthesis.Result res = Synthesis.run(r, Progress.NONE);
-    assertEquals(3, res.trajectory.getNChannels());
+    SynthesizeRun.Request r = request();
+    r.keep_every = 3; // steps 0, 3, 6, 9
+    r.keep_noise = true;
+    r.output = out.toString();
+    // Java: the expected frames can be computed bit for bit
+    SynthesizeRun.Result res = SynthesizeRun.run(r, Models.wrap(r.model, new AnalyticDenoiser()), Env.files());
+    assertEquals(List.of(Look.GREY, Look.GREY, Look.SIGNED), res.trajectory.looks());
 
     DiffusionSampler s = new DiffusionSampler(new AnalyticDenoiser(), DiffusionScheduler.create("DDIM",
         SchedulerConfig.fromJson(TestBundles.SCHEDULER_CONFIG), 0)).steps(10).samples(3).seed(7).batchSize(3)
@@ -235,9 +238,9 @@ class SynthesisTest {
   @Test
   void cancelLeavesNoFile() throws IOException {
     Path out = shared.resolve("cancelled");
-    Synthesis.Request r = request();
-    r.keepEvery = 1;
-    r.output = out;
+    SynthesizeRun.Request r = request();
+    r.keep_every = 1;
+    r.output = out.toString();
     Progress cancelAtStep5 = new Progress() {
       int reports;
 
@@ -251,9 +254,12 @@ class SynthesisTest {
         return reports >= 5;
       }
     };
-    assertThrows(CancelledException.class, () -> Synthesis.run(r, cancelAtStep5));
+    assertThrows(CancelledException.class, () -> SynthesizeRun.run(r, Env.files(cancelAtStep5)));
+    assertFalse(Files.exists(out), "the run created the folder and leaves nothing, not even the folder");
+    Files.createDirectories(out);
+    assertThrows(CancelledException.class, () -> SynthesizeRun.run(r, Env.files(cancelAtStep5)));
     try (Stream<Path> s = Files.list(out)) {
-      assertEquals(0, s.count(), "no file, not even a temporary one");
+      assertEquals(0, s.count(), "no file, not even a temporary one, in a folder that existed before");
     }
   }
 

@@ -1,9 +1,7 @@
-package org.diffxai.compare;
+package org.diffxai.metrics;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import org.diffxai.core.ImageMetrics;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
@@ -11,8 +9,6 @@ import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.PrototypeExplainer;
 import org.diffxai.io.FloatStack;
-import org.diffxai.metrics.PrototypeAttribution;
-import org.diffxai.metrics.Stats;
 
 /**
  * The model-randomisation sanity check of Adebayo, Gilmer, Muelly, Goodfellow, Hardt &amp; Kim, "Sanity checks for
@@ -23,49 +19,6 @@ import org.diffxai.metrics.Stats;
  * survives randomisation (similarity near 1) shows the image, not the model.
  */
 public final class ModelRandomization {
-
-  /** How far down the network the weights are re-initialised (cascading randomisation from the top). */
-  public enum Stage {
-    TOP("top", "last layer, prototypes and add-on layers re-initialised; backbone keeps its trained weights"),
-    FULL("full", "every layer re-initialised");
-
-    private final String key;
-    private final String description;
-
-    Stage(String key, String description) {
-      this.key = key;
-      this.description = description;
-    }
-
-    public String key() {
-      return key;
-    }
-
-    public String description() {
-      return description;
-    }
-
-    /**
-     * The stages a {@code randomization} key asks for: {@code both}, {@code top}, {@code full} or {@code none}.
-     *
-     * @throws UserException naming the valid values
-     */
-    public static List<Stage> parse(String key) {
-      String k = key == null ? "" : key.trim().toLowerCase(Locale.ROOT);
-      switch (k) {
-        case "both":
-          return List.of(TOP, FULL);
-        case "top":
-          return List.of(TOP);
-        case "full":
-          return List.of(FULL);
-        case "none":
-          return Collections.emptyList();
-        default:
-          throw new UserException("randomization=" + key + " is not a choice. Use both, top, full or none.");
-      }
-    }
-  }
 
   /** The similarity metrics, as they appear in the comparison table. */
   public static final String SPEARMAN = "spearman_vs_real";

@@ -1,4 +1,4 @@
-package org.diffxai.fiji;
+package org.diffxai.run;
 
 import java.lang.reflect.Field;
 import java.math.BigDecimal;
@@ -40,7 +40,7 @@ public final class ParameterSpec {
   private final String description;
   private final Object defaultValue;
 
-  ParameterSpec(Field field, Kind kind, Object defaultValue) {
+  public ParameterSpec(Field field, Kind kind, Object defaultValue) {
     Parameter p = field.getAnnotation(Parameter.class);
     this.field = field;
     this.kind = kind;
@@ -57,12 +57,12 @@ public final class ParameterSpec {
     try {
       return Double.valueOf(s.trim());
     } catch (NumberFormatException e) {
-      return null; // reported by CommandSpec.conventionProblems()
+      return null; // reported by RequestKeys.problems()
     }
   }
 
   /** Maps a field type to a kind, or null when the type is not supported. */
-  static Kind kindOf(Class<?> type) {
+  public static Kind kindOf(Class<?> type) {
     if (type == String.class) return Kind.STRING;
     if (type == int.class || type == Integer.class) return Kind.INT;
     if (type == long.class || type == Long.class) return Kind.LONG;
@@ -111,6 +111,11 @@ public final class ParameterSpec {
     return defaultValue;
   }
 
+  /** How dialogs show the key ({@code @Parameter(style = ...)}): file, directory, image, or empty. */
+  public String style() {
+    return field.getAnnotation(Parameter.class).style().trim();
+  }
+
   Field field() {
     return field;
   }
@@ -134,7 +139,7 @@ public final class ParameterSpec {
    * and checks choices and range.
    *
    * @param text the value text; null means the key was given without a value (a flag)
-   * @throws MacroOptionsException naming the key and the expected value
+   * @throws InvalidKeyException naming the key and the expected value
    */
   public Object parse(String text) {
     if (kind == Kind.BOOLEAN) {
@@ -143,7 +148,7 @@ public final class ParameterSpec {
       throw invalid(text, "Write just \"" + name() + "\" to switch it on and leave it out to switch it off");
     }
     if (text == null) {
-      throw new MacroOptionsException("Key \"" + name() + "\" needs a value (" + expected() + "), e.g. " + name() + "="
+      throw new InvalidKeyException("Key \"" + name() + "\" needs a value (" + expected() + "), e.g. " + name() + "="
           + format(defaultValue) + ".");
     }
     Object value;
@@ -201,12 +206,12 @@ public final class ParameterSpec {
   /**
    * Checks a typed value (e.g. set by a script through CommandService) against the choices and the range.
    *
-   * @throws MacroOptionsException naming the key
+   * @throws InvalidKeyException naming the key
    */
   public void check(Object value) {
     if (!choices.isEmpty()) {
       if (!choices.contains(String.valueOf(value))) {
-        throw new MacroOptionsException("Invalid value for \"" + name() + "\": \"" + value + "\". Choose one of: "
+        throw new InvalidKeyException("Invalid value for \"" + name() + "\": \"" + value + "\". Choose one of: "
             + String.join(", ", choices) + ".");
       }
       return;
@@ -214,14 +219,14 @@ public final class ParameterSpec {
     if (value instanceof Number && (min != null || max != null)) {
       double d = ((Number) value).doubleValue();
       if ((min != null && d < min) || (max != null && d > max)) {
-        throw new MacroOptionsException("Invalid value for \"" + name() + "\": " + format(value) + ". It must be a "
+        throw new InvalidKeyException("Invalid value for \"" + name() + "\": " + format(value) + ". It must be a "
             + expected() + ".");
       }
     }
   }
 
-  private MacroOptionsException invalid(String text, String why) {
-    return new MacroOptionsException("Invalid value for \"" + name() + "\": \"" + text + "\" is not a " + expected()
+  private InvalidKeyException invalid(String text, String why) {
+    return new InvalidKeyException("Invalid value for \"" + name() + "\": \"" + text + "\" is not a " + expected()
         + (why == null ? "" : ". " + why) + ".");
   }
 
@@ -230,7 +235,7 @@ public final class ParameterSpec {
     return format(kind, value);
   }
 
-  static String format(Kind kind, Object value) {
+  public static String format(Kind kind, Object value) {
     if (value == null) return "";
     if (value instanceof Double || value instanceof Float) {
       double d = ((Number) value).doubleValue();
@@ -245,7 +250,8 @@ public final class ParameterSpec {
     return String.valueOf(value);
   }
 
-  Object get(Object command) {
+  /** The field's current value in a request or command. */
+  public Object get(Object command) {
     try {
       return field.get(command);
     } catch (IllegalAccessException e) {
@@ -253,7 +259,8 @@ public final class ParameterSpec {
     }
   }
 
-  void set(Object command, Object value) {
+  /** Sets the field (no checks; see {@link #check}). */
+  public void set(Object command, Object value) {
     try {
       field.set(command, value);
     } catch (IllegalAccessException e) {
