@@ -19,7 +19,7 @@ class ClassNamesTest {
     assertEquals(2, ClassNames.index(abc, " c ", "m", "label"));
     assertEquals(1, ClassNames.index(abc, "B", "m", "label"));
     assertEquals(1, ClassNames.index(abc, "1", "m", "label"));
-    assertEquals(1, ClassNames.index(List.of("1", "x"), "1", "m", "label"), "a name wins over an index");
+    assertEquals(0, ClassNames.index(List.of("1", "x"), "1", "m", "label"), "a name wins over an index");
     assertEquals(-1, ClassNames.target(abc, " ", "m"));
   }
 
