@@ -173,6 +173,14 @@ class ModelTrustTest {
   }
 
   @Test
+  void bundlesOfThePrototypeTrainerPass() {
+    for (String method : new String[] {"PPNet", "EPPNet", "ProtoPool"}) {
+      assertEquals(Collections.emptyList(), ModelTrust.scan(org.diffxai.tf.TinyPrototypeBundles.train(tmp, method)),
+          method);
+    }
+  }
+
+  @Test
   void theBundledSamplesPass() {
     for (String key : new String[] {"sample", "sample-ppnet", "sample-eppnet", "sample-protopool"}) {
       Path dir = key.equals("sample") ? DenoiserBundle.open(key).directory()
