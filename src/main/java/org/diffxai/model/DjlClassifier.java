@@ -112,7 +112,11 @@ public class DjlClassifier implements Classifier {
 
   static final String LOGITS = "logits";
 
-  /** Sets how many images go into one TensorFlow call (results do not depend on it). */
+  /**
+   * Sets how many images go into one TensorFlow call. The same batch size repeats every number exactly; another one may
+   * change the last bits (measured on the bundled prototype networks: logits within 1e-5 between batch 4 and 32, within
+   * 5e-4 between batch 1 and 32, as TensorFlow computes a single image in another order).
+   */
   public DjlClassifier batchSize(int n) {
     if (n < 1) throw new IllegalArgumentException("batch size must be >= 1");
     batch = n;
