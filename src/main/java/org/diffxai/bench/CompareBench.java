@@ -84,7 +84,7 @@ final class CompareBench {
     List<LoadedModel<PrototypeClassifier>> models = new ArrayList<>();
     try {
       for (String k : keys) {
-        LoadedModel<PrototypeClassifier> lm = Models.prototypes(k, DeviceChoice.CPU, 32, Progress.NONE);
+        LoadedModel<PrototypeClassifier> lm = Models.prototypes(k, DeviceChoice.CPU, 32, false, Progress.NONE);
         models.add(lm);
         o.models.add(lm.name());
         o.methods.add(lm.get().method());

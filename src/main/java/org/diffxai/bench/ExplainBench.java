@@ -61,7 +61,7 @@ final class ExplainBench {
 
     String key = prototypeModel(opt, work, "e", notes, progress);
     try (LoadedModel<PrototypeClassifier> model = Models.prototypes(key, DeviceChoice.CPU, BIG_BATCH,
-        Progress.NONE)) {
+        false, Progress.NONE)) {
       PrototypeClassifier c = model.get();
       notes.add(String.format(Locale.ROOT, "(e) %s, input %dx%d, %d prototypes, latent grid %dx%d; 256×256 images are"
           + " resized to the input, maps and boxes computed at 256×256; top %d.", c.method(), c.width(), c.height(),

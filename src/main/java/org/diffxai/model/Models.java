@@ -14,7 +14,8 @@ import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
 /**
  * The one registry through which every use case opens a model: a bundled sample ({@code sample}, {@code sample-<x>})
  * or a bundle directory, checked, loaded on the device, and returned as a {@link LoadedModel} the caller closes.
- * While the runtime loads for the first time (seconds) the progress says so.
+ * While the runtime loads for the first time (seconds) the progress says so. Every SavedModel's graph is checked
+ * against the allow-list of pure compute operations before it loads, unless {@code trust} (docs/security.md).
  */
 public final class Models {
   private Models() {}
@@ -24,11 +25,12 @@ public final class Models {
    *
    * @param shape {H, W, C} of an image the caller brings (an init image), or null
    */
-  public static LoadedModel<Denoiser> denoiser(String key, DeviceChoice device, int[] shape, Progress progress) {
+  public static LoadedModel<Denoiser> denoiser(String key, DeviceChoice device, int[] shape, boolean trust,
+      Progress progress) {
     DenoiserBundle b = DenoiserBundle.open(key);
     SchedulerConfig config = SchedulerConfig.fromJson(b.schedulerConfigJson());
     starting(progress, b.name());
-    DjlDenoiser d = DjlDenoiser.load(b, device, shape);
+    DjlDenoiser d = DjlDenoiser.load(b, device, shape, trust);
     return LoadedModel.<Denoiser>of(d, b.name(), d.provenance()).withClassNames(b.classNames())
         .withIntensity(b.intensity()).withScheduler(config);
   }
@@ -45,10 +47,11 @@ public final class Models {
   }
 
   /** A classifier bundle (docs/classifiers.md): a prototype network when it has prototypes.json. */
-  public static LoadedModel<Classifier> classifier(String key, DeviceChoice device, int batch, Progress progress) {
+  public static LoadedModel<Classifier> classifier(String key, DeviceChoice device, int batch, boolean trust,
+      Progress progress) {
     ClassifierBundle b = ClassifierBundle.open(key);
     starting(progress, b.name());
-    DjlClassifier c = ClassifierModels.load(b, device).batchSize(batch);
+    DjlClassifier c = ClassifierModels.load(b, device, trust).batchSize(batch);
     return LoadedModel.<Classifier>of(c, b.name(), c.provenance()).withClassNames(c.classNames())
         .withIntensity(b.intensity());
   }
@@ -59,7 +62,7 @@ public final class Models {
    * @throws UserException when the bundle is not a prototype network, or its gallery is missing or does not show every
    *     prototype
    */
-  public static LoadedModel<PrototypeClassifier> prototypes(String key, DeviceChoice device, int batch,
+  public static LoadedModel<PrototypeClassifier> prototypes(String key, DeviceChoice device, int batch, boolean trust,
       Progress progress) {
     ClassifierBundle b = ClassifierBundle.open(key);
     if (!b.isPrototypeNetwork()) {
@@ -73,7 +76,7 @@ public final class Models {
           + " source images) in " + b.dir() + ". Restore the complete bundle.");
     }
     starting(progress, b.name());
-    DjlPrototypeClassifier c = (DjlPrototypeClassifier) ClassifierModels.load(b, device);
+    DjlPrototypeClassifier c = (DjlPrototypeClassifier) ClassifierModels.load(b, device, trust);
     try {
       c.batchSize(batch);
       FloatStack gallery = ImageReaders.readFloatStack(g);

@@ -169,7 +169,7 @@ public final class CompareMethodsRun {
     }
     List<LoadedModel<PrototypeClassifier>> loaded = new ArrayList<>();
     try {
-      for (String k : keys) loaded.add(Models.prototypes(k, r.deviceChoice(), 32, env.progress));
+      for (String k : keys) loaded.add(Models.prototypes(k, r.deviceChoice(), 32, r.trust, env.progress));
       PrototypeClassifier first = loaded.get(0).get();
       for (LoadedModel<PrototypeClassifier> m : loaded) {
         if (m.get().width() != first.width() || m.get().height() != first.height()) {
@@ -180,7 +180,7 @@ public final class CompareMethodsRun {
       }
       Images images = images(r, first.width(), first.height(), env);
       return run(r, images, loaded,
-          (i, stage, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(keys.get(i)), stage, s), env);
+          (i, stage, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(keys.get(i)), stage, s, r.trust), env);
     } finally {
       for (LoadedModel<PrototypeClassifier> m : loaded) m.close();
     }

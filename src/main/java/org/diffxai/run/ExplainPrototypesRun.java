@@ -77,7 +77,8 @@ public final class ExplainPrototypesRun {
 
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    try (LoadedModel<PrototypeClassifier> m = Models.prototypes(r.model, r.deviceChoice(), r.batch, env.progress)) {
+    try (LoadedModel<PrototypeClassifier> m = Models.prototypes(r.model, r.deviceChoice(), r.batch, r.trust,
+        env.progress)) {
       return run(r, m, env);
     }
   }

@@ -115,7 +115,8 @@ public final class ExplainTrajectoryRun {
 
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    try (LoadedModel<PrototypeClassifier> m = Models.prototypes(r.model, r.deviceChoice(), 32, env.progress)) {
+    try (LoadedModel<PrototypeClassifier> m = Models.prototypes(r.model, r.deviceChoice(), 32, r.trust,
+        env.progress)) {
       return run(r, m, env);
     }
   }

@@ -91,7 +91,7 @@ public final class FaithfulnessScoreRun {
       throw new org.diffxai.core.UserException("Give model= (a classifier bundle folder, e.g. model=sample-ppnet).");
     }
     try (LoadedModel<org.diffxai.core.Classifier> m = Models.classifier(r.model.trim(), r.deviceChoice(), r.batch,
-        env.progress)) {
+        r.trust, env.progress)) {
       return run(r, m, env);
     }
   }

@@ -130,7 +130,7 @@ public final class SynthesizeRun {
     check(r);
     Planes init = blank(r.init) ? null : Inputs.file("init", java.nio.file.Paths.get(r.init.trim()));
     int[] shape = init == null ? null : new int[] {init.height(), init.width(), init.channels()};
-    try (LoadedModel<Denoiser> m = Models.denoiser(r.model, r.deviceChoice(), shape, env.progress)) {
+    try (LoadedModel<Denoiser> m = Models.denoiser(r.model, r.deviceChoice(), shape, r.trust, env.progress)) {
       return run(r, m, env);
     }
   }

@@ -198,7 +198,7 @@ class CompareExplanationMethodsTest {
       }
     };
     String key = models.split(",")[0];
-    try (LoadedModel<PrototypeClassifier> c = Models.prototypes(key, DeviceChoice.CPU, 32, Progress.NONE)) {
+    try (LoadedModel<PrototypeClassifier> c = Models.prototypes(key, DeviceChoice.CPU, 32, false, Progress.NONE)) {
       assertThrows(CancelledException.class, () -> CompareMethodsRun.run(req, images, List.of(c),
           (i, st, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(key), st, s), Env.files(cancelLater)));
     }

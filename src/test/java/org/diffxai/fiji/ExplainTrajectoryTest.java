@@ -242,7 +242,8 @@ class ExplainTrajectoryTest {
         return reports[0] >= 3;
       }
     };
-    try (LoadedModel<PrototypeClassifier> c = Models.prototypes(ppnet.toString(), DeviceChoice.CPU, 32, Progress.NONE)) {
+    try (LoadedModel<PrototypeClassifier> c = Models.prototypes(ppnet.toString(), DeviceChoice.CPU, 32, false,
+        Progress.NONE)) {
       assertThrows(CancelledException.class, () -> ExplainTrajectoryRun.run(req, c, Env.files(cancelAtThirdStep)));
     }
     try (Stream<Path> s = Files.list(out)) {

@@ -239,11 +239,12 @@ class DenoiserBundleTest {
   /** A class-path root holding {@code org/diffxai/sample-models/<key>/} copies of fixture bundles. */
   private int roots;
 
-  private Path resourceRoot(String... keys) {
+  private Path resourceRoot(String... keys) throws IOException {
     Path root = tmp.resolve("classes-" + (++roots));
     for (String k : keys) {
       TestBundles.copy(Fixtures.plain(), root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + k));
     }
+    SampleManifestTest.writeManifest(root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT));
     return root;
   }
 
@@ -265,17 +266,20 @@ class DenoiserBundleTest {
       }
 
       // a second open reuses the extracted copy
-      Path marker = b.directory().resolve("README.txt");
-      Files.write(marker, new byte[] {1});
-      assertTrue(Files.exists(DenoiserBundle.open("sample", cl, cache).directory().resolve("README.txt")));
-
-      // a damaged cached copy is extracted again
       Path data = b.directory().resolve("saved_model.pb");
+      Files.setLastModifiedTime(data, java.nio.file.attribute.FileTime.fromMillis(0));
+      DenoiserBundle.open("sample", cl, cache);
+      assertEquals(0, Files.getLastModifiedTime(data).toMillis());
+
+      // a damaged cached copy is extracted again, and so is one with an extra file
       Files.write(data, new byte[] {1, 2, 3});
       DenoiserBundle again = DenoiserBundle.open("sample", cl, cache);
-      assertEquals(b.checksum().length(), again.checksum().length());
-      assertFalse(Files.exists(marker));
+      assertEquals(b.checksum(), again.checksum());
       assertTrue(again.checksumsVerified());
+      Path marker = b.directory().resolve("variables/extra");
+      Files.write(marker, new byte[] {1});
+      assertEquals(b.checksum(), DenoiserBundle.open("sample", cl, cache).checksum());
+      assertFalse(Files.exists(marker));
 
       assertEquals("sample-proto", DenoiserBundle.open("sample-proto", cl, cache).key());
       assertEquals(Arrays.asList("sample", "sample-proto"), DenoiserBundle.availableSamples(cl));
@@ -318,18 +322,20 @@ class DenoiserBundleTest {
   }
 
   @Test
-  void sampleMissingOrWithoutChecksums() throws IOException {
+  void sampleMissingOrWithoutManifest() throws IOException {
     try (URLClassLoader cl = loader(Files.createDirectories(tmp.resolve("nothing")))) {
       String m = message(() -> DenoiserBundle.open("sample", cl, tmp.resolve("c")));
       assertTrue(m.startsWith("The bundled sample model is missing from this build of the plugin"), m);
       assertTrue(message(() -> DenoiserBundle.open("sample-x", cl, tmp.resolve("c")))
           .contains("Available: none in this build."));
     }
+    // without the jar's manifest a bundled model cannot be verified, even when its model.json lists checksums
     Path root = tmp.resolve("nosums");
-    Path s = TestBundles.copy(Fixtures.plain(), root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + "sample"));
-    TestBundles.writeModelJson(s, TestBundles.modelJson(TestBundles.spec()), false);
+    TestBundles.copy(Fixtures.plain(), root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + "sample"));
     try (URLClassLoader cl = loader(root)) {
-      assertTrue(message(() -> DenoiserBundle.open("sample", cl, tmp.resolve("c"))).contains("lists no sha256"));
+      assertEquals("The plugin jar has no checksum manifest of its bundled models (resource "
+          + "/org/diffxai/sample-models/SHA256SUMS), so the bundled model 'sample' cannot be verified. This is a build "
+          + "problem; reinstall the plugin.", message(() -> DenoiserBundle.open("sample", cl, tmp.resolve("c"))));
     }
   }
 

@@ -135,6 +135,8 @@ class DenoiserTrainerTest {
     assertEquals("iteration,loss,seconds", csv.get(0));
     assertEquals(7, csv.size());
 
+    // every bundle the trainer writes passes the trust check (docs/security.md)
+    assertEquals(java.util.Collections.emptyList(), org.diffxai.model.ModelTrust.scan(dir));
     try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve")) {
       Signature sig = b.function("serving_default").signature();
       assertEquals(new TreeSet<>(Arrays.asList("x", "t", "label")), new TreeSet<>(sig.inputNames()));
@@ -170,6 +172,8 @@ class DenoiserTrainerTest {
       expected = tr.predictEma(x, t, null, c, 2);
       tr.exportSavedModel(dir);
     }
+    // every bundle the trainer writes passes the trust check (docs/security.md)
+    assertEquals(java.util.Collections.emptyList(), org.diffxai.model.ModelTrust.scan(dir));
     try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve")) {
       Signature sig = b.function("serving_default").signature();
       assertEquals(new TreeSet<>(Arrays.asList("x", "t", "condition")), new TreeSet<>(sig.inputNames()));
@@ -224,6 +228,8 @@ class DenoiserTrainerTest {
 
       tr.exportSavedModel(plain);
     }
+    // every bundle the trainer writes passes the trust check (docs/security.md)
+    assertEquals(java.util.Collections.emptyList(), org.diffxai.model.ModelTrust.scan(plain));
     try (SavedModelBundle b = SavedModelBundle.load(plain.toString(), "serve")) {
       Signature sig = b.function("serving_default").signature();
       assertEquals(new TreeSet<>(Arrays.asList("x", "t")), new TreeSet<>(sig.inputNames()));

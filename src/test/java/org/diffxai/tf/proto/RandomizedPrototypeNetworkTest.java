@@ -65,7 +65,7 @@ class RandomizedPrototypeNetworkTest {
     int n = 5;
     float[] x = images(n);
     try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
-        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 1);
+        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 1, false);
         RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 1);
         RandomizedPrototypeNetwork top2 = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 1);
         RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Randomization.FULL, 1);
@@ -126,7 +126,7 @@ class RandomizedPrototypeNetworkTest {
     FloatStack stack = new FloatStack(32, 32, 1, n, 1, planes, null);
     try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
         DjlPrototypeClassifier again = ClassifierModels.loadPrototypes(b, "cpu");
-        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 3);
+        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 3, false);
         RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 3);
         RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Randomization.FULL, 3)) {
       int[] targets = new int[n];
