@@ -11,7 +11,6 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.ImageMetrics;
-import org.diffxai.core.Progress;
 import org.diffxai.io.ImageReaders;
 import org.diffxai.phantom.PhantomGenerator;
 import org.diffxai.run.Env;

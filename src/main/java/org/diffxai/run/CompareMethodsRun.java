@@ -11,7 +11,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.Chart;
 import org.diffxai.core.Classifier;
-import org.diffxai.core.Denoiser;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;

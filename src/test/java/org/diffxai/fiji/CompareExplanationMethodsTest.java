@@ -31,8 +31,6 @@ import org.diffxai.core.Progress;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageFolder;
 import org.diffxai.model.ClassifierBundle;
-import org.diffxai.model.ClassifierModels;
-import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.TestBundles;
 import org.diffxai.model.TestClassifiers;
 import org.diffxai.tf.TinyPrototypeBundles;
