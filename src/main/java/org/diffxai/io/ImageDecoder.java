@@ -10,8 +10,10 @@ import ij.process.ImageProcessor;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -120,7 +122,16 @@ final class ImageDecoder {
     try {
       Decoded d = fromImagePlus(imp, name, channels, file.toString());
       if (info.alpha) d.note.alpha("alpha channel ignored (ImageJ reads R, G, B)");
-      return d;
+      if (d.stack.sampleCount() > 1) return d;
+      // One image: labelled by its file, not by ImageJ's label (file name plus the TIFF description).
+      float[][] planes = new float[d.stack.planeCount()][];
+      String[] labels = new String[planes.length];
+      for (int i = 0; i < planes.length; i++) {
+        planes[i] = d.stack.plane(i);
+        labels[i] = name;
+      }
+      FloatStack st = d.stack;
+      return new Decoded(new FloatStack(st.width, st.height, st.channels, 1, 1, planes, labels), d.note);
     } finally {
       imp.close();
     }
@@ -210,14 +221,15 @@ final class ImageDecoder {
       out = channels == 1 ? new float[][] {g.values} : split(rgb, channels, file);
     } else if (cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY) {
       if (channels != 1) throw channelsNeeded(file, 1, channels);
-      float[] v = ras.getSamples(0, 0, w, h, 0, (float[]) null);
-      if (cm.hasAlpha() || bands > 1) note.alpha(alphaNote(ras, bands - 1, bits));
-      out = new float[][] {v};
+      float[][] v = bands(ras);
+      if (cm.hasAlpha() || bands > 1) note.alpha(alphaNote(v[bands - 1], bits));
+      out = new float[][] {v[0]};
     } else if (cm.getColorSpace().getType() == ColorSpace.TYPE_RGB && bands >= 3) {
-      float[] r = ras.getSamples(0, 0, w, h, 0, (float[]) null);
-      float[] g = ras.getSamples(0, 0, w, h, 1, (float[]) null);
-      float[] b = ras.getSamples(0, 0, w, h, 2, (float[]) null);
-      if (bands > 3) note.alpha(alphaNote(ras, 3, cm.getComponentSize(3)));
+      float[][] v = bands(ras);
+      float[] r = v[0];
+      float[] g = v[1];
+      float[] b = v[2];
+      if (bands > 3) note.alpha(alphaNote(v[3], cm.getComponentSize(3)));
       if (channels == 3) {
         out = new float[][] {r, g, b};
       } else if (channels == 1) {
@@ -247,12 +259,38 @@ final class ImageDecoder {
     return out;
   }
 
-  private static String alphaNote(Raster ras, int band, int bits) {
-    int[] a = ras.getSamples(0, 0, ras.getWidth(), ras.getHeight(), band, (int[]) null);
+  private static String alphaNote(float[] a, int bits) {
     int opaque = (1 << bits) - 1;
     long not = 0;
-    for (int v : a) if (v != opaque) not++;
+    for (float v : a) if (v != opaque) not++;
     return String.format(Locale.ROOT, "alpha channel ignored (%.2f %% of pixels not opaque)", 100.0 * not / a.length);
+  }
+
+  /**
+   * Every band of a raster as float, band order. Byte and unsigned-short rasters with one element per band (what the
+   * JPEG, PNG and BMP readers return) are read in one bulk call; others sample by sample.
+   */
+  static float[][] bands(Raster ras) {
+    int w = ras.getWidth();
+    int h = ras.getHeight();
+    int nb = ras.getNumBands();
+    int n = w * h;
+    float[][] out = new float[nb][n];
+    SampleModel sm = ras.getSampleModel();
+    int type = sm.getTransferType();
+    if (sm.getNumDataElements() == nb && (type == DataBuffer.TYPE_BYTE || type == DataBuffer.TYPE_USHORT)) {
+      Object de = ras.getDataElements(ras.getMinX(), ras.getMinY(), w, h, null);
+      if (de instanceof byte[]) {
+        byte[] b = (byte[]) de;
+        for (int i = 0, k = 0; i < n; i++) for (int c = 0; c < nb; c++) out[c][i] = b[k++] & 0xff;
+      } else {
+        short[] b = (short[]) de;
+        for (int i = 0, k = 0; i < n; i++) for (int c = 0; c < nb; c++) out[c][i] = b[k++] & 0xffff;
+      }
+      return out;
+    }
+    for (int c = 0; c < nb; c++) ras.getSamples(ras.getMinX(), ras.getMinY(), w, h, c, out[c]);
+    return out;
   }
 
   private static UserException channelsNeeded(Path file, int has, int need) {

@@ -89,6 +89,12 @@ public final class ImageInput {
       return new Settings(width, height, fit, channels, dir);
     }
 
+    /** For logs, e.g. "64x64 fit=pad, cache /home/u/.cache/diffusion-xai/datasets". */
+    public String describe() {
+      return (keepsSize() ? "own size" : width + "x" + height + " fit=" + fit.key())
+          + (channels == 1 ? "" : ", " + channels + " channels") + (cache == null ? ", no cache" : ", cache " + cache);
+    }
+
     boolean keepsSize() {
       return width == 0;
     }

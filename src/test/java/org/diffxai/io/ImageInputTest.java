@@ -438,4 +438,33 @@ class ImageInputTest {
     assertEquals(fromFile.summary().colour, fromImage.summary().colour);
     assertEquals(1, fromImage.summary().padded);
   }
+
+  /** tifffile (an independent writer) makes what ImageJ 1.x cannot read; each gets one clear message. */
+  @Test
+  void unsupportedTiffVariantsAreRefusedAndWhiteIsZeroIsInverted() throws Exception {
+    Path script = dir.resolve("w.py");
+    Files.write(script, String.join("\n",
+        "import sys, numpy as np, tifffile",
+        "d = sys.argv[1]",
+        "g = (np.arange(40 * 64) % 251).astype(np.uint8).reshape(40, 64)",
+        "tifffile.imwrite(d + '/tiled.tif', np.zeros((64, 64), np.uint8), tile=(32, 32))",
+        "tifffile.imwrite(d + '/big.tif', g, bigtiff=True)",
+        "tifffile.imwrite(d + '/wiz.tif', g, photometric='miniswhite')",
+        "tifffile.imwrite(d + '/rgba.tif', np.dstack([g, g, g, np.full_like(g, 255)]), photometric='rgb',"
+            + " extrasamples=['unassalpha'])",
+        "").getBytes("UTF-8"));
+    DicomFixtures.run("/usr/bin/python3", script.toString(), dir.toString());
+    UserException e = assertThrows(UserException.class, () -> read(dir.resolve("tiled.tif")));
+    assertTrue(e.getMessage().contains("it is a tiled TIFF, which ImageJ 1.x cannot read"), e.getMessage());
+    e = assertThrows(UserException.class, () -> read(dir.resolve("big.tif")));
+    assertTrue(e.getMessage().contains("it is a BigTIFF, which ImageJ 1.x cannot read"), e.getMessage());
+    InputImages wiz = ImageInput.read(dir.resolve("wiz.tif"), ImageInput.Settings.original(), null);
+    assertEquals(255f, wiz.stack().plane(0)[0], 0f, "stored 0 is white");
+    assertEquals(255f - 250, wiz.stack().plane(0)[250], 0f);
+    assertEquals(1, wiz.summary().inverted);
+    InputImages rgba = ImageInput.read(dir.resolve("rgba.tif"), ImageInput.Settings.original(), null);
+    assertEquals(1, rgba.summary().alpha);
+    assertEquals(1, rgba.summary().greyAsColour);
+    assertEquals(250f, rgba.stack().plane(0)[250], 0f);
+  }
 }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.io.AtomicFiles;
+import org.diffxai.io.ImageFolder;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.phantom.Phantom;
 import org.diffxai.phantom.PhantomGenerator;
@@ -51,7 +52,8 @@ public final class TinyPrototypeBundles {
     if (trained == null) {
       trained = jvmDir().resolve("tiny-" + m.label().toLowerCase(Locale.ROOT));
       PrototypeTraining.run(phantomFolder(), SIZE, config(m), options(), 0.2, trained,
-          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture"), null);
+          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture")
+              .input(ImageFolder.load(phantomFolder(), SIZE, true).input().summary().toMap()), null);
       CACHE.put(m.label(), trained);
     }
     return copy(trained, target);
