@@ -303,8 +303,9 @@ final class ImageDecoder {
   /**
    * The planes of an ImageJ image under the policy: 8- and 16-bit values through the image's calibration (signed
    * 16-bit, DICOM rescale), an inverting LUT applied to the stored values ({@code (2^bits − 1) − v}, bits = the DICOM
-   * Bits Stored when ImageJ's DICOM header says so, else 8 or 16), a palette read from the file (TIFF colour map)
-   * replaced by its colours, RGB and 48-bit RGB by the colour rule. Slice labels that carry a DICOM header are cut to
+   * Bits Stored when ImageJ's DICOM header says so, else 8 or 16), a palette read from the file (the colour map of a
+   * TIFF not written by ImageJ, whose colour maps are display LUTs) replaced by its colours, RGB and 48-bit RGB by the
+   * colour rule. Slice labels that carry a DICOM header are cut to
    * their first line (the file name); nothing of the header is kept.
    *
    * @param source the file for messages, or null for an open image
@@ -350,7 +351,12 @@ final class ImageDecoder {
       }
       return finish(w, h, 1, z, t, planes, labels, note, what);
     }
-    boolean palette = fi != null && fi.fileType == FileInfo.COLOR8 && imp.getBitDepth() == 8;
+    // A colour map in a TIFF ImageJ wrote is a display LUT over data values (ImageJ saves an 8-bit image's LUT so); in
+    // other files it is a palette whose indices mean nothing without it.
+    boolean colourMap = fi != null && fi.fileType == FileInfo.COLOR8 && imp.getBitDepth() == 8;
+    boolean imagejLut = colourMap && fi.description != null && fi.description.startsWith("ImageJ=");
+    boolean palette = colourMap && !imagejLut;
+    if (imagejLut && imp.getProcessor().isColorLut()) note.convert("ImageJ display LUT ignored (values are data)");
     boolean invert = !palette && imp.isInvertedLut() && imp.getBitDepth() != 24;
     int invertBits = imp.getBitDepth() == 8 ? 8 : 16;
     if (invert && dicomHeader) {

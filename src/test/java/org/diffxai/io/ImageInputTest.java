@@ -256,24 +256,36 @@ class ImageInputTest {
     }
   }
 
-  /** A palette TIFF (colour map) read through ImageJ's TIFF reader gives its colours too. */
+  /**
+   * A palette TIFF (photometric palette, written by tifffile) gives its colours; the colour map of a TIFF ImageJ wrote
+   * is ImageJ's display LUT over data values, which are kept.
+   */
   @Test
-  void paletteTiffUsesItsColourMap() throws Exception {
-    ByteProcessor bp = new ByteProcessor(4, 1, new byte[] {0, 1, 2, 3});
-    byte[] r = new byte[256], g = new byte[256], b = new byte[256];
-    for (int k = 0; k < 256; k++) {
-      r[k] = (byte) (255 - k);
-      g[k] = (byte) (k * 7);
-      b[k] = 0;
-    }
-    bp.setColorModel(new IndexColorModel(8, 256, r, g, b));
+  void paletteTiffUsesItsColourMapImageJLutsAreDisplayOnly() throws Exception {
+    Path script = dir.resolve("pal.py");
+    Files.write(script, String.join("\n",
+        "import sys, numpy as np, tifffile",
+        "cm = np.zeros((3, 256), np.uint16)",
+        "cm[0] = (255 - np.arange(256)) * 257",
+        "cm[1] = (np.arange(256) * 7 % 256) * 257",
+        "tifffile.imwrite(sys.argv[1], np.array([[0, 1, 2, 3]], np.uint8), photometric='palette', colormap=cm)",
+        "").getBytes("UTF-8"));
     Path f = dir.resolve("pal.tif");
-    assertTrue(new ij.io.FileSaver(new ImagePlus("p", bp)).saveAsTiff(f.toString()));
+    DicomFixtures.run("/usr/bin/python3", script.toString(), f.toString());
     InputImages in = ImageInput.read(f, ImageInput.Settings.original(), null);
     assertArrayEquals(new float[] {255 / 3f, (254 + 7) / 3f, (253 + 14) / 3f, (252 + 21) / 3f}, in.stack().plane(0),
         1e-4f);
     assertEquals(1, in.summary().palette);
     assertEquals(1, in.summary().colour);
+
+    ByteProcessor bp = new ByteProcessor(4, 1, new byte[] {0, 1, 2, 3});
+    bp.setColorModel(ij.plugin.LutLoader.getLut("fire"));
+    Path lut = dir.resolve("fire.tif");
+    assertTrue(new ij.io.FileSaver(new ImagePlus("p", bp)).saveAsTiff(lut.toString()));
+    InputImages kept = ImageInput.read(lut, ImageInput.Settings.original(), null);
+    assertArrayEquals(new float[] {0, 1, 2, 3}, kept.stack().plane(0), 0f);
+    assertEquals(0, kept.summary().palette);
+    assertEquals("ImageJ display LUT ignored (values are data)", kept.notes().get(0).conversions().get(0));
   }
 
   @Test
