@@ -15,7 +15,7 @@ import java.util.Random;
 import org.diffxai.core.FixedShapeDenoiser;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
-import org.diffxai.model.Checksums;
+import org.diffxai.io.Checksums;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.BundleWriter;
 import org.diffxai.tf.DenoiserTrainer;
