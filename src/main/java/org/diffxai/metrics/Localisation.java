@@ -197,17 +197,23 @@ public final class Localisation {
 
   /** IoU of a box {x, y, w, h} (its pixels, clipped to the image) with the mask's pixels; NaN if both are empty. */
   public static double boxMaskIoU(int[] box, boolean[] mask, int width, int height) {
+    int[] c = boxCounts(box, mask, width, height);
+    int union = c[0] + count(mask) - c[1];
+    return union == 0 ? Double.NaN : c[1] / (double) union;
+  }
+
+  /** {pixels of the box inside the image, of those inside the mask}. */
+  private static int[] boxCounts(int[] box, boolean[] mask, int width, int height) {
     int x0 = Math.max(0, box[0]), y0 = Math.max(0, box[1]);
     int x1 = Math.min(width, box[0] + box[2]), y1 = Math.min(height, box[1] + box[3]);
-    int inBox = 0, inter = 0;
+    int inBox = 0, inMask = 0;
     for (int y = y0; y < y1; y++) {
       for (int x = x0; x < x1; x++) {
         inBox++;
-        if (mask[y * width + x]) inter++;
+        if (mask[y * width + x]) inMask++;
       }
     }
-    int union = inBox + count(mask) - inter;
-    return union == 0 ? Double.NaN : inter / (double) union;
+    return new int[] {inBox, inMask};
   }
 
   /** IoU of two boxes {x, y, w, h}; NaN if both are empty. */
@@ -255,16 +261,8 @@ public final class Localisation {
 
   /** The share of a box's pixels (clipped to the image) outside the mask; 1 for a box outside the image. */
   public static double boxOutsideFraction(int[] box, boolean[] mask, int width, int height) {
-    int x0 = Math.max(0, box[0]), y0 = Math.max(0, box[1]);
-    int x1 = Math.min(width, box[0] + box[2]), y1 = Math.min(height, box[1] + box[3]);
-    int n = 0, out = 0;
-    for (int y = y0; y < y1; y++) {
-      for (int x = x0; x < x1; x++) {
-        n++;
-        if (!mask[y * width + x]) out++;
-      }
-    }
-    return n == 0 ? 1 : out / (double) n;
+    int[] c = boxCounts(box, mask, width, height);
+    return c[0] == 0 ? 1 : (c[0] - c[1]) / (double) c[0];
   }
 
   /** The map after the sign rule, in double; checks sizes and finiteness. */
