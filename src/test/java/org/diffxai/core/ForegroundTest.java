@@ -11,6 +11,7 @@ import org.diffxai.phantom.Phantom;
 import org.diffxai.phantom.PhantomGenerator;
 import org.diffxai.phantom.Shortcut;
 import org.diffxai.phantom.Tissue;
+import org.diffxai.metrics.Localisation;
 import org.junit.jupiter.api.Test;
 
 /** {@link Foreground} against the phantoms' tissue label maps: the head is every pixel whose tissue is not air. */
@@ -40,12 +41,7 @@ class ForegroundTest {
   }
 
   static double iou(boolean[] a, boolean[] b) {
-    int inter = 0, union = 0;
-    for (int k = 0; k < a.length; k++) {
-      inter += a[k] && b[k] ? 1 : 0;
-      union += a[k] || b[k] ? 1 : 0;
-    }
-    return inter / (double) union;
+    return Localisation.maskIoU(a, b);
   }
 
   /** The head mask from the label map: every pixel whose dominant tissue is not air (nor a planted shortcut). */
