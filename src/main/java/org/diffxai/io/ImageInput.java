@@ -345,11 +345,14 @@ public final class ImageInput {
     }
   }
 
-  /** Regular, non-hidden, non-side-car files below dir (depth 1: directly in dir), sorted by path. */
+  /**
+   * Regular, non-hidden, non-side-car files below dir (depth 1: directly in dir), sorted by path, without the
+   * ground-truth companions of another file ({@link MaskFiles#withoutCompanions}: masks are not images).
+   */
   static List<Path> candidates(Path dir, int depth) {
     try (Stream<Path> s = Files.walk(dir, depth)) {
-      return s.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p))).filter(p -> !sideCar(p)).sorted()
-          .collect(Collectors.toList());
+      return MaskFiles.withoutCompanions(s.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p)))
+          .filter(p -> !sideCar(p)).sorted().collect(Collectors.toList()));
     } catch (IOException e) {
       throw new UserException("Cannot list folder " + dir + ": " + e.getMessage() + ". Check that it is readable.", e);
     }
