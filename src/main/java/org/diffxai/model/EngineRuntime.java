@@ -216,6 +216,7 @@ public final class EngineRuntime {
    * closed form) checks the result once; when it fails, gradients are refused with a clear message rather than wrong.
    */
   static <T> T withoutOneDnn(Supplier<T> body) {
+    ensureLoaded(ModelFormat.TORCHSCRIPT); // libtorch must be loaded to be found
     synchronized (ONEDNN_LOCK) {
       MkldnnSwitch sw = MkldnnSwitch.find();
       boolean before = sw != null && sw.enabled();
@@ -275,7 +276,7 @@ public final class EngineRuntime {
     private final com.sun.jna.Function get;
     private final com.sun.jna.Pointer context;
 
-    private MkldnnSwitch(com.sun.jna.NativeLibrary lib) {
+    MkldnnSwitch(com.sun.jna.NativeLibrary lib) {
       context = lib.getFunction("_ZN2at13globalContextEv").invokePointer(new Object[0]);
       set = lib.getFunction("_ZN2at7Context20setUserEnabledMkldnnEb");
       get = lib.getFunction("_ZNK2at7Context17userEnabledMkldnnEv");
