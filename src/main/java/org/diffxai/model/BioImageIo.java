@@ -88,6 +88,20 @@ public final class BioImageIo {
     List<String> tags = new ArrayList<>();
     String documentation = "";
     OffsetDateTime timestamp;
+    String license;
+    String authors;
+
+    /** The licence (an SPDX identifier) when model.json declares none, or to override it. */
+    public Extras license(String spdx) {
+      license = spdx;
+      return this;
+    }
+
+    /** The authors, comma-separated, when model.json declares none, or to override them. */
+    public Extras authors(String names) {
+      authors = names;
+      return this;
+    }
 
     /** Adds a citation: text and a DOI (or null) and a URL (or null). */
     public Extras cite(String text, String doi, String url) {
@@ -127,8 +141,7 @@ public final class BioImageIo {
    */
   public static Path exportClassifier(ClassifierBundle bundle, float[] testImage, Path out, String device, Extras extras) {
     ModelFormat format = ModelFormat.detect(bundle.dir());
-    ModelJson mj = BundleDirs.readModelJson(bundle.dir(), ClassifierBundle.KIND);
-    require(bundle.name(), mj);
+    ModelJson mj = require(bundle.name(), BundleDirs.readModelJson(bundle.dir(), ClassifierBundle.KIND), extras);
     if (Files.isRegularFile(bundle.dir().resolve(EngineModels.PREPROCESSING_JSON))) {
       throw new UserException("Model " + bundle.name() + " was imported from bioimage.io with per-image preprocessing; "
           + "export the original package instead of re-exporting the import.");
@@ -180,8 +193,7 @@ public final class BioImageIo {
    */
   public static Path exportDenoiser(DenoiserBundle bundle, Path out, long seed, String device, Extras extras) {
     ModelFormat format = ModelFormat.detect(bundle.directory());
-    ModelJson mj = BundleDirs.readModelJson(bundle.directory(), DenoiserBundle.KIND);
-    require(bundle.name(), mj);
+    ModelJson mj = require(bundle.name(), BundleDirs.readModelJson(bundle.directory(), DenoiserBundle.KIND), extras);
     try (Denoiser d = Models.denoiser(bundle, device, null)) {
       int h = d.height();
       int w = d.width();
@@ -230,16 +242,21 @@ public final class BioImageIo {
     }
   }
 
-  private static void require(String name, ModelJson mj) {
-    if (mj == null || mj.license == null || mj.license.trim().isEmpty()) {
+  /** model.json's description with the licence and authors of the extras; both are required. */
+  private static ModelJson require(String name, ModelJson d, Extras extras) {
+    ModelJson mj = d == null ? new ModelJson() : d;
+    if (extras != null && extras.license != null) mj.license = extras.license;
+    if (extras != null && extras.authors != null) mj.authors = extras.authors;
+    if (mj.license == null || mj.license.trim().isEmpty()) {
       throw new UserException("Model " + name + " declares no license in model.json; a bioimage.io package needs one "
-          + "(an SPDX identifier such as CC-BY-4.0 or BSD-2-Clause). Add \"license\" to model.json (and its "
-          + "checksum stays valid: model.json is not listed in sha256).");
+          + "(an SPDX identifier such as CC-BY-4.0 or BSD-2-Clause). Give it to the export, or add \"license\" to "
+          + "model.json (its checksums stay valid: model.json is not listed in sha256).");
     }
     if (mj.authors == null || mj.authors.trim().isEmpty()) {
       throw new UserException("Model " + name + " declares no authors in model.json; a bioimage.io package names them. "
-          + "Add \"authors\": [\"Name\", ...] to model.json.");
+          + "Give them to the export, or add \"authors\": [\"Name\", ...] to model.json.");
     }
+    return mj;
   }
 
   /** scale_linear (+ clip) that maps image intensity to model space as the bundle's intensity mapping does. */
@@ -874,37 +891,38 @@ public final class BioImageIo {
       for (JsonObject t : inputs) Files.copy(src.resolve(fileOf(t)), dataDir.resolve("test_input_" + id(t) + ".npy"));
       Files.write(dataDir.resolve(DESCRIPTION), Files.readAllBytes(src.resolve(
           Files.isRegularFile(src.resolve(DESCRIPTION)) ? DESCRIPTION : "rdf.yaml")));
+      // this plugin's own model.json travels as an attachment (name, training record, ...); what the description
+      // says about the tensors wins, since the description is what other tools read and edit
       JsonObject mj = new JsonObject();
       Path attached = src.resolve(ATTACHED_MODEL_JSON);
-      if (Files.isRegularFile(attached)) { // exported by this plugin: its own description, intensity included
+      if (Files.isRegularFile(attached)) {
         mj = new Gson().fromJson(new String(Files.readAllBytes(attached), StandardCharsets.UTF_8), JsonObject.class);
-        mj.remove("sha256");
-      } else {
-        mj.addProperty("format", role == Role.DENOISER ? DenoiserBundle.FORMAT : ClassifierBundle.FORMAT);
-        mj.addProperty("name", name);
-        if (description != null) mj.addProperty("description", description);
-        JsonArray size = new JsonArray();
-        size.add(h);
-        size.add(w);
-        mj.add("sample_size", size);
-        mj.addProperty("channels", c);
-        if (intensity.scale != 1 || intensity.offset != 0) {
-          JsonObject in = new JsonObject();
-          in.addProperty("scale", intensity.scale);
-          in.addProperty("offset", intensity.offset);
-          mj.add("intensity", in);
-        }
-        if (clip != null) {
-          JsonArray cl = new JsonArray();
-          cl.add(clip[0]);
-          cl.add(clip[1]);
-          mj.add("input_clip", cl);
-        }
-        if (!classNames.isEmpty()) mj.add("class_names", new Gson().toJsonTree(classNames));
-        if (role == Role.DENOISER) mj.addProperty("condition_channels", conditionChannels());
-        if (!authors.isEmpty()) mj.addProperty("authors", authors);
-        if (license != null) mj.addProperty("license", license);
       }
+      for (String key : Arrays.asList("sha256", "intensity", "input_clip", "signature")) mj.remove(key);
+      mj.addProperty("format", role == Role.DENOISER ? DenoiserBundle.FORMAT : ClassifierBundle.FORMAT);
+      if (!mj.has("name")) mj.addProperty("name", name);
+      if (!mj.has("description") && description != null) mj.addProperty("description", description);
+      JsonArray size = new JsonArray();
+      size.add(h);
+      size.add(w);
+      mj.add("sample_size", size);
+      mj.addProperty("channels", c);
+      if (intensity.scale != 1 || intensity.offset != 0) {
+        JsonObject in = new JsonObject();
+        in.addProperty("scale", intensity.scale);
+        in.addProperty("offset", intensity.offset);
+        mj.add("intensity", in);
+      }
+      if (clip != null) {
+        JsonArray cl = new JsonArray();
+        cl.add(clip[0]);
+        cl.add(clip[1]);
+        mj.add("input_clip", cl);
+      }
+      if (!classNames.isEmpty()) mj.add("class_names", new Gson().toJsonTree(classNames));
+      if (role == Role.DENOISER) mj.addProperty("condition_channels", conditionChannels());
+      if (!mj.has("authors") && !authors.isEmpty()) mj.addProperty("authors", authors);
+      if (!mj.has("license") && license != null) mj.addProperty("license", license);
       mj.addProperty("layout", layout.name());
       JsonObject sums = new JsonObject();
       for (Map.Entry<String, String> e : Checksums.fileHashes(tmp).entrySet()) {

@@ -320,6 +320,14 @@ def classifier(out_dir):
         np.save(os.path.join(ref, "grad_" + name + ".npy"), xi.grad.numpy().copy())
         np.save(os.path.join(ref, "value_" + name + ".npy"), scores.gather(1, target[:, None])[:, 0].detach().numpy())
     np.save(os.path.join(ref, "target.npy"), target.numpy().astype(np.int32))
+    # bioimage.io per-image preprocessing (spec 0.5): zero_mean_unit_variance (x - mean) / (std + eps), population std;
+    # scale_range (x - p_lo) / (p_hi - p_lo + eps) with numpy's (linear) percentiles; eps = 1e-6
+    a = images.numpy().astype(np.float64)
+    zmuv = np.stack([(v - v.mean()) / (v.std() + 1e-6) for v in a]).astype(np.float32)
+    rng = np.stack([(v - np.percentile(v, 1)) / (np.percentile(v, 99.8) - np.percentile(v, 1) + 1e-6) for v in a])
+    with torch.no_grad():
+        np.save(os.path.join(ref, "logits_zmuv.npy"), net(torch.from_numpy(zmuv)).numpy())
+        np.save(os.path.join(ref, "logits_range.npy"), net(torch.from_numpy(rng.astype(np.float32))).numpy())
     model_json = {
         "format": "diffusion-xai-classifier/1",
         "name": "small-cnn",
