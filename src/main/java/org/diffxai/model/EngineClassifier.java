@@ -75,11 +75,12 @@ public class EngineClassifier implements Classifier {
           + "need the 'prototypes' and 'features' signatures of a TensorFlow SavedModel. Remove prototypes.json to use "
           + "it as a plain classifier, or train it with Train Prototype Network; see docs/classifiers.md.");
     }
+    EngineRuntime.ensureLoaded(format); // first: a missing engine is one message, not a missing class
     TensorLayout layout = EngineModels.layout(bundle.dir(), ClassifierBundle.KIND, format);
     long[] declared = {bundle.height(), bundle.width(), bundle.channels()};
     long[] signature = {-1, -1, -1};
     if (format == ModelFormat.ONNX) {
-      EngineModels.OnnxSignature sig = EngineModels.onnxSignature(bundle.dir().resolve(format.fileName()),
+      OnnxSignature sig = OnnxSignature.read(bundle.dir().resolve(format.fileName()),
           bundle.name());
       if (sig.inputs.size() != 1) {
         throw new UserException(name + " has inputs " + EngineModels.names(sig.inputs) + ", but a classifier bundle "

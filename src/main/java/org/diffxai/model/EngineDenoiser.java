@@ -60,13 +60,14 @@ public final class EngineDenoiser implements Denoiser {
     if (format == ModelFormat.TENSORFLOW) {
       throw new IllegalArgumentException(bundle + " is a SavedModel: load it with DjlDenoiser");
     }
+    EngineRuntime.ensureLoaded(format); // first: a missing engine is one message, not a missing class
     TensorLayout layout = EngineModels.layout(bundle.directory(), DenoiserBundle.KIND, format);
     String name = "Model " + bundle.name();
     String tType = "float32";
     String labelType = format == ModelFormat.TORCHSCRIPT ? "int64" : "int32"; // torch.nn.Embedding takes int64
     SignatureDef sig;
     if (format == ModelFormat.ONNX) {
-      EngineModels.OnnxSignature onnx = EngineModels.onnxSignature(bundle.directory().resolve(format.fileName()),
+      OnnxSignature onnx = OnnxSignature.read(bundle.directory().resolve(format.fileName()),
           bundle.name());
       SignatureDef.Builder sb = SignatureDef.newBuilder();
       for (Map.Entry<String, EngineModels.Spec> e : onnx.inputs.entrySet()) {

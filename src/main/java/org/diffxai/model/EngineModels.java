@@ -12,14 +12,8 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
-import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import org.diffxai.core.UserException;
@@ -49,59 +43,6 @@ final class EngineModels {
     public String toString() {
       return type + " " + SavedModels.shapeText(dims);
     }
-  }
-
-  /** Inputs and outputs an ONNX model declares, in its order. */
-  static final class OnnxSignature {
-    final Map<String, Spec> inputs = new LinkedHashMap<>();
-    final Map<String, Spec> outputs = new LinkedHashMap<>();
-  }
-
-  /**
-   * Reads an ONNX model's declared inputs and outputs with ONNX Runtime (a short-lived session of its own).
-   *
-   * @throws UserException when ONNX Runtime cannot read the file
-   */
-  static OnnxSignature onnxSignature(Path file, String model) {
-    EngineRuntime.ensureLoaded(ModelFormat.ONNX);
-    return TensorFlowRuntime.withPluginClassLoader(() -> {
-      try (OrtSession.SessionOptions o = new OrtSession.SessionOptions();
-          OrtSession s = OrtEnvironment.getEnvironment().createSession(file.toString(), o)) {
-        OnnxSignature sig = new OnnxSignature();
-        for (Map.Entry<String, NodeInfo> e : s.getInputInfo().entrySet()) sig.inputs.put(e.getKey(), spec(e.getValue()));
-        for (Map.Entry<String, NodeInfo> e : s.getOutputInfo().entrySet()) {
-          sig.outputs.put(e.getKey(), spec(e.getValue()));
-        }
-        return sig;
-      } catch (OrtException | RuntimeException e) {
-        throw new UserException("ONNX Runtime could not read " + file + " (" + model + "): "
-            + SavedModels.firstLine(SavedModels.deepestMessage(e)) + ". The file must be an ONNX model, e.g. written "
-            + "by torch.onnx.export; see " + DOC + ".", e);
-      }
-    });
-  }
-
-  private static Spec spec(NodeInfo n) {
-    if (!(n.getInfo() instanceof TensorInfo)) return new Spec(n.getInfo().toString(), new long[0]);
-    TensorInfo t = (TensorInfo) n.getInfo();
-    String type;
-    switch (t.type) {
-      case FLOAT:
-        type = "float32";
-        break;
-      case DOUBLE:
-        type = "float64";
-        break;
-      case INT32:
-        type = "int32";
-        break;
-      case INT64:
-        type = "int64";
-        break;
-      default:
-        type = t.type.toString().toLowerCase(java.util.Locale.ROOT);
-    }
-    return new Spec(type, t.getShape());
   }
 
   /**

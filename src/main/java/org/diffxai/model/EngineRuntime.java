@@ -73,6 +73,11 @@ public final class EngineRuntime {
 
   private static Engine load(ModelFormat format) {
     if (format == ModelFormat.TORCHSCRIPT) checkPyTorchNatives();
+    if (format == ModelFormat.ONNX && System.getProperty(NO_ALTERNATIVE) == null) {
+      // DJL's OnnxRuntime engine otherwise loads the highest-ranked other engine (PyTorch, 450 MB, or a download when
+      // its natives are missing) for array operations ONNX Runtime lacks; this plugin needs none of them
+      System.setProperty(NO_ALTERNATIVE, "true");
+    }
     String offline = System.getProperty("ai.djl.offline");
     System.setProperty("ai.djl.offline", "true"); // DJL must not download anything while the engine loads
     try {
@@ -82,7 +87,6 @@ public final class EngineRuntime {
       }
       Engine e = Engine.getEngine(format.engineName());
       e.getVersion();
-      if (format == ModelFormat.ONNX) ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
       return e;
     } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError (jar missing), EngineException, ...
       throw failure(format, t);
@@ -95,10 +99,15 @@ public final class EngineRuntime {
     }
   }
 
-  private static EngineProvider provider(ModelFormat format) {
-    return format == ModelFormat.ONNX ? new ai.djl.onnxruntime.engine.OrtEngineProvider()
-        : new ai.djl.pytorch.engine.PtEngineProvider();
+  /** The engine's DJL provider, by name (so that this class loads even when an engine's jar is missing). */
+  private static EngineProvider provider(ModelFormat format) throws ReflectiveOperationException {
+    String name = format == ModelFormat.ONNX ? "ai.djl.onnxruntime.engine.OrtEngineProvider"
+        : "ai.djl.pytorch.engine.PtEngineProvider";
+    return (EngineProvider) Class.forName(name, true, EngineRuntime.class.getClassLoader()).getDeclaredConstructor()
+        .newInstance();
   }
+
+  static final String NO_ALTERNATIVE = "ai.djl.onnx.disable_alternative";
 
   /** The natives resources DJL's PyTorch engine extracts instead of downloading. */
   static final String PYTORCH_NATIVES = "native/lib/pytorch.properties";
