@@ -36,6 +36,15 @@ public final class Models {
         : ClassifierBundle.open(keyOrPath);
   }
 
+  /** SavedModels are run in TensorFlow's NHWC order; a bundle declaring NCHW for one is refused. */
+  private static void requireNhwc(java.nio.file.Path dir, BundleDirs.Kind kind, String name) {
+    if (EngineModels.layout(dir, kind, ModelFormat.TENSORFLOW) != TensorLayout.NHWC) {
+      throw new UserException("Model " + name + " is a TensorFlow SavedModel but its model.json declares \"layout\": "
+          + "\"NCHW\"; SavedModels take NHWC images here. Remove the layout key (or set it to NHWC); see "
+          + EngineModels.DOC + ".");
+    }
+  }
+
   /** The format (and so the engine) of a bundle directory's model. */
   public static ModelFormat format(Path bundleDir) {
     return ModelFormat.detect(bundleDir);
@@ -49,8 +58,11 @@ public final class Models {
    */
   public static Denoiser denoiser(DenoiserBundle bundle, String device, int[] imageShape) {
     TensorFlowRuntime.DeviceChoice choice = TensorFlowRuntime.DeviceChoice.parse(device);
-    return ModelFormat.detect(bundle.directory()) == ModelFormat.TENSORFLOW
-        ? DjlDenoiser.load(bundle, choice, imageShape) : EngineDenoiser.load(bundle, choice, imageShape);
+    if (ModelFormat.detect(bundle.directory()) != ModelFormat.TENSORFLOW) {
+      return EngineDenoiser.load(bundle, choice, imageShape);
+    }
+    requireNhwc(bundle.directory(), DenoiserBundle.KIND, bundle.name());
+    return DjlDenoiser.load(bundle, choice, imageShape);
   }
 
   /**
@@ -61,8 +73,9 @@ public final class Models {
    */
   public static Classifier classifier(ClassifierBundle bundle, String device) {
     TensorFlowRuntime.DeviceChoice choice = TensorFlowRuntime.DeviceChoice.parse(device);
-    Classifier c = ModelFormat.detect(bundle.dir()) == ModelFormat.TENSORFLOW
-        ? ClassifierModels.load(bundle, choice.toString()) : EngineClassifier.load(bundle, choice);
+    boolean tf = ModelFormat.detect(bundle.dir()) == ModelFormat.TENSORFLOW;
+    if (tf) requireNhwc(bundle.dir(), ClassifierBundle.KIND, bundle.name());
+    Classifier c = tf ? ClassifierModels.load(bundle, choice.toString()) : EngineClassifier.load(bundle, choice);
     Path pre = bundle.dir().resolve(EngineModels.PREPROCESSING_JSON);
     if (!Files.isRegularFile(pre)) return c;
     try {
