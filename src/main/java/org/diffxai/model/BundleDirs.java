@@ -112,7 +112,7 @@ final class BundleDirs {
     }
   }
 
-  /** Checks that {@code dir} exists, is a directory and holds saved_model.pb. */
+  /** Checks that {@code dir} exists, is a directory and holds exactly one model file ({@link ModelFormat}). */
   static void checkSavedModelDir(Path dir, Kind kind) {
     if (!Files.exists(dir)) {
       throw new UserException("Model directory " + dir + " does not exist. Give " + kind.give + ".");
@@ -121,13 +121,15 @@ final class BundleDirs {
       throw new UserException("Model path " + dir + " is a file, not a directory. Give the bundle directory that "
           + "contains saved_model.pb (here probably " + dir.getParent() + ").");
     }
-    if (!Files.isRegularFile(dir.resolve(DenoiserBundle.SAVED_MODEL))) {
+    if (ModelFormat.present(dir).isEmpty()) {
       String hint = "";
       Path inner = singleSavedModelChild(dir);
       if (inner != null) hint = " Did you mean " + inner + "?";
       throw new UserException("Model directory " + dir + " is not a TensorFlow SavedModel: it has no saved_model.pb. "
-          + kind.layout + "; see " + kind.doc + "." + hint);
+          + kind.layout + "; see " + kind.doc + " (or, for ONNX and TorchScript models, docs/bring-your-model.md)."
+          + hint);
     }
+    ModelFormat.detect(dir); // exactly one model file: two are one clear message
   }
 
   private static Path singleSavedModelChild(Path dir) {
@@ -206,8 +208,8 @@ final class BundleDirs {
     }
     // Files that change what the model computes must be covered; other extra files (a README) are tolerated.
     for (String rel : actual.keySet()) {
-      boolean modelFile = rel.equals(DenoiserBundle.SAVED_MODEL) || kind.modelFiles.contains(rel)
-          || rel.startsWith("variables/") || rel.startsWith("assets/");
+      boolean modelFile = ModelFormat.isModelFile(rel) || kind.modelFiles.contains(rel)
+          || rel.equals(EngineModels.PREPROCESSING_JSON);
       if (modelFile && !declared.containsKey(rel)) {
         throw new ChecksumException(rel, "File " + rel + " in model bundle " + dir + " is not listed in the "
             + "sha256 entry of model.json, so the bundle was modified after it was made. Restore the original "

@@ -41,6 +41,8 @@ final class ModelJson {
   /** Classifier inputs: the model-space range inputs are clipped to after the intensity mapping, or null. */
   float[] inputClip;
   Map<String, String> sha256;
+  /** The order of the image axes of the model's inputs and outputs, or null for the format's default. */
+  TensorLayout layout;
 
   static ModelJson parse(String text, Path path, BundleDirs.Kind kind) {
     Src file = new Src(path, kind);
@@ -135,6 +137,8 @@ final class ModelJson {
       if (!(lo < hi)) throw bad(file, "has \"input_clip\": " + clip + "; low must be below high");
       d.inputClip = new float[] {lo, hi};
     }
+    String layout = string(o, "layout", file);
+    if (layout != null) d.layout = TensorLayout.parse(layout, file.toString());
     JsonElement tr = o.get("training");
     if (tr != null && !tr.isJsonNull()) d.trainingJson = tr.toString();
     JsonElement sums = o.get("sha256");

@@ -1,5 +1,6 @@
 package org.diffxai.tf;
 
+import org.diffxai.io.AtomicFiles;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import java.io.IOException;
@@ -13,13 +14,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.diffxai.Version;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
@@ -164,7 +162,7 @@ public final class BundleWriter {
       throw new UserException("Cannot write the bundle to " + dest + ": " + e.getMessage()
           + ". Check free space and permissions.", e);
     } finally {
-      if (!done) deleteRecursively(tmp);
+      if (!done) AtomicFiles.deleteRecursively(tmp);
     }
   }
 
@@ -280,12 +278,4 @@ public final class BundleWriter {
     }
   }
 
-  private static void deleteRecursively(Path dir) {
-    if (dir == null || !Files.exists(dir)) return;
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) Files.deleteIfExists(p);
-    } catch (IOException e) {
-      // Best effort: a leftover hidden temp folder is harmless and named after the target.
-    }
-  }
 }

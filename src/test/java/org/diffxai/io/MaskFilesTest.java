@@ -16,7 +16,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
 import org.diffxai.phantom.Contrast;
 import org.diffxai.phantom.Phantom;
