@@ -60,6 +60,8 @@ public final class FaithfulnessScoring {
     public final int index;
     public final int target;
     public final List<MetricResult> metrics = new ArrayList<>();
+    /** The map that was scored (W*H, summed over channels), or null when the metrics needed none. */
+    public float[] map;
 
     ImageResult(int index, int target) {
       this.index = index;
@@ -126,6 +128,7 @@ public final class FaithfulnessScoring {
             progress.silent()).get(0);
       }
       float[] a = r.prototypeAttribution ? PrototypeAttribution.map(e, w, h) : maps == null ? null : maps[i];
+      ir.map = a;
       for (int k = 0; k < perImage.size(); k++) {
         Metric mt = perImage.get(k);
         double from = (double) (i * perImage.size() + k) / (n * perImage.size());

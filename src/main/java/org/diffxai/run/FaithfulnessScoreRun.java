@@ -16,6 +16,7 @@ import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageInput;
 import org.diffxai.io.InputImages;
 import org.diffxai.metrics.FolderAccuracy;
+import org.diffxai.metrics.Localisation;
 import org.diffxai.io.Csv;
 import org.diffxai.metrics.Baseline;
 import org.diffxai.metrics.Bootstrap;
@@ -42,6 +43,7 @@ public final class FaithfulnessScoreRun {
   public static final String CURVES_FILE = "faithfulness_curves.csv";
   public static final String PROVENANCE_FILE = "faithfulness.json";
   public static final String ACCURACY_FILE = "faithfulness_accuracy.csv";
+  public static final String LOCALISATION_FILE = "localisation.csv";
 
   /** The keys of Faithfulness Score. */
   public static class Request extends MetricKeys {
@@ -61,6 +63,10 @@ public final class FaithfulnessScoreRun {
         + " pooled features replace the prototype vectors; empty = the prototype vectors")
     public String references = "";
 
+    @Parameter(required = false, persist = false, description = "Lesion masks for the localisation metrics: auto ="
+        + " the name_mask.tif companions beside the image files, a folder of masks or one mask file; empty = none")
+    public String masks = "";
+
     @Parameter(min = "1", persist = false, description = "Images per model call")
     public int batch = 32;
 
@@ -74,23 +80,27 @@ public final class FaithfulnessScoreRun {
     public final Table table;
     /** Accuracy against the folder's class sub-folders, or null. */
     public final Table accuracy;
+    /** Localisation of the map against the masks, or null without masks. */
+    public final Table localisation;
     /** One plot per metric with a curve (every image overlaid). */
     public final List<Chart> curves;
     public final Map<String, String> provenance;
     public final List<Path> files;
 
-    Result(List<ImageResult> images, Table table, Table accuracy, List<Chart> curves, Map<String, String> provenance,
-        List<Path> files) {
+    Result(List<ImageResult> images, Table table, Table accuracy, Table localisation, List<Chart> curves,
+        Map<String, String> provenance, List<Path> files) {
       this.images = images;
       this.table = table;
       this.accuracy = accuracy;
+      this.localisation = localisation;
       this.curves = curves;
       this.provenance = provenance;
       this.files = files;
     }
 
     public Outputs outputs() {
-      Outputs o = new Outputs().table("results", "Faithfulness", table).table("accuracy", "Accuracy", accuracy);
+      Outputs o = new Outputs().table("results", "Faithfulness", table).table("accuracy", "Accuracy", accuracy)
+          .table("localisation", "Localisation", localisation);
       for (int i = 0; i < curves.size(); i++) o.chart(i == 0 ? "curves" : "curves_" + (i + 1), curves.get(i));
       return o;
     }
@@ -120,8 +130,16 @@ public final class FaithfulnessScoreRun {
     InputImages in = ImageKeys.read(env, "image", r.image, at, env.progress);
     ImageInput.Settings maps = ImageInput.Settings.size(c.width(), c.height()).fit(Fit.of(r.fit)); // any channels
     FaithfulnessScoring.Job job = job(r, in, ImageKeys.name(env, "image", r.image, in), at, maps, env);
+    boolean[][] masks = null;
+    if (!r.masks.trim().isEmpty()) {
+      if (job.attribution == null && !job.prototypeAttribution) {
+        throw new UserException("masks= scores where a map points, but no map is given. Give attribution= (a map) or"
+            + " attribution=" + FaithfulnessScoring.PROTOTYPES + " (a prototype network's own map).");
+      }
+      masks = ImageKeys.masks("image", r.image, in, r.masks.trim(), c.width(), c.height());
+    }
     try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, CURVES_FILE, PROVENANCE_FILE, ACCURACY_FILE,
-        "faithfulness_*.png")) {
+        LOCALISATION_FILE, "faithfulness_*.png")) {
       FaithfulnessScoring.Scores s = FaithfulnessScoring.score(job, c, m.name(), env.progress);
       Table table = table(job.imageName, job.seed, s.images, c.classNames());
       List<Chart> curves = curves(s.images, job.imageName);
@@ -131,14 +149,17 @@ public final class FaithfulnessScoreRun {
           r.batch), c.classNames(), job.imageName, m.name());
       if (acc != null) prov.putAll(acc.toMap());
       Table accuracy = acc == null ? null : ImageKeys.accuracyTable(acc);
+      Table localisation = masks == null ? null
+          : localisation(job.imageName, job.seed, s.images, masks, c.width(), c.height(), c.classNames());
       if (out.active()) {
+        if (localisation != null) out.csv(LOCALISATION_FILE, localisation);
         out.csv(TABLE_FILE, table);
         out.text(CURVES_FILE, curvesCsv(s.images, job.imageName));
         out.json(PROVENANCE_FILE, prov);
         if (accuracy != null) out.csv(ACCURACY_FILE, accuracy);
         for (Chart ch : curves) out.png("faithfulness_" + ch.title.substring(0, ch.title.indexOf(' ')) + ".png", ch);
       }
-      return new Result(s.images, table, accuracy, curves, prov, out.commit());
+      return new Result(s.images, table, accuracy, localisation, curves, prov, out.commit());
     }
   }
 
@@ -220,6 +241,55 @@ public final class FaithfulnessScoreRun {
     }
     rt.setDecimalPlaces("value", 6);
     return rt;
+  }
+
+  /**
+   * Where each map points against its image's mask ({@link Localisation}: pointing game, relevance mass and rank
+   * accuracy, ROC AUC, with the uniform map's values beside them), one row per image with a non-empty mask, plus the
+   * mean of each with a bootstrap 95 % interval.
+   */
+  static Table localisation(String imageName, long seed, List<ImageResult> results, boolean[][] masks, int w, int h,
+      List<String> classes) {
+    Table t = new Table();
+    String[] cols = {"pointing_game", "relevance_mass", "relevance_mass_x_area", "relevance_rank", "auc",
+        "area_fraction", "pointing_game_random"};
+    List<double[]> rows = new ArrayList<>();
+    for (ImageResult ir : results) {
+      boolean[] m = masks[ir.index];
+      if (m == null || ir.map == null) continue;
+      Localisation.Result l = Localisation.evaluate(ir.map, m, w, h);
+      if (l.maskPixels == 0) continue;
+      double[] v = {l.pointingGame, l.relevanceMass, l.relevanceMassRatio(), l.relevanceRank, l.auc, l.areaFraction,
+          l.pointingGameRandom};
+      rows.add(v);
+      t.incrementCounter();
+      t.addValue("image", imageName);
+      t.addValue("slice", Integer.toString(ir.index + 1));
+      t.addValue("target", classes.get(ir.target));
+      for (int k = 0; k < cols.length; k++) t.addValue(cols[k], v[k]);
+      t.addValue("ci", "");
+    }
+    if (rows.isEmpty()) {
+      throw new UserException("Every mask given is empty, so there is nothing to localise. Give the masks of images"
+          + " that show a lesion (e.g. the lesion class of Generate Phantoms' output).");
+    }
+    if (rows.size() > 1) {
+      t.incrementCounter();
+      t.addValue("image", imageName);
+      t.addValue("slice", "mean");
+      t.addValue("target", "");
+      StringBuilder ci = new StringBuilder();
+      for (int k = 0; k < cols.length; k++) {
+        double[] v = new double[rows.size()];
+        for (int i = 0; i < v.length; i++) v[i] = rows.get(i)[k];
+        Bootstrap.Interval in = Bootstrap.meanCi(v, FaithfulnessScoring.BOOTSTRAP_RESAMPLES, 0.95, seed + k);
+        t.addValue(cols[k], in.mean);
+        if (k < 4) ci.append(String.format(Locale.ROOT, "%s%s [%.3f, %.3f]", k == 0 ? "" : "; ", cols[k], in.low,
+            in.high));
+      }
+      t.addValue("ci", "mean of " + rows.size() + " images, 95 % bootstrap: " + ci);
+    }
+    return t;
   }
 
   private static void row(Table rt, String image, String slice, String target, String metric, double value,

@@ -6,8 +6,10 @@ import java.nio.file.Paths;
 import java.util.List;
 import org.diffxai.core.Progress;
 import org.diffxai.core.Table;
+import org.diffxai.core.UserException;
 import org.diffxai.io.ImageInput;
 import org.diffxai.io.InputImages;
+import org.diffxai.io.MaskFiles;
 import org.diffxai.io.Planes;
 import org.diffxai.metrics.FolderAccuracy;
 
@@ -70,6 +72,35 @@ final class ImageKeys {
     t.addValue("accuracy", a.accuracy);
     t.setDecimalPlaces("accuracy", 4);
     return t;
+  }
+
+  /**
+   * The lesion mask of every plane of {@code in} at width×height ({@link MaskFiles}: {@code masks=auto} finds the
+   * companions beside the image files, a folder or one file gives them), null for a plane whose image has none.
+   *
+   * @throws UserException when {@code masks} is given but no image has a mask
+   */
+  static boolean[][] masks(String key, String value, InputImages in, String masks, int width, int height) {
+    int n = in.stack().sampleCount();
+    boolean[][] out = new boolean[n][];
+    Path file = isFolder(value) ? null : Paths.get(value.trim());
+    int found = 0;
+    for (int p = 0, first = 0; p < n; p++) {
+      if (p > 0 && in.noteOfPlane(p) != in.noteOfPlane(p - 1)) first = p;
+      String source = in.noteOfPlane(p).source;
+      Path image = file != null ? file : path(value).resolve(source);
+      java.util.Optional<Path> m = MaskFiles.find(image, masks, MaskFiles.Kind.LESION);
+      if (m.isPresent()) {
+        out[p] = MaskFiles.read(m.get(), p - first, width, height);
+        found++;
+      }
+    }
+    if (found == 0) {
+      throw new UserException("masks=" + masks + " gives no mask for any image of " + key + "=" + value + " (looked"
+          + " for name" + MaskFiles.Kind.LESION.suffix + ".tif beside or in the folder). Give masks= a folder of"
+          + " masks or one mask file, or leave it empty; see docs/ground-truth.md.");
+    }
+    return out;
   }
 
   /** A path from a key's value (for folders). */
