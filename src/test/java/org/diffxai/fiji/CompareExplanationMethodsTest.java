@@ -93,9 +93,12 @@ class CompareExplanationMethodsTest {
         + " bootstrap=300 seed=3 device=cpu output=[" + out + "]");
     assertEquals(0, r.code, r.toString());
     List<String> files = list(out);
-    assertTrue(files.containsAll(List.of("compare.csv", "compare.json", "compare_images.csv", "compare_deletion.png",
+    assertTrue(files.containsAll(List.of("compare.csv", "compare.json", "compare_images.csv", "compare_verdicts.csv",
+        "compare_deletion.png",
         "compare_nis.png", "compare_spearman_vs_real.png", "compare_ssim_vs_real.png")), files.toString());
     List<Map<String, String>> rows = csv(out.resolve("compare.csv"));
+    // per model: 5 attribution metrics against the random map, 2 randomisation stages
+    assertEquals(3 * (5 + 2), csv(out.resolve("compare_verdicts.csv")).size());
     assertEquals(List.of("model", "method", "metric", "mean", "ci_low", "ci_high", "n", "better", "note"),
         Arrays.asList(Files.readAllLines(out.resolve("compare.csv")).get(0).split(",")));
     // Per model: 8 own metrics (5 attribution, 2 prototype, NIS), 5 for the random map, 2 x 2 for randomisation.
