@@ -59,6 +59,28 @@ public final class Attributions {
   }
 
   /**
+   * The maps of one method explaining each image's class logit, for scoring and comparing methods (the {@code methods}
+   * key of Compare Explanation Methods, Faithfulness Score with a method, the model-randomisation check on a
+   * re-initialised network).
+   *
+   * @param images one plane per image, the model's size and channels (NHWC planes)
+   * @param targets the class of each image (e.g. the predicted class of the real network)
+   * @return [image][H·W]
+   */
+  public static float[][] classMaps(AttributionMethod method, Classifier c, String model, float[][] images,
+      int[] targets, AttributionSettings s, Progress progress) {
+    int n = images.length, px = c.height() * c.width() * c.channels();
+    float[] x = new float[n * px];
+    for (int i = 0; i < n; i++) {
+      if (images[i].length != px) {
+        throw new IllegalArgumentException("image " + i + " has " + images[i].length + " values, not " + px);
+      }
+      System.arraycopy(images[i], 0, x, i * px, px);
+    }
+    return compute(method, c, model, x, n, new Objective(Kind.LOGIT, targets), s, progress).maps;
+  }
+
+  /**
    * Saliency (Simonyan, Vedaldi &amp; Zisserman, "Deep inside convolutional networks", ICLR workshop 2014, §3.1):
    * M = max over channels of |∂f/∂x|. One gradient evaluation per image.
    */

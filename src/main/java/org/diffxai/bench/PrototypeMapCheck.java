@@ -5,7 +5,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.diffxai.attribution.AttributionMethod;
+import org.diffxai.attribution.AttributionResult;
 import org.diffxai.attribution.AttributionSettings;
+import org.diffxai.attribution.Attributions;
+import org.diffxai.core.DifferentiableClassifier.Kind;
+import org.diffxai.core.DifferentiableClassifier.Objective;
 import org.diffxai.compare.ModelRandomization;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
@@ -42,6 +47,9 @@ import org.diffxai.tf.proto.RandomizedPrototypeNetwork;
  *     [baseline=blur] [steps=32] [samples=25] [noise=0.15]
  * </pre>
  *
+ * After the table: the completeness gap of Integrated Gradients of each image's predicted logit (the same settings),
+ * per model and image set. {@code maps=none} prints only that.
+ *
  * Images: {@code phantoms} are T1 phantoms of seed 777 (never used in training; classes alternating, every image its
  * own anatomy), {@code samples} are DDIM-50 samples of the bundled denoiser (seed 1, classes alternating).
  */
@@ -74,7 +82,7 @@ public final class PrototypeMapCheck {
           break;
         case "maps":
           kinds = new ArrayList<>();
-          for (String k : kv[1].split(",")) kinds.add(PrototypeMapKind.of(k));
+          if (!kv[1].equals("none")) for (String k : kv[1].split(",")) kinds.add(PrototypeMapKind.of(k));
           break;
         case "seed":
           seed = Long.parseLong(kv[1]);
@@ -102,15 +110,21 @@ public final class PrototypeMapCheck {
         + " randomisation | map seconds |");
     System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
     long t0 = System.nanoTime();
+    List<String> gaps = new ArrayList<>();
     for (String set : sets) {
       FloatStack images = images(set, n, seed);
       for (String key : models) {
         ClassifierBundle b = ClassifierBundle.open(key);
         try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
           for (String row : check(c, b, key, set, images, kinds, s, seed)) System.out.println(row);
+          gaps.add(set + " / " + key + ": " + completeness(c, key, images, s));
         }
       }
     }
+    System.out.println();
+    System.out.println("Integrated Gradients of the predicted logit, completeness (mean over the images of |gap| and of"
+        + " |f(x) − f(x′)|; gap = Σ attributions − (f(x) − f(x′))):");
+    for (String g : gaps) System.out.println("- " + g);
     System.out.println();
     System.out.printf(Locale.ROOT, "Settings: %s; metrics: FaithfulnessMetrics defaults (baseline blur, runs 100, subset"
         + " and step = image width), target = predicted class, 95 %% percentile bootstrap of the mean (2000"
@@ -185,6 +199,24 @@ public final class PrototypeMapCheck {
               : "no", seconds));
     }
     return rows;
+  }
+
+  /** Mean |completeness gap| and mean |f(x) − f(x′)| of Integrated Gradients of each image's predicted logit. */
+  static String completeness(DjlPrototypeClassifier c, String key, FloatStack images, AttributionSettings s) {
+    int n = images.planeCount();
+    float[] x = images.toNHWC();
+    float[][] logits = c.logits(x, n);
+    int[] target = new int[n];
+    for (int i = 0; i < n; i++) target[i] = logits[i][1] > logits[i][0] ? 1 : 0;
+    AttributionResult r = Attributions.compute(AttributionMethod.INTEGRATED_GRADIENTS, c, key, x, n,
+        new Objective(Kind.LOGIT, target), s, Progress.NONE);
+    double gap = 0, diff = 0;
+    for (int i = 0; i < n; i++) {
+      gap += Math.abs(r.numbers.get("completeness_gap")[i]) / n;
+      diff += Math.abs(r.values[i] - r.numbers.get("baseline_value")[i]) / n;
+    }
+    return String.format(Locale.ROOT, "mean |gap| %.4f, mean |f(x) − f(x′)| %.3f (%d steps, %s rule, %s reference)",
+        gap, diff, s.steps, s.rule.key(), s.baseline.key());
   }
 
   /** The mean of the finite values with its 95 % interval. */

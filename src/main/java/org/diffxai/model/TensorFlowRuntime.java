@@ -224,12 +224,15 @@ public final class TensorFlowRuntime {
   }
 
   /**
-   * The session settings of {@link #sessionConfigOption} as a ConfigProto, for sessions TF Java opens itself (the
-   * gradient graphs of {@link DjlClassifier}); TensorFlow's defaults for a GPU.
+   * The session settings of {@link #sessionConfigOption} as a ConfigProto, for sessions TF Java opens itself beside
+   * DJL's (the gradient graphs of {@link DjlClassifier}). On a GPU the session grows its memory as needed instead of
+   * reserving the whole GPU, so that it can share the GPU with DJL's session (designed, not tested: no GPU here).
    */
   static ConfigProto sessionConfig(Device device) {
     ConfigProto.Builder b = ConfigProto.newBuilder();
-    if (device.isGpu()) return b.build();
+    if (device.isGpu()) {
+      return b.setGpuOptions(org.tensorflow.proto.GPUOptions.newBuilder().setAllowGrowth(true)).build();
+    }
     b.putDeviceCount("GPU", 0);
     Integer inter = Integer.getInteger("ai.djl.tensorflow.num_interop_threads");
     Integer intra = Integer.getInteger("ai.djl.tensorflow.num_intraop_threads");

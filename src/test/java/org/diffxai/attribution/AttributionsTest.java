@@ -145,6 +145,10 @@ class AttributionsTest {
         }
       }
       assertEquals(n * 25L, sg.evaluations);
+      float[][] planes = {Arrays.copyOf(x, S * S), Arrays.copyOfRange(x, S * S, 2 * S * S)};
+      float[][] byClass = Attributions.classMaps(AttributionMethod.SALIENCY, c, "linear", planes, new int[] {0, 1}, s,
+          null);
+      for (int i = 0; i < n; i++) assertArrayEquals(sal.maps[i], byClass[i]);
     }
   }
 
