@@ -100,6 +100,15 @@ class ClassifierGradientsTest {
       assertTrue(e.getMessage().contains("quantised") && e.getMessage().contains("Round")
           && e.getMessage().contains("occlusion") && e.getMessage().contains("map=upsample"), e.getMessage());
     }
+    // Floor's gradient is registered as "none": TensorFlow builds no path at all, which must not become zero maps
+    Path floor = TestClassifiers.write(tmp.resolve("floored"), S, S, (tf, x) -> Map.of("logits", linear(tf,
+        tf.math.floor(tf.math.mul(x, tf.constant(8f))), weights(5))));
+    try (DjlClassifier c = ClassifierModels.load(ClassifierBundle.open(floor), "cpu")) {
+      UserException e = assertThrows(UserException.class, () -> c.gradient(TestBundles.values(S * S, 1), 1,
+          Objective.of(Kind.LOGIT, 0, 1)));
+      assertTrue(e.getMessage().contains("floored") && e.getMessage().contains("does not depend on")
+          && e.getMessage().contains("occlusion"), e.getMessage());
+    }
   }
 
   @Test
