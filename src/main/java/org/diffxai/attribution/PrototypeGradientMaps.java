@@ -26,20 +26,37 @@ public final class PrototypeGradientMaps {
    */
   public static float[][] maps(PrototypeMapKind kind, DifferentiableClassifier c, String model, float[] images,
       int[] image, int[] prototype, long[] stream, AttributionSettings s, Progress p) {
+    if (kind == PrototypeMapKind.UPSAMPLE) throw new UserException("map=" + kind.key() + " is not a gradient map.");
     int px = c.height() * c.width() * c.channels(), pairs = image.length;
-    if (pairs == 0) return new float[0][];
-    float[] x = new float[pairs * px];
-    for (int j = 0; j < pairs; j++) System.arraycopy(images, image[j] * px, x, j * px, px);
-    Objective o = new Objective(Kind.PROTOTYPE_SCORE, prototype);
-    switch (kind) {
-      case GRADIENT:
-        return Attributions.saliency(c, x, pairs, o, p).maps;
-      case SMOOTHGRAD:
-        return SmoothGrad.compute(c, model, x, pairs, o, s, p, stream).maps;
-      case IG:
-        return IntegratedGradients.compute(c, model, x, pairs, o, s, p).maps;
-      default:
-        throw new UserException("map=" + kind.key() + " is not a gradient map.");
+    float[][] out = new float[pairs][];
+    // groups of pairs whose working arrays (about 20 bytes per value for IG) stay near 20 MB
+    int group = Math.max(1, GROUP_VALUES / px);
+    for (int from = 0; from < pairs; from += group) {
+      int m = Math.min(group, pairs - from);
+      float[] x = new float[m * px];
+      for (int j = 0; j < m; j++) System.arraycopy(images, image[from + j] * px, x, j * px, px);
+      Objective o = new Objective(Kind.PROTOTYPE_SCORE, java.util.Arrays.copyOfRange(prototype, from, from + m));
+      Progress sub = p.sub((double) from / pairs, (double) (from + m) / pairs);
+      float[][] maps;
+      switch (kind) {
+        case GRADIENT:
+          maps = Attributions.saliency(c, x, m, o, sub).maps;
+          break;
+        case SMOOTHGRAD:
+          maps = SmoothGrad.compute(c, model, x, m, o, s, sub, java.util.Arrays.copyOfRange(stream, from, from + m))
+              .maps;
+          break;
+        case IG:
+          maps = IntegratedGradients.compute(c, model, x, m, o, s, sub).maps;
+          break;
+        default:
+          throw new AssertionError(kind);
+      }
+      System.arraycopy(maps, 0, out, from, m);
     }
+    return out;
   }
+
+  /** Values (pairs × H·W·C) computed together. */
+  private static final int GROUP_VALUES = 1 << 20;
 }
