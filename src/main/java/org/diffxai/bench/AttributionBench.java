@@ -33,6 +33,7 @@ import org.diffxai.phantom.PhantomGenerator;
  * </ul>
  *
  * Cases are timed in interleaved repeats ({@link Timing#interleaved}); ratios divide best by best, as the other parts.
+ * A note adds the same ratios in this process's CPU time, which other processes on the machine disturb much less.
  *
  * <pre>
  * java -cp target/diffusion-xai.jar org.diffxai.bench.AttributionBench [--quick] [--repeats N] [--proto-model KEY]
@@ -120,7 +121,10 @@ final class AttributionBench {
       progress.accept("(h) warming up (the first gradient call builds the gradient graph)");
       for (int k = 0; k < 2; k++) for (Timing.Case cs : cases) cs.body.run();
       progress.accept("(h) timing " + opt.repeats() + " interleaved repeats of ~" + opt.secondsPerRepeat() + " s each");
+      MachineLoad load = new MachineLoad();
       Map<String, Timing> t = Timing.interleaved(opt.repeats(), opt.secondsPerRepeat(), 1000, cases);
+      double other = load.otherFraction();
+      Map<String, Double> cpu = cpuSeconds(cases, opt.repeats());
       ratio(ig1, t.get("ig1"), t.get("pass"), 1.2);
       ratio(ig8, t.get("ig8"), t.get("pass8"), 1.2);
       ratio(s1, t.get("sal1"), t.get("fwd1"), 3);
@@ -130,7 +134,31 @@ final class AttributionBench {
       notes.add(String.format(Locale.ROOT, "(h) ratios of the medians of %d repeats: h1 %.3f, h2 %.3f, h3 %.2f, h4"
           + " %.2f, h5 %.2f, h6 %.2f.", opt.repeats(), med(t, "ig1", "pass"), med(t, "ig8", "pass8"),
           med(t, "sal1", "fwd1"), med(t, "gxi1", "fwd1"), med(t, "sal32", "fwd32"), med(t, "gxi32", "fwd32")));
+      notes.add(String.format(Locale.ROOT, "(h) other processes used %.0f %% of the machine's CPU time during the"
+          + " timing. In-run cross-check, least sensitive to that load (not the defined measure): ratios of this"
+          + " process's CPU time per call, %d interleaved repeats: h1 %.3f, h2 %.3f, h3 %.2f, h4 %.2f, h5 %.2f, h6"
+          + " %.2f.", 100 * other, opt.repeats(), cpu.get("ig1") / cpu.get("pass"), cpu.get("ig8") / cpu.get("pass8"),
+          cpu.get("sal1") / cpu.get("fwd1"), cpu.get("gxi1") / cpu.get("fwd1"), cpu.get("sal32") / cpu.get("fwd32"),
+          cpu.get("gxi32") / cpu.get("fwd32")));
     }
+  }
+
+  /**
+   * This process's CPU seconds per call of each case (all its threads: TensorFlow's and the JVM's), the smallest of
+   * {@code repeats} interleaved repeats of the case's calls per repeat.
+   */
+  static Map<String, Double> cpuSeconds(List<Timing.Case> cases, int repeats) throws Exception {
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    for (int r = 0; r < repeats; r++) {
+      for (int j = 0; j < cases.size(); j++) {
+        Timing.Case c = cases.get((j + r) % cases.size());
+        long c0 = Timing.processCpuNanos();
+        for (int k = 0; k < c.calls; k++) c.body.run();
+        double per = (Timing.processCpuNanos() - c0) / 1e9 / c.calls;
+        out.merge(c.name, per, Math::min);
+      }
+    }
+    return out;
   }
 
   private static void ratio(Benchmark.Row r, Timing a, Timing b, double target) {
