@@ -11,23 +11,24 @@ import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.attribution.Attributions;
 import org.diffxai.core.DifferentiableClassifier.Kind;
 import org.diffxai.core.DifferentiableClassifier.Objective;
-import org.diffxai.compare.ModelRandomization;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeMapKind;
+import org.diffxai.core.Randomization;
 import org.diffxai.core.ReferenceImage;
 import org.diffxai.core.Seeds;
 import org.diffxai.io.FloatStack;
-import org.diffxai.io.ImageReaders;
 import org.diffxai.metrics.Bootstrap;
 import org.diffxai.metrics.FaithfulnessMetrics;
+import org.diffxai.metrics.ModelRandomization;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.phantom.PhantomGenerator;
-import org.diffxai.synthesis.Synthesis;
+import org.diffxai.run.Env;
+import org.diffxai.run.SynthesizeRun;
 import org.diffxai.tf.proto.RandomizedPrototypeNetwork;
 
 /**
@@ -142,14 +143,14 @@ public final class PrototypeMapCheck {
         return new FloatStack(64, 64, 1, n, 1, planes, null);
       }
       case "samples": {
-        Synthesis.Request r = new Synthesis.Request();
+        SynthesizeRun.Request r = new SynthesizeRun.Request();
         r.model = "sample";
         r.samples = n;
         r.steps = 50;
         r.seed = seed;
         r.device = "cpu";
         System.err.println("synthesizing " + n + " samples of the bundled denoiser");
-        return ImageReaders.toFloatStack(Synthesis.run(r, Progress.NONE).synthesized);
+        return SynthesizeRun.run(r, Env.files()).samples;
       }
       default:
         throw new IllegalArgumentException("unknown image set " + set + "; use phantoms or samples");
@@ -182,7 +183,7 @@ public final class PrototypeMapCheck {
       float[][] own = ModelRandomization.maps(c, key, images, target, kind, s, Progress.NONE);
       double seconds = (System.nanoTime() - t0) / 1e9;
       double[] rho = new double[n], rhoAbs = new double[n];
-      try (RandomizedPrototypeNetwork r = RandomizedPrototypeNetwork.of(b, ModelRandomization.Stage.FULL, seed)) {
+      try (RandomizedPrototypeNetwork r = RandomizedPrototypeNetwork.of(b, Randomization.FULL, seed, false)) {
         float[][] other = ModelRandomization.maps(r, key + " (randomised)", images, target, kind, s, Progress.NONE);
         for (int i = 0; i < n; i++) {
           rho[i] = ModelRandomization.spearman(own[i], other[i]);

@@ -13,6 +13,7 @@ import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.UserException;
+import org.diffxai.io.Fit;
 import org.diffxai.io.FloatStack;
 
 /**
@@ -24,8 +25,10 @@ import org.diffxai.io.FloatStack;
  * source images; {@link #mapKind} selects a gradient map of each prototype's score instead
  * ({@link PrototypeGradientMaps}: gradient, SmoothGrad or Integrated Gradients), from which the box is recomputed.
  *
- * <p>Images of any size with the model's aspect ratio are explained; see {@link ExplainInput}. Maps and boxes are in
- * the explained image's own pixels.
+ * <p>Images of any size are explained: each is brought to the model's input by the {@link Fit} rule (see
+ * {@link ExplainInput}); maps and boxes are in the explained image's own pixels (a map is upsampled to the fitted
+ * rectangle of the image, then cut to the image; pixels a crop removed, which the model never saw, hold the map's
+ * minimum).
  */
 public final class PrototypeExplainer {
 
@@ -76,26 +79,10 @@ public final class PrototypeExplainer {
     return kind;
   }
 
-  /**
-   * The class index for {@code target}: empty means the predicted class of each image (−1); otherwise a class name or a
-   * 0-based index.
-   *
-   * @throws UserException naming the classes when there is no such class
-   */
-  public static int targetIndex(String target, List<String> classNames, String modelName) {
-    String t = target == null ? "" : target.trim();
-    if (t.isEmpty()) return -1;
-    int byName = classNames.indexOf(t);
-    if (byName >= 0) return byName;
-    try {
-      int i = Integer.parseInt(t);
-      if (i >= 0 && i < classNames.size()) return i;
-    } catch (NumberFormatException e) {
-      // not an index either
-    }
-    throw new UserException("target=" + t + " is not a class of model " + modelName + ". Use one of "
-        + String.join(", ", classNames) + " (or its index 0 to " + (classNames.size() - 1) + "), or leave target"
-        + " empty to explain the predicted class.");
+  /** Explains every plane, bringing other sizes to the model's by the default {@link Fit}. */
+  public List<Explanation> explain(FloatStack images, int top, int target, int batch, String imageName,
+      Progress progress) {
+    return explain(images, top, target, batch, Fit.DEFAULT, imageName, progress);
   }
 
   /**
@@ -105,15 +92,16 @@ public final class PrototypeExplainer {
    * @param top number of prototypes per image (at least 1; more than the P prototypes shows all P)
    * @param target class index, or −1 for each image's predicted class
    * @param batch images per model call
+   * @param fit how images of another size are brought to the model's
    * @param imageName how the image is called in messages
    */
-  public List<Explanation> explain(FloatStack images, int top, int target, int batch, String imageName,
+  public List<Explanation> explain(FloatStack images, int top, int target, int batch, Fit fit, String imageName,
       Progress progress) {
     if (top < 1) throw new UserException("top=" + top + ": show at least 1 prototype per image.");
     top = Math.min(top, model.prototypes());
     if (batch < 1) throw new UserException("batch=" + batch + ": use at least 1 image per model call.");
     int h = model.height(), w = model.width();
-    ExplainInput.checkSize(images.width, images.height, w, h, imageName, modelName);
+    Fit.Placement placement = fit.place(images.width, images.height, w, h);
     int n = images.planeCount();
     List<Explanation> out = new ArrayList<>(n);
     for (int start = 0; start < n; start += batch) {
@@ -122,7 +110,7 @@ public final class PrototypeExplainer {
       int b = Math.min(batch, n - start);
       float[] x = new float[b * h * w];
       for (int i = 0; i < b; i++) {
-        float[] plane = ExplainInput.fit(images.plane(start + i), images.width, images.height, w, h);
+        float[] plane = placement.apply(images.plane(start + i));
         System.arraycopy(plane, 0, x, i * h * w, h * w);
       }
       PrototypeActivations a = model.activations(x, b);
@@ -132,7 +120,7 @@ public final class PrototypeExplainer {
           progress.sub((double) start / n, (double) (start + b) / n));
       for (int i = 0; i < b; i++) {
         out.add(one(start + i, images.label(start + i), a, i, ranked[i], target, gradientMaps, i * top,
-            images.width, images.height));
+            placement));
       }
     }
     progress.report("Explained " + n + " image" + (n == 1 ? "" : "s"), 1);
@@ -180,7 +168,8 @@ public final class PrototypeExplainer {
   }
 
   private Explanation one(int slice, String label, PrototypeActivations a, int i, int[] ranked, int target,
-      float[][] gradientMaps, int offset, int width, int height) {
+      float[][] gradientMaps, int offset, Fit.Placement placement) {
+    int width = placement.width, height = placement.height;
     int p = model.prototypes(), mh = model.mapHeight(), mw = model.mapWidth();
     float[] logits = a.logits[i];
     double[] prob = softmax(logits);
@@ -196,17 +185,27 @@ public final class PrototypeExplainer {
       if (gradientMaps == null) {
         float[] grid = new float[mh * mw];
         for (int c = 0; c < grid.length; c++) grid[c] = sim[c * p + q];
-        map = PrototypeMaps.upsampleBicubic(grid, mh, mw, height, width);
+        float[] onRect = PrototypeMaps.upsampleBicubic(grid, mh, mw, placement.rectHeight, placement.rectWidth);
+        map = placement.toImage(onRect, min(onRect));
       } else {
-        map = gradientMaps[offset + r];
-        if (width != model.width() || height != model.height()) {
-          map = PrototypeMaps.upsampleBicubic(map, model.height(), model.width(), height, width);
+        // A gradient map is over the model's input, the fitted rectangle resized; pixels the model never saw get 0.
+        float[] onRect = gradientMaps[offset + r];
+        if (placement.rectWidth != model.width() || placement.rectHeight != model.height()) {
+          onRect = PrototypeMaps.upsampleBicubic(onRect, model.height(), model.width(), placement.rectHeight,
+              placement.rectWidth);
         }
+        map = placement.toImage(onRect, 0f);
       }
       out.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
           PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
     return new Explanation(slice, label, logits, prob, predicted, t, out, kind);
+  }
+
+  private static float min(float[] v) {
+    float m = Float.POSITIVE_INFINITY;
+    for (float x : v) m = Math.min(m, x);
+    return m;
   }
 
   static double[] softmax(float[] logits) {

@@ -8,14 +8,15 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.diffxai.compare.ModelRandomization;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DifferentiableClassifier.Gradient;
 import org.diffxai.core.DifferentiableClassifier.Kind;
 import org.diffxai.core.DifferentiableClassifier.LayerGradient;
 import org.diffxai.core.DifferentiableClassifier.Objective;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.Randomization;
 import org.diffxai.core.UserException;
+import org.diffxai.metrics.ModelRandomization;
 import org.diffxai.phantom.PhantomGenerator;
 import org.diffxai.tf.proto.RandomizedPrototypeNetwork;
 import org.junit.jupiter.api.Test;
@@ -234,7 +235,7 @@ class ClassifierGradientsTest {
     for (int i = 0; i < n; i++) System.arraycopy(gen.generate(4242, i, i % 2 == 1).pixels, 0, x, i * 4096, 4096);
     Objective o = new Objective(Kind.LOGIT, new int[] {0, 1, 0, 1});
     try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu");
-        RandomizedPrototypeNetwork r = RandomizedPrototypeNetwork.of(b, ModelRandomization.Stage.FULL, 1)) {
+        RandomizedPrototypeNetwork r = RandomizedPrototypeNetwork.of(b, Randomization.FULL, 1, false)) {
       Gradient real = c.gradient(x, n, o);
       Gradient rand = r.gradient(x, n, o);
       checkFiniteDifferences(r, "randomised sample-ppnet", Arrays.copyOf(x, 4096));
