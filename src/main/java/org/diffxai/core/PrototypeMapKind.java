@@ -20,6 +20,17 @@ import java.util.Locale;
 public enum PrototypeMapKind {
   UPSAMPLE, GRADIENT, SMOOTHGRAD, IG;
 
+  /**
+   * The {@code map} key's default: {@link #IG}, the only kind that beat the random map on deletion and faithfulness
+   * correlation and passed model randomisation on every sample network (docs/attributions.md).
+   */
+  public static final String KEY_DEFAULT = "ig";
+
+  /** The {@code map} key's help, declared once for every command that has the key. */
+  public static final String KEY_DESCRIPTION = "Prototype map: ig (Integrated Gradients of the prototype's score,"
+      + " signed; the measured default), gradient, smoothgrad (unsigned gradient maps), or upsample (the similarity"
+      + " map upsampled, ProtoPNet's; fails the sanity checks, docs/attributions.md)";
+
   /** The key as users type it: upsample, gradient, smoothgrad, ig. */
   public String key() {
     return name().toLowerCase(Locale.ROOT);

@@ -23,6 +23,20 @@ public final class PrototypeAttribution {
 
   private PrototypeAttribution() {}
 
+  /** How the own map of this kind is made, for run records. */
+  public static String describe(PrototypeMapKind kind) {
+    switch (kind) {
+      case UPSAMPLE:
+        return "sum over all prototypes of contribution x similarity map (bicubic, scaled to peak 1)";
+      case IG:
+        return "sum over all prototypes of last-layer weight x Integrated Gradients of the prototype's score (= IG of"
+            + " the target logit), signed";
+      default:
+        return "sum over all prototypes of last-layer weight x " + (kind == PrototypeMapKind.GRADIENT ? "|gradient|"
+            : "SmoothGrad |gradient|") + " of the prototype's score";
+    }
+  }
+
   /** The map of an explanation whose {@code top} holds the prototypes to sum (all P for the full map). */
   public static float[] map(Explanation e, int width, int height) {
     double[] sum = new double[width * height];
