@@ -16,7 +16,7 @@ public enum AttributionMethod {
   /** |mean of ∂f/∂x over noisy copies of x| (Smilkov et al. 2017). */
   SMOOTHGRAD("smoothgrad", true),
   /** ReLU(Σ_k α_k A_k) on the feature layer, upsampled (Selvaraju et al. 2017). */
-  GRAD_CAM("grad_cam", true),
+  GRAD_CAM("gradcam", true),
   /** Drop of f when a patch is replaced by the reference (Zeiler &amp; Fergus 2014); no gradients. */
   OCCLUSION("occlusion", false);
 
@@ -49,13 +49,13 @@ public enum AttributionMethod {
     return out;
   }
 
-  /** One key; {@code gradcam}, {@code ig} and {@code gxi} are accepted as short forms. */
+  /** One key; {@code grad_cam}, {@code ig} and {@code gxi} are accepted as other forms. */
   public static AttributionMethod of(String key) {
     String k = key == null ? "" : key.trim().toLowerCase(Locale.ROOT);
     switch (k) {
       case "ig":
         return INTEGRATED_GRADIENTS;
-      case "gradcam":
+      case "grad_cam":
         return GRAD_CAM;
       case "gxi":
         return GRADIENT_X_INPUT;

@@ -63,8 +63,8 @@ public final class AttributionSettings {
     check(noise >= 0 && Double.isFinite(noise), "noise=" + noise + ": give SmoothGrad's noise level as a fraction of "
         + "the image range, 0 or more (default 0.15).");
     int side = Math.min(h, w);
-    check(patch >= 0 && patch(h, w) <= side, "patch=" + patch + " does not fit the " + w + "x" + h + " image. Use 1 to "
-        + side + " (0 = auto).");
+    check(patch >= 0 && patch(h, w) <= side, "patch_size=" + patch + " does not fit the " + w + "x" + h + " image. Use"
+        + " 1 to " + side + " (0 = auto).");
     check(stride >= 0, "stride=" + stride + ": use 1 or more (0 = half the patch).");
   }
 

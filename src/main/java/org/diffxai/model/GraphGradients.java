@@ -200,7 +200,7 @@ public final class GraphGradients {
     }
     return new UserException("Model " + model + ": cannot compute the gradient of " + what + " with respect to the "
         + "input: " + detail + ". Gradient maps (saliency, gradient_x_input, integrated_gradients, smoothgrad, "
-        + "grad_cam, map=gradient|smoothgrad|ig) need it. " + GRADIENT_FREE, e);
+        + "gradcam, map=gradient|smoothgrad|ig) need it. " + GRADIENT_FREE, e);
   }
 
   /** Names of the graph's top-level ops of a type (at most 3). */

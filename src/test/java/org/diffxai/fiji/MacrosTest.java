@@ -33,6 +33,7 @@ class MacrosTest {
     MACROS.put("trajectory_profile.ijm", "org.diffxai.fiji.TrajectoryProfileCommand");
     MACROS.put("compare_methods.ijm", "org.diffxai.fiji.CompareExplanationMethodsCommand");
     MACROS.put("explain_trajectory.ijm", "org.diffxai.fiji.ExplainTrajectoryCommand");
+    MACROS.put("attribution_maps.ijm", "org.diffxai.fiji.AttributionMapsCommand");
   }
 
   static final Pattern RUN = Pattern.compile("run\\(\"([^\"]+)\",(.*?)\\);", Pattern.DOTALL);
