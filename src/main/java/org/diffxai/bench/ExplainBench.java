@@ -176,6 +176,7 @@ final class ExplainBench {
       this.images = images;
       request.image = name;
       request.top = TOP;
+      request.map = "upsample"; // part (e) times the upsampled maps; gradient maps: AttributionBench
       request.batch = images.planeCount();
       env = new Env(Progress.NONE, (key, value) -> images);
     }

@@ -3,6 +3,7 @@ package org.diffxai.explain;
 import java.util.Collections;
 import java.util.List;
 import org.diffxai.core.PrototypeInfo;
+import org.diffxai.core.PrototypeMapKind;
 
 /** Why a prototype network classified one image (one slice) as it did. */
 public final class Explanation {
@@ -19,7 +20,11 @@ public final class Explanation {
     public final double weight;
     /** similarity × weight: this prototype's share of the target logit. */
     public final double contribution;
-    /** Similarity map upsampled (bicubic, {@code PrototypeMaps}) to the explained image, width·height values, row-major. */
+    /**
+     * The prototype's pixel map in the explained image's pixels, width·height values, row-major: the similarity map
+     * upsampled (bicubic, {@code PrototypeMaps}) for {@link PrototypeMapKind#UPSAMPLE}, else the gradient map of the
+     * prototype's score of the explanation's {@link Explanation#mapKind}.
+     */
     public final float[] map;
     /** {x, y, w, h} in the explained image's pixels around the map's values at or above its 95th percentile. */
     public final int[] box;
@@ -49,9 +54,11 @@ public final class Explanation {
   public final int target;
   /** Ranked by contribution, largest first. */
   public final List<Contribution> top;
+  /** How the prototypes' maps were made. */
+  public final PrototypeMapKind mapKind;
 
   Explanation(int slice, String label, float[] logits, double[] probabilities, int predicted, int target,
-      List<Contribution> top) {
+      List<Contribution> top, PrototypeMapKind mapKind) {
     this.slice = slice;
     this.label = label;
     this.logits = logits;
@@ -59,5 +66,6 @@ public final class Explanation {
     this.predicted = predicted;
     this.target = target;
     this.top = Collections.unmodifiableList(top);
+    this.mapKind = mapKind;
   }
 }

@@ -12,8 +12,9 @@ import org.diffxai.io.RgbStack;
 
 /**
  * Pictures of explanations: one RGB panel per (image slice, rank). Left, the explained image in gray with the
- * prototype's similarity map as a semi-transparent heat map ({@link #HEAT_PERCENT} %, 256 jet colours, each map stretched
- * to its own minimum..maximum as in ProtoPNet's local analysis) and its 95th-percentile box; right, separated by a
+ * prototype's map as a semi-transparent heat map ({@link #HEAT_PERCENT} %, 256 jet colours, each map stretched
+ * to its own minimum..maximum as in ProtoPNet's local analysis; signed maps red/blue, see {@link #overlay}) and its
+ * 95th-percentile box; right, separated by a
  * black gap, the prototype's source image from the bundle's gallery scaled to the same height, with the box the push
  * step recorded. Boxes are drawn in magenta, a colour the jet map never uses. Gray levels are each image's own
  * minimum..maximum.
@@ -81,9 +82,15 @@ public final class ExplanationImages {
     }
   }
 
-  /** A gray image (packed) with the map's heat colours (256 levels) blended in, packed RGB. */
+  /**
+   * A gray image (packed) with the map's heat colours (256 levels) blended in, packed RGB. A signed map (one with
+   * negative values: Integrated Gradients, {@code map=ig}) is drawn diverging instead: red where positive, blue where
+   * negative, blended with an opacity of up to {@link #HEAT_PERCENT} % in proportion to |value| / max |value|, so 0 stays
+   * plain gray.
+   */
   static int[] overlay(int[] gray, float[] map) {
     float[] range = range(map);
+    if (range[0] < 0) return signedOverlay(gray, map, Math.max(-range[0], range[1]));
     double span = range[1] - range[0];
     int[] out = new int[gray.length];
     for (int i = 0; i < gray.length; i++) {
@@ -91,6 +98,17 @@ public final class ExplanationImages {
       int g = (100 - HEAT_PERCENT) * (gray[i] & 0xff) + 50; // + 50: rounds the division by 100 below
       out[i] = ((g + HEAT_PERCENT * (heat >> 16)) / 100 << 16) | ((g + HEAT_PERCENT * ((heat >> 8) & 0xff)) / 100 << 8)
           | (g + HEAT_PERCENT * (heat & 0xff)) / 100;
+    }
+    return out;
+  }
+
+  private static int[] signedOverlay(int[] gray, float[] map, double max) {
+    int[] out = new int[gray.length];
+    for (int i = 0; i < gray.length; i++) {
+      double a = HEAT_PERCENT / 100.0 * Math.min(1, Math.abs(map[i]) / max);
+      int g = gray[i] & 0xff;
+      int hot = (int) Math.round((1 - a) * g + a * 255), cold = (int) Math.round((1 - a) * g);
+      out[i] = map[i] > 0 ? (hot << 16) | (cold << 8) | cold : (cold << 16) | (cold << 8) | hot;
     }
     return out;
   }

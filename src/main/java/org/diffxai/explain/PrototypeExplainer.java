@@ -4,9 +4,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.diffxai.attribution.AttributionSettings;
+import org.diffxai.attribution.PrototypeGradientMaps;
+import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.UserException;
 import org.diffxai.io.Fit;
@@ -16,8 +20,10 @@ import org.diffxai.io.FloatStack;
  * Local explanations of a prototype network ("this looks like that", Chen et al., NeurIPS 2019): for each image, the
  * class probabilities and the prototypes ranked by their contribution to the target class's logit,
  * {@code contribution_p = score_p × lastLayer[target][p]} (the logit is the sum of all P contributions), each with its
- * similarity map upsampled to the image and the box around the map's top 5 %. Maps and boxes are made by
- * {@link PrototypeMaps}, as the push step made the boxes of the prototypes' source images.
+ * pixel map and the box around the map's top 5 %. By default ({@link PrototypeMapKind#UPSAMPLE}) the map is the
+ * similarity map upsampled to the image by {@link PrototypeMaps}, as the push step made the boxes of the prototypes'
+ * source images; {@link #mapKind} selects a gradient map of each prototype's score instead
+ * ({@link PrototypeGradientMaps}: gradient, SmoothGrad or Integrated Gradients), from which the box is recomputed.
  *
  * <p>Images of any size are explained: each is brought to the model's input by the {@link Fit} rule (see
  * {@link ExplainInput}); maps and boxes are in the explained image's own pixels (a map is upsampled to the fitted
@@ -35,6 +41,8 @@ public final class PrototypeExplainer {
   private final PrototypeClassifier model;
   private final String modelName;
   private final float[][] lastLayer;
+  private PrototypeMapKind kind = PrototypeMapKind.UPSAMPLE;
+  private AttributionSettings settings = new AttributionSettings();
 
   /**
    * @param modelName how the model is called in messages
@@ -48,6 +56,27 @@ public final class PrototypeExplainer {
     this.model = model;
     this.modelName = modelName;
     this.lastLayer = model.lastLayer();
+  }
+
+  /**
+   * Chooses how prototype maps are made (default {@link PrototypeMapKind#UPSAMPLE}).
+   *
+   * @param settings SmoothGrad's samples, noise and seed, Integrated Gradients' baseline, steps and rule
+   * @throws UserException when a gradient kind is asked of a model that gives no gradients, or a setting is invalid
+   */
+  public PrototypeExplainer mapKind(PrototypeMapKind kind, AttributionSettings settings) {
+    if (kind != PrototypeMapKind.UPSAMPLE && !(model instanceof DifferentiableClassifier)) {
+      throw new UserException("map=" + kind.key() + " needs the gradient of the prototype scores, but model "
+          + modelName + " gives none. Use map=upsample.");
+    }
+    settings.check(model.height(), model.width());
+    this.kind = kind;
+    this.settings = settings.copy();
+    return this;
+  }
+
+  public PrototypeMapKind mapKind() {
+    return kind;
   }
 
   /** Explains every plane, bringing other sizes to the model's by the default {@link Fit}. */
@@ -85,16 +114,61 @@ public final class PrototypeExplainer {
         System.arraycopy(plane, 0, x, i * h * w, h * w);
       }
       PrototypeActivations a = model.activations(x, b);
+      int[][] ranked = new int[b][];
+      for (int i = 0; i < b; i++) ranked[i] = rank(a, i, target, top);
+      float[][] gradientMaps = kind == PrototypeMapKind.UPSAMPLE ? null : gradientMaps(x, start, ranked,
+          progress.sub((double) start / n, (double) (start + b) / n));
       for (int i = 0; i < b; i++) {
-        out.add(one(start + i, images.label(start + i), a, i, top, target, placement));
+        out.add(one(start + i, images.label(start + i), a, i, ranked[i], target, gradientMaps, i * top,
+            placement));
       }
     }
     progress.report("Explained " + n + " image" + (n == 1 ? "" : "s"), 1);
     return out;
   }
 
-  private Explanation one(int slice, String label, PrototypeActivations a, int i, int top, int target,
-      Fit.Placement placement) {
+  /** The class explained for image i of a batch: the target, or the predicted class when the target is −1. */
+  private int classOf(PrototypeActivations a, int i, int target) {
+    return target < 0 ? argmax(softmax(a.logits[i])) : target;
+  }
+
+  /** The top prototypes of image i by contribution to its class, largest first; ties by prototype index. */
+  private int[] rank(PrototypeActivations a, int i, int target, int top) {
+    int p = model.prototypes();
+    float[] weights = lastLayer[classOf(a, i, target)];
+    float[] scores = a.scores[i];
+    Integer[] order = new Integer[p];
+    for (int k = 0; k < p; k++) order[k] = k;
+    Arrays.sort(order, (u, v) -> {
+      int c = Double.compare((double) scores[v] * weights[v], (double) scores[u] * weights[u]);
+      return c != 0 ? c : Integer.compare(u, v);
+    });
+    int[] out = new int[top];
+    for (int r = 0; r < top; r++) out[r] = order[r];
+    return out;
+  }
+
+  /**
+   * The gradient maps of every ranked (image, prototype) pair of a batch, at the model's size; SmoothGrad's noise
+   * stream of a pair is slice·P + prototype.
+   */
+  private float[][] gradientMaps(float[] x, int start, int[][] ranked, Progress progress) {
+    int pairs = ranked.length * ranked[0].length;
+    int[] image = new int[pairs], proto = new int[pairs];
+    long[] stream = new long[pairs];
+    for (int i = 0, j = 0; i < ranked.length; i++) {
+      for (int q : ranked[i]) {
+        image[j] = i;
+        proto[j] = q;
+        stream[j++] = (long) (start + i) * model.prototypes() + q;
+      }
+    }
+    return PrototypeGradientMaps.maps(kind, (DifferentiableClassifier) model, modelName, x, image, proto, stream,
+        settings, progress);
+  }
+
+  private Explanation one(int slice, String label, PrototypeActivations a, int i, int[] ranked, int target,
+      float[][] gradientMaps, int offset, Fit.Placement placement) {
     int width = placement.width, height = placement.height;
     int p = model.prototypes(), mh = model.mapHeight(), mw = model.mapWidth();
     float[] logits = a.logits[i];
@@ -103,25 +177,29 @@ public final class PrototypeExplainer {
     int t = target < 0 ? predicted : target;
     float[] weights = lastLayer[t];
     float[] scores = a.scores[i];
-    Integer[] order = new Integer[p];
-    for (int k = 0; k < p; k++) order[k] = k;
-    // Largest contribution first; ties by prototype index, so the ranking is deterministic.
-    Arrays.sort(order, (u, v) -> {
-      int c = Double.compare((double) scores[v] * weights[v], (double) scores[u] * weights[u]);
-      return c != 0 ? c : Integer.compare(u, v);
-    });
-    List<Explanation.Contribution> ranked = new ArrayList<>(top);
+    List<Explanation.Contribution> out = new ArrayList<>(ranked.length);
     float[] sim = a.similarity[i];
-    for (int r = 0; r < top; r++) {
-      int q = order[r];
-      float[] grid = new float[mh * mw];
-      for (int c = 0; c < grid.length; c++) grid[c] = sim[c * p + q];
-      float[] onRect = PrototypeMaps.upsampleBicubic(grid, mh, mw, placement.rectHeight, placement.rectWidth);
-      float[] map = placement.toImage(onRect, min(onRect));
-      ranked.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
+    for (int r = 0; r < ranked.length; r++) {
+      int q = ranked[r];
+      float[] map;
+      if (gradientMaps == null) {
+        float[] grid = new float[mh * mw];
+        for (int c = 0; c < grid.length; c++) grid[c] = sim[c * p + q];
+        float[] onRect = PrototypeMaps.upsampleBicubic(grid, mh, mw, placement.rectHeight, placement.rectWidth);
+        map = placement.toImage(onRect, min(onRect));
+      } else {
+        // A gradient map is over the model's input, the fitted rectangle resized; pixels the model never saw get 0.
+        float[] onRect = gradientMaps[offset + r];
+        if (placement.rectWidth != model.width() || placement.rectHeight != model.height()) {
+          onRect = PrototypeMaps.upsampleBicubic(onRect, model.height(), model.width(), placement.rectHeight,
+              placement.rectWidth);
+        }
+        map = placement.toImage(onRect, 0f);
+      }
+      out.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
           PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
-    return new Explanation(slice, label, logits, prob, predicted, t, ranked);
+    return new Explanation(slice, label, logits, prob, predicted, t, out, kind);
   }
 
   private static float min(float[] v) {

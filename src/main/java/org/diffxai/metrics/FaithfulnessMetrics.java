@@ -302,7 +302,7 @@ public final class FaithfulnessMetrics {
   }
 
   /** exp(l_t − max) / Σ_k exp(l_k − max), in double. */
-  static double softmax(float[] logits, int target) {
+  public static double softmax(float[] logits, int target) {
     double max = Double.NEGATIVE_INFINITY;
     for (float l : logits) max = Math.max(max, l);
     double sum = 0;

@@ -6,11 +6,13 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.Classifier;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.PrototypeExplainer;
@@ -52,6 +54,12 @@ public final class FaithfulnessScoring {
     /** Images whose pooled features are the NIS references, or null for the prototype vectors. */
     public FloatStack references;
     public String referencesName = "";
+    /**
+     * How the prototype maps are made, for the own map and the boxes prototype perturbation occludes (the runs set it
+     * from the {@code map} key).
+     */
+    public PrototypeMapKind map = PrototypeMapKind.UPSAMPLE;
+    public AttributionSettings mapSettings = new AttributionSettings();
   }
 
   /** The metrics of one image. */
@@ -109,7 +117,7 @@ public final class FaithfulnessScoring {
     int[] targets = targets(c, all, n, fixedTarget, r.settings.batch);
 
     boolean explain = pc != null && (r.prototypeAttribution || metrics.contains(Metric.PROTOTYPE_PERTURBATION));
-    PrototypeExplainer explainer = explain ? new PrototypeExplainer(pc, name) : null;
+    PrototypeExplainer explainer = explain ? new PrototypeExplainer(pc, name).mapKind(r.map, r.mapSettings) : null;
     if (pc != null && r.top < 1) throw new UserException("top=" + r.top + ": test at least 1 prototype.");
     int top = pc == null ? 0 : Math.min(r.top, pc.prototypes());
     List<Metric> perImage = new ArrayList<>();

@@ -2,9 +2,13 @@ package org.diffxai.metrics;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.ImageMetrics;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
+import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.PrototypeExplainer;
 import org.diffxai.io.FloatStack;
@@ -26,8 +30,8 @@ public final class ModelRandomization {
   private ModelRandomization() {}
 
   /**
-   * The network's own attribution map of every image for its target class: the sum over all prototypes of
-   * contribution × similarity map scaled to peak 1 ({@link PrototypeAttribution}).
+   * The network's own attribution map of every image for its target class ({@link PrototypeAttribution}): with the
+   * upsampled similarity maps, the sum over all prototypes of contribution × similarity map scaled to peak 1.
    *
    * @param images one channel, one plane per image, of the network's size
    * @param targets class index per image
@@ -35,9 +39,18 @@ public final class ModelRandomization {
    */
   public static float[][] maps(PrototypeClassifier net, String name, FloatStack images, int[] targets,
       Progress progress) {
+    return maps(net, name, images, targets, PrototypeMapKind.UPSAMPLE, new AttributionSettings(), progress);
+  }
+
+  /**
+   * The same with the prototype maps of another kind ({@link PrototypeExplainer#mapKind}); the gradient kinds need a
+   * network that gives gradients, as the trained bundles and their randomised copies do.
+   */
+  public static float[][] maps(PrototypeClassifier net, String name, FloatStack images, int[] targets,
+      PrototypeMapKind kind, AttributionSettings settings, Progress progress) {
     int n = images.planeCount();
     if (targets.length != n) throw new IllegalArgumentException(targets.length + " targets for " + n + " images");
-    PrototypeExplainer explainer = new PrototypeExplainer(net, name);
+    PrototypeExplainer explainer = new PrototypeExplainer(net, name).mapKind(kind, settings);
     float[][] out = new float[n][];
     int classes = net.classNames().size();
     for (int c = 0; c < classes; c++) { // one batched call per target class

@@ -145,6 +145,31 @@ public final class ClassifierBundle {
     return v;
   }
 
+  /**
+   * The chain rule through {@link #toModel}, in place: turns {@code gradient}, the gradient of some output with
+   * respect to the model-space input of {@code image}, into the gradient with respect to the image (image intensity
+   * units). ∂model/∂image is 1/scale where the clip is inactive and 0 where it clips (TensorFlow's ClipByValue
+   * gradient: values exactly at a bound still pass).
+   *
+   * @param image the images in image intensity, as given to {@link #toModel} (not modified)
+   */
+  public float[] toImageGradient(float[] image, float[] gradient) {
+    if (image.length != gradient.length) {
+      throw new IllegalArgumentException(image.length + " image values for " + gradient.length + " gradient values");
+    }
+    float[] clip = descriptor == null ? null : descriptor.inputClip;
+    double inv = 1 / intensity.scale;
+    for (int i = 0; i < gradient.length; i++) {
+      boolean clipped = false;
+      if (clip != null) {
+        float m = (float) ((image[i] - intensity.offset) / intensity.scale); // exactly as IntensityMapping.toModel
+        clipped = m < clip[0] || m > clip[1];
+      }
+      gradient[i] = clipped ? 0f : (float) (gradient[i] * inv);
+    }
+    return gradient;
+  }
+
   /** Declared input height, or 0 when undeclared (the signature then decides). */
   public int height() {
     return descriptor == null ? 0 : descriptor.height;

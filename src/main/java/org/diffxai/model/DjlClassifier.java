@@ -15,9 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.diffxai.core.Classifier;
+import org.diffxai.core.DifferentiableClassifier;
+import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.UserException;
+import org.tensorflow.Output;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
+import org.tensorflow.types.TFloat32;
 
 /**
  * A {@link Classifier} running a classifier bundle's SavedModel through DJL's TensorFlow engine. Loading checks
@@ -28,8 +33,16 @@ import org.tensorflow.proto.TensorInfo;
  * <p>Images come in image intensity and are mapped to model space as the bundle says
  * ({@link ClassifierBundle#toModel}); any n is split
  * into batches of {@link #batchSize()}. Calls are serialised; close to free the model.
+ *
+ * <p>Gradients ({@link DifferentiableClassifier}): DJL's TensorFlow engine has no gradients and exposes its graph only as
+ * a native handle, so the first gradient call loads the same SavedModel a second time through TF Java (same session
+ * settings and device) and adds the gradient ops to that graph ({@link GraphGradients}), once per objective kind. The
+ * logit and log-probability objectives differentiate {@code serving_default}'s logits, the prototype score the
+ * {@code prototypes} signature's {@code scores}; the feature layer of Grad-CAM is the {@code features} signature's
+ * output (prototype networks have one; a plain SavedModel may add one). Gradients come back in image intensity units
+ * ({@link ClassifierBundle#toImageGradient}).
  */
-public class DjlClassifier implements Classifier {
+public class DjlClassifier implements DifferentiableClassifier {
   static final String DOC = "docs/classifiers.md";
   /** Images per TensorFlow call. */
   public static final int DEFAULT_BATCH = 32;
@@ -45,6 +58,9 @@ public class DjlClassifier implements Classifier {
   private ZooModel<NDList, NDList> model;
   private TfSymbolBlock block;
   private int batch = DEFAULT_BATCH;
+  /** The TF Java copy of the SavedModel that gradients run on; null until the first gradient call. */
+  private SavedModelBundle gradModel;
+  private ClassifierGradients gradients;
 
   DjlClassifier(ClassifierBundle bundle, Device device, SavedModels.Loaded loaded) {
     this.bundle = bundle;
@@ -206,6 +222,95 @@ public class DjlClassifier implements Classifier {
     }
   }
 
+  // ---------------------------------------------------------------------------------------------- gradients
+
+  @Override
+  public synchronized Gradient gradient(float[] x, int n, Objective objective) {
+    return gradients().gradient(x, n, objective, batch);
+  }
+
+  /**
+   * The gradient with respect to the {@code features} signature's output (prototype networks: the latent patches, for
+   * EPPNet the L2-normalised ones), with its activations.
+   *
+   * @throws UserException when the SavedModel has no {@code features} signature [N,h,w,D]
+   */
+  @Override
+  public synchronized LayerGradient featureGradient(float[] x, int n, Objective objective) {
+    featureShape();
+    return gradients().featureGradient(x, n, objective, batch);
+  }
+
+  /** Loads the TF Java copy of the SavedModel and finds its tensors on first use. */
+  private ClassifierGradients gradients() {
+    if (model == null) throw new IllegalStateException("Classifier " + bundle.name() + " is closed");
+    if (gradients != null) return gradients;
+    try {
+      // the same directory the constructor's load checked (ModelTrust), again through a glob-free path
+      gradModel = SavedModels.withGlobFreePath(bundle.dir(), p -> TensorFlowRuntime.withPluginClassLoader(
+          () -> SavedModelBundle.loader(p.toString()).withTags("serve")
+              .withConfigProto(TensorFlowRuntime.sessionConfig(device)).load()));
+    } catch (UserException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new UserException("TensorFlow could not load model " + bundle.name() + " a second time for its gradients: "
+          + SavedModels.firstLine(SavedModels.deepestMessage(e)) + ". " + GraphGradients.GRADIENT_FREE, e);
+    }
+    Map<String, SignatureDef> sigs = gradModel.metaGraphDef().getSignatureDefMap();
+    boolean proto = this instanceof PrototypeClassifier;
+    long[] fs = sigs.containsKey(DjlPrototypeClassifier.FEATURES) ? featureShapeOrNull() : null;
+    gradients = new ClassifierGradients(new GraphGradients(gradModel.graph(), bundle.name()), gradModel.session(),
+        bundle, tensor("serving_default", "x"), height, width, channels, tensor("serving_default", logitsName),
+        classNames.size(), proto ? tensor(DjlPrototypeClassifier.PROTOTYPES, "scores") : null,
+        proto ? ((PrototypeClassifier) this).prototypes() : 0, fs == null ? null : feature(),
+        fs == null ? null : new int[] {(int) fs[1], (int) fs[2], (int) fs[3]});
+    return gradients;
+  }
+
+  /** A signature's tensor in the gradient graph. */
+  @SuppressWarnings("unchecked")
+  private Output<TFloat32> tensor(String signature, String name) {
+    SignatureDef sig = gradModel.metaGraphDef().getSignatureDefMap().get(signature);
+    TensorInfo ti = sig == null ? null : sig.getInputsMap().containsKey(name) ? sig.getInputsMap().get(name)
+        : sig.getOutputsMap().get(name);
+    if (ti == null) throw new IllegalStateException(signature + " has no tensor " + name);
+    return (Output<TFloat32>) gradModel.graph().outputOrThrow(ti.getName());
+  }
+
+  /** The feature layer: the tensor the {@code features} signature exports (in front of its Identity). */
+  @SuppressWarnings("unchecked")
+  private Output<TFloat32> feature() {
+    return (Output<TFloat32>) GraphGradients.throughIdentity(tensor(DjlPrototypeClassifier.FEATURES,
+        DjlPrototypeClassifier.FEATURES));
+  }
+
+  private long[] featureShapeOrNull() {
+    try {
+      return featureShape();
+    } catch (UserException e) {
+      return null;
+    }
+  }
+
+  /**
+   * [N, h, w, D] of the {@code features} signature's output.
+   *
+   * @throws UserException when there is none with a static shape
+   */
+  private long[] featureShape() {
+    SignatureDef sig = signatures().get(DjlPrototypeClassifier.FEATURES);
+    TensorInfo ti = sig == null ? null : sig.getOutputsMap().get(DjlPrototypeClassifier.FEATURES);
+    long[] d = ti == null ? null : SavedModels.dims(ti, 4, "output 'features'", "[N,h,w,D]", "Model "
+        + bundle.name(), DOC);
+    if (d == null || d[1] <= 0 || d[2] <= 0 || d[3] <= 0) {
+      throw new UserException("No feature layer is known for model " + bundle.name() + ", so Grad-CAM cannot be "
+          + "computed: " + (ti == null ? "its SavedModel has no 'features' signature" : "its 'features' output has "
+          + "no static shape [N,h,w,D]") + ". Export one (x -> features float32 [N,h,w,D], as prototype networks "
+          + "have; see " + DOC + "), or use saliency, integrated_gradients, smoothgrad or occlusion.");
+    }
+    return d;
+  }
+
   /** K from one call on a blank image, for models whose signature does not tell it. */
   private long probeClasses(String output) {
     long[] k = new long[1];
@@ -248,6 +353,9 @@ public class DjlClassifier implements Classifier {
     model = null;
     block = null;
     SavedModels.close(m);
+    if (gradModel != null) gradModel.close();
+    gradModel = null;
+    gradients = null;
   }
 
   @Override

@@ -225,12 +225,25 @@ public final class TensorFlowRuntime {
    */
   static String sessionConfigOption(Device device) {
     if (device.isGpu()) return null;
-    ConfigProto.Builder b = ConfigProto.newBuilder().putDeviceCount("GPU", 0);
+    return Base64.getEncoder().encodeToString(sessionConfig(device).toByteArray());
+  }
+
+  /**
+   * The session settings of {@link #sessionConfigOption} as a ConfigProto, for sessions TF Java opens itself beside
+   * DJL's (the gradient graphs of {@link DjlClassifier}). On a GPU the session grows its memory as needed instead of
+   * reserving the whole GPU, so that it can share the GPU with DJL's session (designed, not tested: no GPU here).
+   */
+  static ConfigProto sessionConfig(Device device) {
+    ConfigProto.Builder b = ConfigProto.newBuilder();
+    if (device.isGpu()) {
+      return b.setGpuOptions(org.tensorflow.proto.GPUOptions.newBuilder().setAllowGrowth(true)).build();
+    }
+    b.putDeviceCount("GPU", 0);
     Integer inter = Integer.getInteger("ai.djl.tensorflow.num_interop_threads");
     Integer intra = Integer.getInteger("ai.djl.tensorflow.num_intraop_threads");
     if (inter != null) b.setInterOpParallelismThreads(inter);
     if (intra != null) b.setIntraOpParallelismThreads(intra);
-    return Base64.getEncoder().encodeToString(b.build().toByteArray());
+    return b.build();
   }
 
   /** TensorFlow's version string (e.g. {@code 2.16.1}). Loads TensorFlow. */

@@ -12,6 +12,7 @@ import org.diffxai.core.Classifier;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.Randomization;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
@@ -25,6 +26,7 @@ import org.diffxai.metrics.FaithfulnessScoring;
 import org.diffxai.metrics.Metric;
 import org.diffxai.metrics.MetricResult;
 import org.diffxai.metrics.ModelRandomization;
+import org.diffxai.metrics.PrototypeAttribution;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
@@ -281,14 +283,16 @@ public final class CompareMethodsRun {
         if (!stages.isEmpty()) {
           FloatStack gray = planes(images.stack);
           t0 = System.nanoTime();
-          float[][] real = ModelRandomization.maps(pc, m.name(), gray, targets, progress);
+          float[][] real = ModelRandomization.maps(pc, m.name(), gray, targets, r.mapKind(), r.mapSettings(),
+              progress);
           double realSeconds = (System.nanoTime() - t0) / 1e9;
           for (Randomization st : stages) {
             progress.report(prefix + "randomised network (" + st.key() + ")", done / parts);
             t0 = System.nanoTime();
             double[] rho = new double[n], ssim = new double[n];
             try (PrototypeClassifier rand = randomizer.randomize(mi, st, r.seed)) {
-              float[][] other = ModelRandomization.maps(rand, m.name() + " (randomised)", gray, targets, progress);
+              float[][] other = ModelRandomization.maps(rand, m.name() + " (randomised)", gray, targets,
+                  r.mapKind(), r.mapSettings(), progress);
               for (int i = 0; i < n; i++) {
                 rho[i] = ModelRandomization.spearman(real[i], other[i]);
                 ssim[i] = ModelRandomization.ssim(real[i], other[i], gray.width, gray.height);
@@ -340,6 +344,8 @@ public final class CompareMethodsRun {
     f.settings = r.settings(32);
     f.seed = r.seed;
     f.top = r.top;
+    f.map = r.mapKind();
+    f.mapSettings = r.mapSettings();
     return f;
   }
 
@@ -620,8 +626,9 @@ public final class CompareMethodsRun {
         p.put(pre + e.getKey().replaceFirst("^model\\.", ""), e.getValue());
       }
     }
-    p.put("explanation", "each model's own map: sum over all prototypes of contribution x similarity map (bicubic,"
-        + " scaled to peak 1), for the target class");
+    p.put("explanation", "each model's own map: " + PrototypeAttribution.describe(r.mapKind())
+        + ", for the target class");
+    if (r.mapKind() != PrototypeMapKind.UPSAMPLE) p.putAll(r.mapSettings().describe(first.height(), first.width()));
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class (per model)" : r.target.trim());
     p.put("subset_size", Integer.toString(s.subsetSize));
     p.put("step", Integer.toString(s.step));

@@ -5,9 +5,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.Table;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.ExplanationImages;
@@ -58,6 +60,10 @@ public final class ExplainPrototypesRun {
 
     @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
     public String fit = Fit.KEY_DEFAULT;
+
+    @Parameter(choices = {"ig", "gradient", "smoothgrad", "upsample"}, persist = false,
+        description = PrototypeMapKind.KEY_DESCRIPTION)
+    public String map = PrototypeMapKind.KEY_DEFAULT;
   }
 
   /** What a run produced. */
@@ -115,8 +121,9 @@ public final class ExplainPrototypesRun {
     int target = ClassNames.target(classes, r.target, m.name());
     try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, OVERLAYS_FILE, PROVENANCE_FILE,
         ACCURACY_FILE)) {
-      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).explain(image, r.top, target, r.batch, fit,
-          imageName, env.progress);
+      PrototypeMapKind kind = PrototypeMapKind.of(r.map);
+      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).mapKind(kind, new AttributionSettings())
+          .explain(image, r.top, target, r.batch, fit, imageName, env.progress);
       env.progress.checkCancelled();
       Map<String, String> prov = provenance(r, m, image, imageName);
       prov.putAll(in.summary().toStrings());
@@ -189,9 +196,17 @@ public final class ExplainPrototypesRun {
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class" : r.target.trim());
     p.put("top", Integer.toString(Math.min(r.top, c.prototypes())));
     p.put("contribution", "score x last-layer weight of the target class");
-    p.put("similarity_map", "latent similarity upsampled to the image: bicubic, Keys a=-0.75 (OpenCV INTER_CUBIC),"
-        + " half-pixel centres");
-    p.put("box", "x,y,w,h of the pixels at or above the 95th percentile of the upsampled map, image pixels");
+    PrototypeMapKind kind = PrototypeMapKind.of(r.map);
+    if (kind == PrototypeMapKind.UPSAMPLE) {
+      p.put("prototype_map", "latent similarity upsampled to the image: bicubic, Keys a=-0.75 (OpenCV INTER_CUBIC),"
+          + " half-pixel centres");
+    } else {
+      p.put("prototype_map", (kind == PrototypeMapKind.IG ? "Integrated Gradients (signed)" : kind
+          == PrototypeMapKind.GRADIENT ? "|gradient|" : "SmoothGrad |gradient|") + " of the prototype's score with"
+          + " respect to the model's input, bicubic to the fitted rectangle of the image");
+      p.putAll(new AttributionSettings().describe(c.height(), c.width()));
+    }
+    p.put("box", "x,y,w,h of the pixels at or above the 95th percentile of the prototype map, image pixels");
     return p;
   }
 

@@ -9,6 +9,7 @@ import java.util.Map;
 import org.diffxai.core.Chart;
 import org.diffxai.core.Classifier;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
 import org.diffxai.io.Fit;
@@ -23,6 +24,7 @@ import org.diffxai.metrics.Bootstrap;
 import org.diffxai.metrics.Curve;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.diffxai.metrics.FaithfulnessScoring;
+import org.diffxai.metrics.PrototypeAttribution;
 import org.diffxai.metrics.FaithfulnessScoring.ImageResult;
 import org.diffxai.metrics.Metric;
 import org.diffxai.metrics.MetricResult;
@@ -179,6 +181,8 @@ public final class FaithfulnessScoreRun {
       j.referencesName = ImageKeys.name(env, "references", r.references, refs);
     }
     j.target = r.target == null ? "" : r.target;
+    j.map = r.mapKind();
+    j.mapSettings = r.mapSettings();
     j.metric = r.metric;
     j.settings = r.settings(r.batch);
     j.seed = r.seed;
@@ -372,8 +376,11 @@ public final class FaithfulnessScoreRun {
     p.put("image", j.imageName);
     p.put("image_size", c.width() + "x" + c.height() + "x" + c.channels());
     p.put("images", Integer.toString(s.images.size()));
-    p.put("attribution", j.prototypeAttribution ? FaithfulnessScoring.PROTOTYPES + ": sum over all prototypes of"
-        + " contribution x similarity map (bicubic, scaled to peak 1)" : j.attribution == null ? "" : j.attributionName);
+    p.put("attribution", j.prototypeAttribution ? FaithfulnessScoring.PROTOTYPES + ": "
+        + PrototypeAttribution.describe(j.map) : j.attribution == null ? "" : j.attributionName);
+    if (j.map != PrototypeMapKind.UPSAMPLE && (j.prototypeAttribution || s.top > 0)) {
+      p.putAll(j.mapSettings.describe(c.height(), c.width()));
+    }
     p.put("target", j.target == null || j.target.trim().isEmpty() ? "predicted class" : j.target.trim());
     StringBuilder ms = new StringBuilder();
     for (Metric mt : s.metrics) ms.append(ms.length() == 0 ? "" : ",").append(mt.key());

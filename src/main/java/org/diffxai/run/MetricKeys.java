@@ -1,5 +1,7 @@
 package org.diffxai.run;
 
+import org.diffxai.attribution.AttributionSettings;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.metrics.Baseline;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.scijava.plugin.Parameter;
@@ -42,6 +44,22 @@ public abstract class MetricKeys extends ModelKeys {
   @Parameter(required = false, persist = false,
       description = "Class name or index to explain; empty = each image's predicted class")
   public String target = "";
+
+  @Parameter(choices = {"ig", "gradient", "smoothgrad", "upsample"}, persist = false,
+      description = PrototypeMapKind.KEY_DESCRIPTION)
+  public String map = PrototypeMapKind.KEY_DEFAULT;
+
+  /** The prototype map kind of the {@code map} key. */
+  public PrototypeMapKind mapKind() {
+    return PrototypeMapKind.of(map);
+  }
+
+  /** The gradient maps' settings: the defaults of docs/attributions.md, SmoothGrad's noise from {@code seed}. */
+  public AttributionSettings mapSettings() {
+    AttributionSettings s = new AttributionSettings();
+    s.seed = seed;
+    return s;
+  }
 
   /** The metric settings these keys describe, with {@code batch} images per model call. */
   public FaithfulnessMetrics.Settings settings(int batch) {

@@ -78,6 +78,20 @@ public class ExplanationImagesTest {
     assertNotEquals(ExplanationImages.BOX_RGB, px[30 * w + r0 + 20] & 0xffffff, "only the outline is drawn");
   }
 
+  @Test
+  void signedMapsAreRedWherePositiveBlueWhereNegativeAndGrayAtZero() {
+    int g = 100;
+    int[] gray = {rgb(g, g, g), rgb(g, g, g), rgb(g, g, g), rgb(g, g, g)};
+    int[] px = ExplanationImages.overlay(gray, new float[] {2, 0, -1, -2});
+    double a = ExplanationImages.HEAT_PERCENT / 100.0;
+    int hot = (int) Math.round((1 - a) * g + a * 255), cold = (int) Math.round((1 - a) * g);
+    assertEquals(rgb(hot, cold, cold), px[0], "the largest |value| at full heat opacity, red");
+    assertEquals(rgb(g, g, g), px[1], "zero stays gray");
+    int halfCold = (int) Math.round((1 - a / 2) * g), halfHot = (int) Math.round((1 - a / 2) * g + a / 2 * 255);
+    assertEquals(rgb(halfCold, halfCold, halfHot), px[2], "half the largest |value|, half the opacity, blue");
+    assertEquals(rgb(cold, cold, hot), px[3]);
+  }
+
   static int argmin(float[] v) {
     int k = 0;
     for (int i = 1; i < v.length; i++) if (v[i] < v[k]) k = i;

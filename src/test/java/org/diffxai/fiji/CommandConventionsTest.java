@@ -68,8 +68,8 @@ class CommandConventionsTest {
       assertEquals(new ArrayList<String>(), spec.conventionProblems(), cls.getName());
     }
     assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize", "Export Trajectory",
-        "Trajectory Profile", "Train Prototype Network", "Explain with Prototypes", "Faithfulness Score",
-        "Compare Explanation Methods", "Explain Trajectory", "Export bioimage.io"), labels);
+        "Trajectory Profile", "Train Prototype Network", "Explain with Prototypes", "Attribution Maps",
+        "Faithfulness Score", "Compare Explanation Methods", "Explain Trajectory", "Export bioimage.io"), labels);
     if (!missing.isEmpty()) System.out.println("[plugins.config] not yet on the class path: " + missing);
   }
 

@@ -133,6 +133,23 @@ class ExampleMacrosTest {
     assertEquals("(12, 64, 130, 3) uint8 12\n64x64 32x32 tiny-PPNet", shapes);
   }
 
+  /** Integrated Gradients of the bundled sample PPNet on four phantoms (8 steps to keep it short). */
+  @Test
+  void attributionMapsMacroOnTheBundledSample(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("attributions");
+    ImageJApp.Result r = app.runMacro(macro("attribution_maps.ijm", out, "steps=32", "steps=8"));
+    assertTrue(r.completed(), r.toString());
+    assertTrue(r.log().contains("Attribution maps: 8 planes in Attribution maps (integrated_gradients)"), r.toString());
+    assertEquals(List.of(OutputFolder.MANIFEST, "attributions.csv", "attributions.json", "attributions.tif"),
+        list(out));
+    String shapes = python("import tifffile, json, sys\n"
+        + "a = tifffile.imread(sys.argv[1]); print(a.shape, a.dtype)\n"
+        + "d = json.load(open(sys.argv[2])); print(d['attribution.method'], d['attribution.steps'], d['model.name'])",
+        out.resolve("attributions.tif").toString(), out.resolve("attributions.json").toString());
+    assertEquals("(4, 2, 64, 64) float32\nintegrated_gradients 8 sample-ppnet", shapes);
+    assertEquals(5, Files.readAllLines(out.resolve("attributions.csv")).size());
+  }
+
   @Test
   void faithfulnessScoreMacroOnATinyTrainedPrototypeNetwork(@TempDir Path tmp) throws Exception {
     Path out = tmp.resolve("faithfulness");

@@ -1,8 +1,12 @@
 package org.diffxai.model;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -18,10 +22,11 @@ import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Test fixture for tests of any package: a real TensorFlow SavedModel classifier whose logits are known exactly,
- * {@code logits[n][k] = Σ_i W[k][i] · x[n][i]} over the h·w pixels of a one-channel image (row-major). The weights
- * are a TensorFlow variable (the bundle has a real {@code variables/} directory); there is no model.json, so it loads
- * as a plain classifier with identity intensity and class names {@code class 0, class 1, …}.
+ * Test fixtures for tests of any package: real TensorFlow SavedModel classifiers. {@link #writeLinear}: logits known
+ * exactly, {@code logits[n][k] = Σ_i W[k][i] · x[n][i]} over the h·w pixels of a one-channel image (row-major). The
+ * weights are a TensorFlow variable (the bundle has a real {@code variables/} directory); there is no model.json, so it
+ * loads as a plain classifier with identity intensity and class names {@code class 0, class 1, …}. {@link #write}: any
+ * graph a test builds, exported the same way; {@link #writeModelJson}: a classifier model.json next to it.
  */
 public final class TestClassifiers {
   private TestClassifiers() {}
@@ -70,6 +75,73 @@ public final class TestClassifiers {
         SavedModelBundle.exporter(dir.toString()).withTags(SavedModelBundle.DEFAULT_TAG)
             .withFunction(SessionFunction.create(sig, s)).export();
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return dir;
+  }
+
+  /** Builds a classifier's outputs from its model-space input x [N,h,w,1]. */
+  public interface Body {
+    /**
+     * @return the outputs by name: {@code logits} [N,K] (required, the serving_default signature) and optionally
+     *     {@code features} [N,h',w',D] (exported as the {@code features} signature)
+     */
+    Map<String, Operand<TFloat32>> build(Ops tf, Placeholder<TFloat32> x);
+  }
+
+  /** Writes the SavedModel of a graph built by {@code body} (constants only, no variables) into {@code dir}. */
+  public static Path write(Path dir, int h, int w, Body body) {
+    TensorFlowRuntime.ensureLoaded();
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.withName("x").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, h, w,
+          1)));
+      Map<String, Operand<TFloat32>> out = body.build(tf, x);
+      SavedModelBundle.Exporter ex = SavedModelBundle.exporter(dir.toString()).withTags(SavedModelBundle.DEFAULT_TAG)
+          .withFunction(SessionFunction.create(Signature.builder().key(Signature.DEFAULT_KEY).input("x", x)
+              .output("logits", tf.withName("logits").identity(out.get("logits"))).build(), s));
+      if (out.containsKey("features")) {
+        ex.withFunction(SessionFunction.create(Signature.builder().key("features").input("x", x)
+            .output("features", tf.withName("features").identity(out.get("features"))).build(), s));
+      }
+      ex.export();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return dir;
+  }
+
+  /**
+   * Writes a classifier model.json (with checksums of the other files) into a bundle directory.
+   *
+   * @param clip {lo, hi} of input_clip, or null
+   */
+  public static Path writeModelJson(Path dir, List<String> classes, int h, int w, double scale, double offset,
+      float[] clip) {
+    JsonObject o = new JsonObject();
+    o.addProperty("format", ClassifierBundle.FORMAT);
+    o.addProperty("name", dir.getFileName().toString());
+    JsonArray size = new JsonArray();
+    size.add(h);
+    size.add(w);
+    o.add("sample_size", size);
+    o.addProperty("channels", 1);
+    JsonObject in = new JsonObject();
+    in.addProperty("scale", scale);
+    in.addProperty("offset", offset);
+    o.add("intensity", in);
+    if (clip != null) {
+      JsonArray c = new JsonArray();
+      c.add(clip[0]);
+      c.add(clip[1]);
+      o.add("input_clip", c);
+    }
+    JsonArray names = new JsonArray();
+    for (String n : classes) names.add(n);
+    o.add("class_names", names);
+    try {
+      TestBundles.writeModelJson(dir, o, true);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -40,6 +40,7 @@ class ExplainPrototypesRunTest {
     ExplainPrototypesRun.Request r = new ExplainPrototypesRun.Request();
     r.image = "three slices.tif";
     r.top = 2;
+    r.map = "upsample"; // the analytic network gives no gradients; its similarity maps are what is tested
     r.output = out.toString();
     return r;
   }
@@ -141,5 +142,30 @@ class ExplainPrototypesRunTest {
     assertThrows(CancelledException.class,
         () -> ExplainPrototypesRun.run(request(out), model(PrototypeExplainerTest.model()), env(THREE, cancelled)));
     assertEquals(List.of(), files(out));
+  }
+
+  /** On the bundled sample PPNet (real TensorFlow): map=ig gives signed gradient maps, recorded with their settings. */
+  @Test
+  void mapKeyChoosesTheMapAndIsRecorded() {
+    FloatStack phantom = new FloatStack(64, 64, 1, 1, 1, new float[][] {
+        new org.diffxai.phantom.PhantomGenerator(64).generate(4242, 1, true).pixels}, null);
+    ExplainPrototypesRun.Request r = new ExplainPrototypesRun.Request();
+    r.image = "phantom";
+    r.top = 1;
+    r.device = "cpu";
+    assertEquals("ig", r.map);
+    ExplainPrototypesRun.Result ig = ExplainPrototypesRun.run(r, env(phantom, Progress.NONE));
+    r.map = "upsample";
+    ExplainPrototypesRun.Result up = ExplainPrototypesRun.run(r, env(phantom, Progress.NONE));
+    // the same prototype is ranked first; its IG map is signed, the similarity map is not
+    assertEquals(up.explanations.get(0).top.get(0).prototype, ig.explanations.get(0).top.get(0).prototype);
+    float min = Float.POSITIVE_INFINITY;
+    for (float v : ig.explanations.get(0).top.get(0).map) min = Math.min(min, v);
+    assertTrue(min < 0, "IG map minimum " + min);
+    assertEquals("ig", ig.provenance.get("map"));
+    assertEquals("32", ig.provenance.get("attribution.steps"));
+    assertTrue(ig.provenance.get("prototype_map").startsWith("Integrated Gradients"), ig.provenance.toString());
+    assertEquals("upsample", up.provenance.get("map"));
+    assertTrue(!up.provenance.containsKey("attribution.steps"));
   }
 }

@@ -46,6 +46,10 @@ class FaithfulnessScoreRunTest {
     final FaithfulnessScoreRun.Request r = new FaithfulnessScoreRun.Request();
     final Map<String, FloatStack> images = new HashMap<>();
 
+    Fixture() {
+      r.map = "upsample"; // the pure-Java networks give no gradients
+    }
+
     Env env(Progress p) {
       return new Env(p, (key, value) -> {
         FloatStack s = images.get(value);

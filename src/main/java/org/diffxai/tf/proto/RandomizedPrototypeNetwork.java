@@ -11,12 +11,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeInfo;
 import org.diffxai.core.UserException;
 import org.diffxai.core.Randomization;
 import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.ClassifierGradients;
+import org.diffxai.model.GraphGradients;
 import org.diffxai.model.SavedModels;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.DenoiserTrainer;
@@ -52,9 +55,11 @@ import org.tensorflow.types.TFloat32;
  * Train Prototype Network can be randomised.
  *
  * <p>Runs in a TensorFlow Java session of its own (no file is written). Images are in image intensity and mapped to
- * model space as the bundle says. Not thread-safe; close to free the native graph.
+ * model space as the bundle says. Gradients ({@link DifferentiableClassifier}, so that the sanity check can be run on
+ * gradient maps) are added to the same graph on first use ({@link ClassifierGradients}). Not thread-safe; close to
+ * free the native graph.
  */
-public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
+public final class RandomizedPrototypeNetwork implements PrototypeClassifier, DifferentiableClassifier {
 
   private static final int BATCH = 32;
 
@@ -68,6 +73,7 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
   private final float[][] lastLayer;
   private final float[][] vectors;
   private final int[] prototypeClass;
+  private final ClassifierGradients gradients;
 
   private RandomizedPrototypeNetwork(ClassifierBundle bundle, ProtoConfig cfg, List<String> trained, long seed,
       boolean trust) {
@@ -103,6 +109,9 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
     for (int j = 0; j < p; j++) {
       for (int c = 1; c < k; c++) if (lastLayer[c][j] > lastLayer[prototypeClass[j]][j]) prototypeClass[j] = c;
     }
+    gradients = new ClassifierGradients(new GraphGradients(graph, toString()), session, bundle, x.asOutput(),
+        cfg.height(), cfg.width(), cfg.channels(), net.logits.asOutput(), k, net.scores.asOutput(), p,
+        net.features.asOutput(), new int[] {cfg.gridHeight(), cfg.gridWidth(), d});
   }
 
   /**
@@ -301,6 +310,17 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
   @Override
   public float[][] features(float[] images, int n) {
     return run(images, n, net.features)[0];
+  }
+
+  @Override
+  public Gradient gradient(float[] images, int n, Objective objective) {
+    return gradients.gradient(images, n, objective, BATCH);
+  }
+
+  /** The gradient with respect to the latent patches (EPPNet: the L2-normalised ones), as the bundle's features. */
+  @Override
+  public LayerGradient featureGradient(float[] images, int n, Objective objective) {
+    return gradients.featureGradient(images, n, objective, BATCH);
   }
 
   @Override
