@@ -9,6 +9,7 @@ import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
 import org.diffxai.io.ImageFolder;
 import org.diffxai.tf.BundleWriter;
+import org.diffxai.tf.DenoiserCheckpoint;
 import org.diffxai.tf.DenoiserTrainer;
 import org.diffxai.tf.TrainingData;
 import org.diffxai.tf.TrainingOptions;
@@ -72,6 +73,28 @@ public class TrainDenoiserCommand implements Command {
   @Parameter(description = "Randomly mirror training images left-right (off unless given).", persist = false)
   private boolean flip = false;
 
+  @Parameter(description = "What the network predicts: epsilon (the noise) or v_prediction (the velocity).",
+      choices = {"epsilon", "v_prediction"}, persist = false)
+  private String prediction = "epsilon";
+
+  @Parameter(description = "Noise schedule: linear (DDPM) or squaredcos_cap_v2 (cosine).",
+      choices = {"linear", "squaredcos_cap_v2"}, persist = false)
+  private String schedule = "linear";
+
+  @Parameter(min = "0", description = "Min-SNR loss weighting gamma (e.g. 5); 0 = off.", persist = false)
+  private double min_snr_gamma = 0;
+
+  @Parameter(min = "0", description = "Learning-rate warm-up iterations.", persist = false)
+  private int warmup = 100;
+
+  @Parameter(min = "0", description = "Write a checkpoint (to resume from) beside the output every this many"
+      + " iterations, at the end and on cancel; 0 = no checkpoint.", persist = false)
+  private int checkpoint_every = 500;
+
+  @Parameter(required = false, style = "directory", description = "Continue training from this checkpoint folder"
+      + " or bundle (its checkpoint beside it); 'iterations' is the new total.", persist = false)
+  private String resume = "";
+
   @Parameter(required = false, description = "Model name for model.json (default: the output folder name).", persist = false)
   private String name = "";
 
@@ -115,6 +138,15 @@ public class TrainDenoiserCommand implements Command {
     if (java.nio.file.Files.exists(out)) {
       throw new UserException("Output " + out + " already exists. Choose a new output folder or delete the old one.");
     }
+    Path checkpointDir = checkpoint_every > 0 ? out.resolveSibling(out.getFileName() + DenoiserCheckpoint.SUFFIX)
+        : null;
+    DenoiserCheckpoint checkpoint = nz(resume).trim().isEmpty() ? null
+        : DenoiserCheckpoint.read(path(resume, "resume", "the checkpoint to continue"));
+    if (checkpointDir != null && java.nio.file.Files.exists(checkpointDir)
+        && (checkpoint == null || !checkpoint.directory().equals(checkpointDir))) {
+      throw new UserException("The checkpoint folder " + checkpointDir + " of an earlier run exists. Continue it with"
+          + " resume=" + checkpointDir + ", or delete it, or choose another output.");
+    }
 
     Progress p = Ui.progress();
     ImageFolder folder = ImageFolder.load(in, size, labels, p.sub(0, 0.05));
@@ -127,10 +159,13 @@ public class TrainDenoiserCommand implements Command {
         .baseChannels(base_channels).channelMultipliers(mult).groups(8).layersPerBlock(1)
         .attention(Math.pow(size >> (levels - 1), 2) <= MAX_ATTENTION_POSITIONS);
     TrainingOptions opts = new TrainingOptions().iterations(iters).batch(batch).learningRate(learning_rate)
-        .warmupIterations(Math.min(100, iters / 10)).seed(seed).emaDecay(ema_decay).flip(flip);
+        .warmupIterations(warmup).seed(seed).emaDecay(ema_decay).flip(flip).predictionType(prediction)
+        .betaSchedule(schedule).minSnrGamma(min_snr_gamma);
 
     String modelName = name == null || name.trim().isEmpty() ? out.getFileName().toString() : name.trim();
     try (DenoiserTrainer trainer = new DenoiserTrainer(net, opts)) {
+      if (checkpoint != null) trainer.restore(checkpoint, data);
+      trainer.checkpoints(checkpointDir, checkpoint_every);
       trainer.train(data, p.sub(0.05, 0.97));
       BundleWriter.Metadata meta = new BundleWriter.Metadata().name(modelName).description(nz(description))
           .authors(nz(authors)).license(nz(license)).intensity(mapping).classNames(folder.classNames())

@@ -134,7 +134,7 @@ public final class BundleWriter {
       progress.report("Saving denoiser bundle", Double.NaN);
       trainer.exportSavedModel(tmp);
       progress.checkCancelled();
-      writeString(tmp.resolve(SCHEDULER_JSON), schedulerConfigJson());
+      writeString(tmp.resolve(SCHEDULER_JSON), trainer.options().schedulerConfig().toJson());
       writeString(tmp.resolve(TRAINING_CSV), trainingCsv(trainer));
       Map<String, Object> model = modelJson(trainer, meta);
       model.put("sha256", checksums(tmp));
@@ -158,12 +158,12 @@ public final class BundleWriter {
   }
 
   /**
-   * The training schedule as a diffusers DDPMScheduler configuration: 1000 steps, linear β from 1e-4 to 0.02, ε
-   * prediction, clip_sample, leading spacing (diffusers' defaults; Ho et al. 2020). The trainer draws ᾱ_t from the
-   * same object, so training and sampling cannot disagree.
+   * The default training schedule as a diffusers DDPMScheduler configuration: 1000 steps, linear β from 1e-4 to 0.02,
+   * ε prediction, clip_sample, leading spacing (diffusers' defaults; Ho et al. 2020). A bundle gets its trainer's
+   * {@link TrainingOptions#schedulerConfig()}.
    */
   public static SchedulerConfig trainingSchedule() {
-    return new SchedulerConfig().className("DDPMScheduler").setAlphaToOne(false);
+    return new TrainingOptions().schedulerConfig();
   }
 
   /** {@link #trainingSchedule()} as scheduler_config.json text. */
@@ -221,6 +221,7 @@ public final class BundleWriter {
     tr.putAll(net.describe());
     Map<String, Object> rest = opts.describe();
     for (String k : new String[] {"iterations", "batch", "learning_rate", "seed", "ema_decay"}) rest.remove(k);
+    if (opts.minSnrGamma() == 0) rest.remove("min_snr_gamma");
     for (Map.Entry<String, Object> e : rest.entrySet()) {
       tr.put(e.getKey(), e.getValue() instanceof Double ? decimal((Double) e.getValue()) : e.getValue());
     }
@@ -228,6 +229,7 @@ public final class BundleWriter {
     tr.put("final_loss", finalLoss(trainer.losses()));
     tr.put("final_loss_window", Math.min(50, trainer.completedIterations()));
     tr.put("seconds", Math.round(trainer.seconds() * 10) / 10.0);
+    tr.put("runs", trainer.history());
     if (!meta.source.isEmpty()) tr.put("source", meta.source);
     tr.put("software", "diffusion-xai " + Version.get());
     tr.put("tensorflow", org.tensorflow.TensorFlow.version());

@@ -177,6 +177,17 @@ public final class UNetConfig {
     return m;
   }
 
+  /** {@link #describe()} plus the sizes, classes and condition channels: what a resumed run must repeat. */
+  Map<String, Object> resumeKeys() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("sample_size", new int[] {height, width});
+    m.put("channels", channels);
+    m.put("classes", numClasses);
+    m.put("condition_channels", conditionChannels);
+    m.putAll(describe());
+    return m;
+  }
+
   @Override
   public String toString() {
     return "UNet " + height + "x" + width + "x" + channels + " base=" + baseChannels + " mult="

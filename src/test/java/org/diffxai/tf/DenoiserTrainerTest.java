@@ -233,6 +233,114 @@ class DenoiserTrainerTest {
     }
   }
 
+  /**
+   * A run cancelled at iteration 7 (checkpoints every 5, so the checkpoint of 5 is replaced by the one of 7) and resumed
+   * in a fresh trainer up to 12 iterations ends bit for bit where one uninterrupted 12-iteration run ends: losses,
+   * weights, EMA weights. Exercises v-prediction, the cosine schedule, min-SNR weighting and flips on the way.
+   */
+  @Test
+  void resumedRunEqualsUninterruptedRun() {
+    TrainingData data = labelled(20); // 20 images, batch 8: epochs end inside batches
+    TrainingOptions o = fast(12).predictionType("v_prediction").betaSchedule("squaredcos_cap_v2").minSnrGamma(5)
+        .flip(true);
+    float[] losses;
+    Map<String, float[]> weights;
+    Map<String, float[]> ema;
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), o)) {
+      tr.train(data, Progress.NONE);
+      losses = tr.losses();
+      weights = tr.weights();
+      ema = tr.emaWeights();
+    }
+
+    Path ckpt = tmp.resolve("run.checkpoint");
+    int[] calls = {0};
+    Progress cancelAfter7 = new Progress() {
+      @Override
+      public void report(String message, double fraction) {
+        if (message.startsWith("Training")) calls[0]++;
+      }
+
+      @Override
+      public boolean isCancelled() {
+        return calls[0] >= 7;
+      }
+    };
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), o)) {
+      tr.checkpoints(ckpt, 5);
+      assertThrows(CancelledException.class, () -> tr.train(data, cancelAfter7));
+      assertEquals(7, tr.completedIterations());
+    }
+    assertEquals(new TreeSet<>(Arrays.asList("checkpoint.json", "state-00000007.bin")), relativeFiles(ckpt));
+    DenoiserCheckpoint cp = DenoiserCheckpoint.read(ckpt);
+    assertEquals(7, cp.iteration());
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), o)) {
+      tr.checkpoints(ckpt, 5);
+      tr.restore(cp, data);
+      tr.train(data, Progress.NONE);
+      assertArrayEquals(losses, tr.losses());
+      assertBitEqual(weights, tr.weights());
+      assertBitEqual(ema, tr.emaWeights());
+      assertEquals(2, tr.history().size());
+      assertEquals(12, ((Map<?, ?>) tr.history().get(1)).get("to"));
+    }
+    assertEquals(12, DenoiserCheckpoint.read(ckpt).iteration());
+    assertEquals(new TreeSet<>(Arrays.asList("checkpoint.json", "state-00000012.bin")), relativeFiles(ckpt));
+  }
+
+  @Test
+  void resumeWithOtherSettingsOrDataIsOneClearMessage() throws Exception {
+    TrainingData data = labelled(16);
+    Path ckpt = tmp.resolve("c");
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), fast(3))) {
+      tr.checkpoints(ckpt, 0);
+      tr.train(data, Progress.NONE);
+    }
+    DenoiserCheckpoint cp = DenoiserCheckpoint.read(ckpt);
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2).baseChannels(16), fast(6).batch(4)
+        .predictionType("v_prediction"))) {
+      String m = assertThrows(UserException.class, () -> tr.restore(cp, labelled(18))).getMessage();
+      assertTrue(m.startsWith("Cannot resume from " + ckpt.toAbsolutePath() + ": this run differs from the checkpoint"
+          + " in base_channels 8 → 16; "), m);
+      assertTrue(m.contains("; prediction_type \"epsilon\" → \"v_prediction\"; "), m);
+      assertTrue(m.contains("; batch 8 → 4; "), m);
+      assertTrue(m.contains("; training images (the images, their labels or their intensity mapping differ)."), m);
+      assertTrue(m.endsWith("Resume with the settings and images of the checkpoint (only iterations may change), or"
+          + " train anew without resume."), m);
+    }
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), fast(3))) {
+      String m = assertThrows(UserException.class, () -> tr.restore(cp, data)).getMessage();
+      assertTrue(m.contains("has already completed 3 iterations, so iterations=3 leaves nothing to train"), m);
+    }
+    // A damaged state file and a bundle without a checkpoint beside it.
+    Path state = ckpt.resolve("state-00000003.bin");
+    byte[] b = Files.readAllBytes(state);
+    b[b.length / 2] ^= 1;
+    Files.write(state, b);
+    String m = assertThrows(UserException.class, () -> DenoiserCheckpoint.read(ckpt)).getMessage();
+    assertEquals("The checkpoint " + ckpt.toAbsolutePath() + " is damaged: state-00000003.bin does not match its size"
+        + " or checksum. Resume from another checkpoint or train anew without resume.", m);
+    Path bundle = Files.createDirectories(tmp.resolve("bundle"));
+    Files.write(bundle.resolve("model.json"), "{}".getBytes(StandardCharsets.UTF_8));
+    m = assertThrows(UserException.class, () -> DenoiserCheckpoint.read(bundle)).getMessage();
+    assertTrue(m.startsWith("The bundle " + bundle.toAbsolutePath() + " has no checkpoint beside it"
+        + " (bundle.checkpoint)"), m);
+  }
+
+  @Test
+  void minSnrWeights() {
+    try (DenoiserTrainer eps = new DenoiserTrainer(tiny(), fast(1).minSnrGamma(5));
+        DenoiserTrainer v = new DenoiserTrainer(tiny(), fast(1).minSnrGamma(5).predictionType("v_prediction"));
+        DenoiserTrainer off = new DenoiserTrainer(tiny(), fast(1))) {
+      // ᾱ = 0.5: SNR 1; ᾱ = 10/11: SNR 10 (Hang et al. 2023: min(SNR, γ)/SNR for ε, min(SNR, γ)/(SNR + 1) for v)
+      assertEquals(1.0, eps.lossWeight(0.5f), 1e-6);
+      assertEquals(0.5, eps.lossWeight(10f / 11), 1e-6);
+      assertEquals(0.5, v.lossWeight(0.5f), 1e-6);
+      assertEquals(5.0 / 11, v.lossWeight(10f / 11), 1e-6);
+      assertEquals(1.0, off.lossWeight(10f / 11), 0);
+    }
+  }
+
   @Test
   void scheduleMatchesDiffusersLinear() {
     float[] ac = org.diffxai.core.NoiseSchedule.of(BundleWriter.trainingSchedule()).alphasCumprod();
@@ -250,6 +358,11 @@ class DenoiserTrainerTest {
   }
 
   // --- helpers
+
+  private static void assertBitEqual(Map<String, float[]> expected, Map<String, float[]> actual) {
+    assertEquals(expected.keySet(), actual.keySet());
+    for (String k : expected.keySet()) assertArrayEquals(expected.get(k), actual.get(k), k);
+  }
 
   private static float[] noise(int n, long seed) {
     Random r = new Random(seed);

@@ -1,5 +1,6 @@
 package org.diffxai.tf;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -91,7 +92,7 @@ class TrainDenoiserCommandTest {
   }
 
   @Test
-  void cancelDuringTrainingLeavesNoBundle() throws Exception {
+  void cancelLeavesACheckpointThatResumeContinues() throws Exception {
     Path images = classFolder(tmp.resolve("phantoms"));
     Path out = tmp.resolve("models/cancelled");
     boolean[] training = {false};
@@ -108,11 +109,67 @@ class TrainDenoiserCommandTest {
     });
     TrainDenoiserCommand cmd = command(images, out);
     assertThrows(CancelledException.class, cmd::run);
+    Ui.setProgress(null);
     assertFalse(Files.exists(out));
-    if (Files.exists(out.getParent())) {
-      List<Path> left = Files.list(out.getParent()).collect(Collectors.toList());
-      assertTrue(left.isEmpty(), "nothing left in the output's parent: " + left);
+    Path ckpt = tmp.resolve("models/cancelled.checkpoint");
+    assertEquals(Arrays.asList(ckpt), Files.list(out.getParent()).collect(Collectors.toList()),
+        "only the checkpoint is left, no bundle and no temporary files");
+    assertEquals(1, DenoiserCheckpoint.read(ckpt).iteration());
+
+    // The same output again without resume would overwrite the checkpoint: refused with the remedy.
+    UserException e = assertThrows(UserException.class, command(images, out)::run);
+    assertEquals("The checkpoint folder " + ckpt + " of an earlier run exists. Continue it with resume=" + ckpt
+        + ", or delete it, or choose another output.", e.getMessage());
+
+    TrainDenoiserCommand resumed = command(images, out);
+    set(resumed, "resume", ckpt.toString());
+    resumed.run();
+    assertEquals(4, DenoiserCheckpoint.read(ckpt).iteration());
+    List<String> csv = Files.readAllLines(out.resolve("training.csv"));
+    assertEquals(5, csv.size());
+  }
+
+  /**
+   * Train 2 iterations, then resume from the bundle (its checkpoint beside it) up to 4: the same losses and the same
+   * saved weights, byte for byte, as one uninterrupted 4-iteration run. Changed settings are one message.
+   */
+  @Test
+  void resumeFromBundleEqualsOneRunAndRefusesOtherSettings() throws Exception {
+    Path images = classFolder(tmp.resolve("phantoms"));
+    Path whole = tmp.resolve("whole");
+    command(images, whole).run();
+    Path half = tmp.resolve("half");
+    TrainDenoiserCommand first = command(images, half);
+    set(first, "iterations", 2);
+    first.run();
+    assertEquals(2, DenoiserCheckpoint.read(half).iteration());
+
+    TrainDenoiserCommand bad = command(images, tmp.resolve("bad"));
+    set(bad, "resume", half.toString());
+    set(bad, "batch", 2);
+    set(bad, "prediction", "v_prediction");
+    UserException e = assertThrows(UserException.class, bad::run);
+    assertEquals("Cannot resume from " + tmp.resolve("half.checkpoint") + ": this run differs from the checkpoint in"
+        + " prediction_type \"epsilon\" → \"v_prediction\"; batch 4 → 2. Resume with the settings and images of the"
+        + " checkpoint (only iterations may change), or train anew without resume.", e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("bad")));
+
+    Path rest = tmp.resolve("rest");
+    TrainDenoiserCommand second = command(images, rest);
+    set(second, "resume", half.toString());
+    second.run();
+    List<String> a = Files.readAllLines(whole.resolve("training.csv"));
+    List<String> b = Files.readAllLines(rest.resolve("training.csv"));
+    assertEquals(a.size(), b.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertEquals(a.get(i).replaceAll(",[^,]*$", ""), b.get(i).replaceAll(",[^,]*$", ""), "loss of row " + i);
     }
+    String data = "variables/variables.data-00000-of-00001";
+    assertArrayEquals(Files.readAllBytes(whole.resolve(data)), Files.readAllBytes(rest.resolve(data)));
+    JsonObject runs = JsonParser.parseString(new String(Files.readAllBytes(rest.resolve("model.json")),
+        StandardCharsets.UTF_8)).getAsJsonObject().getAsJsonObject("training");
+    assertEquals(2, runs.getAsJsonArray("runs").size());
+    assertEquals(2, runs.getAsJsonArray("runs").get(1).getAsJsonObject().get("from").getAsInt());
   }
 
   @Test
@@ -146,6 +203,7 @@ class TrainDenoiserCommandTest {
     set(cmd, "base_channels", 8);
     set(cmd, "channel_multipliers", "1,2");
     set(cmd, "name", "tiny");
+    set(cmd, "checkpoint_every", 2);
     return cmd;
   }
 
