@@ -39,6 +39,8 @@ public final class SampleQuality {
     String model = "sample";
     int n = 16, steps = 50;
     long seed = 1;
+    int perClass = 0;
+    List<String> classifiers = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
       switch (kv[0]) {
@@ -53,6 +55,12 @@ public final class SampleQuality {
           break;
         case "seed":
           seed = Long.parseLong(kv[1]);
+          break;
+        case "per_class":
+          perClass = Integer.parseInt(kv[1]);
+          break;
+        case "classifiers":
+          classifiers = java.util.Arrays.asList(kv[1].split(","));
           break;
         default:
           throw new IllegalArgumentException("unknown option " + args[i]);
@@ -98,6 +106,85 @@ public final class SampleQuality {
     row("pure noise (floor)", noise, training, size, dataRange);
     row("samples of `" + model + "`", samples, training, size, dataRange);
     row("unseen phantoms (ceiling)", fresh, training, size, dataRange);
+
+    if (perClass > 0 && !classifiers.isEmpty()) classConsistency(model, perClass, steps, seed, classifiers);
+  }
+
+  /**
+   * Class consistency: {@code perClass} samples of every class label (DDIM, the given steps, seeds (seed, i) so sample
+   * i of every class starts from the same x_T), each classified by every classifier; prints per classifier and class
+   * the share classified as the label they were drawn with, and the classifier's accuracy on {@code perClass} fresh
+   * phantoms of each class (so a low share can be told apart from a weak classifier).
+   */
+  static void classConsistency(String model, int perClass, int steps, long seed, List<String> classifiers)
+      throws IOException {
+    List<String> classes = org.diffxai.model.DenoiserBundle.open(model).classNames();
+    if (classes.isEmpty()) throw new IllegalArgumentException("model " + model + " is not class-conditional");
+    int size = 0;
+    List<float[]> samples = new ArrayList<>();
+    for (String c : classes) {
+      Synthesis.Request r = new Synthesis.Request();
+      r.model = model;
+      r.samples = perClass;
+      r.steps = steps;
+      r.seed = seed;
+      r.label = c;
+      r.device = "cpu";
+      Synthesis.Result res = Synthesis.run(r, Progress.NONE);
+      size = res.synthesized.getWidth();
+      float[] all = new float[perClass * size * size];
+      for (int i = 0; i < perClass; i++) {
+        System.arraycopy((float[]) res.synthesized.getStack().getPixels(i + 1), 0, all, i * size * size, size * size);
+      }
+      samples.add(all);
+    }
+    PhantomGenerator gen = new PhantomGenerator(size);
+    List<float[]> phantoms = new ArrayList<>();
+    for (int ci = 0; ci < classes.size(); ci++) {
+      float[] all = new float[perClass * size * size];
+      for (int i = 0; i < perClass; i++) {
+        System.arraycopy(gen.generate(987654321L, 1000 + i, "lesion".equals(classes.get(ci))).pixels, 0, all,
+            i * size * size, size * size);
+      }
+      phantoms.add(all);
+    }
+    System.out.printf(Locale.ROOT, "%nClass consistency of `%s`: %d samples per class (DDIM %d steps, seed %d); "
+        + "accuracy on %d unseen phantoms per class for comparison%n%n", model, perClass, steps, seed, perClass);
+    StringBuilder head = new StringBuilder("| classifier |");
+    StringBuilder rule = new StringBuilder("|---|");
+    for (String c : classes) {
+      head.append(" samples `").append(c).append("` → ").append(c).append(" |");
+      rule.append("---|");
+    }
+    for (String c : classes) {
+      head.append(" phantoms ").append(c).append(" |");
+      rule.append("---|");
+    }
+    System.out.println(head);
+    System.out.println(rule);
+    for (String name : classifiers) {
+      try (org.diffxai.model.DjlClassifier clf = org.diffxai.model.ClassifierModels.load(
+          org.diffxai.model.ClassifierBundle.open(name), "cpu")) {
+        StringBuilder line = new StringBuilder("| " + name + " |");
+        for (List<float[]> group : java.util.Arrays.asList(samples, phantoms)) {
+          for (int ci = 0; ci < classes.size(); ci++) {
+            int target = clf.classNames().indexOf(classes.get(ci));
+            if (target < 0) throw new IllegalArgumentException(name + " has no class " + classes.get(ci));
+            float[][] logits = clf.logits(group.get(ci), perClass);
+            int hits = 0;
+            for (float[] l : logits) hits += argmax(l) == target ? 1 : 0;
+            line.append(String.format(Locale.ROOT, " %d/%d (%.0f %%) |", hits, perClass, 100.0 * hits / perClass));
+          }
+        }
+        System.out.println(line);
+      }
+    }
+  }
+
+  static int argmax(float[] v) {
+    int b = 0;
+    for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+    return b;
   }
 
   private static void row(String name, List<float[]> images, List<float[]> training, int size, double range) {
