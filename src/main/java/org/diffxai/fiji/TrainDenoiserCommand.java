@@ -84,6 +84,14 @@ public class TrainDenoiserCommand implements Command {
   @Parameter(min = "0", description = "Min-SNR loss weighting gamma (e.g. 5); 0 = off.", persist = false)
   private double min_snr_gamma = 0;
 
+  @Parameter(min = "0", description = "Share of samples trained without their class label (e.g. 0.1), so the model"
+      + " also learns the unconditional model classifier-free guidance needs; 0 = none.", persist = false)
+  private double label_dropout = 0;
+
+  @Parameter(description = "Classifier-free guidance scale built into the saved model (e.g. 1); needs"
+      + " label_dropout > 0; 0 = none.", persist = false)
+  private double guidance_scale = 0;
+
   @Parameter(min = "0", description = "Learning-rate warm-up iterations.", persist = false)
   private int warmup = 100;
 
@@ -135,6 +143,14 @@ public class TrainDenoiserCommand implements Command {
     if (!(ema_decay >= 0 && ema_decay < 1)) {
       throw new UserException("ema_decay=" + ema_decay + " must be in [0, 1), e.g. 0.999.");
     }
+    if (!(label_dropout >= 0 && label_dropout < 1) || label_dropout > 0 && !labels) {
+      throw new UserException("label_dropout=" + label_dropout + " must be in [0, 1) and needs labels (class"
+          + " sub-folders), e.g. label_dropout=0.1 labels.");
+    }
+    if (guidance_scale != 0 && label_dropout == 0) {
+      throw new UserException("guidance_scale=" + guidance_scale + " needs a model trained with label_dropout > 0"
+          + " (e.g. 0.1). Set label_dropout or leave guidance_scale at 0.");
+    }
     if (java.nio.file.Files.exists(out)) {
       throw new UserException("Output " + out + " already exists. Choose a new output folder or delete the old one.");
     }
@@ -157,10 +173,10 @@ public class TrainDenoiserCommand implements Command {
     int iters = epochs > 0 ? (int) Math.max(1, Math.ceil((double) epochs * folder.count() / batch)) : iterations;
     UNetConfig net = new UNetConfig().size(size, size).channels(1).numClasses(labels ? folder.classNames().size() : 0)
         .baseChannels(base_channels).channelMultipliers(mult).groups(8).layersPerBlock(1)
-        .attention(Math.pow(size >> (levels - 1), 2) <= MAX_ATTENTION_POSITIONS);
+        .attention(Math.pow(size >> (levels - 1), 2) <= MAX_ATTENTION_POSITIONS).unconditionalLabel(label_dropout > 0);
     TrainingOptions opts = new TrainingOptions().iterations(iters).batch(batch).learningRate(learning_rate)
         .warmupIterations(warmup).seed(seed).emaDecay(ema_decay).flip(flip).predictionType(prediction)
-        .betaSchedule(schedule).minSnrGamma(min_snr_gamma);
+        .betaSchedule(schedule).minSnrGamma(min_snr_gamma).labelDropout(label_dropout);
 
     String modelName = name == null || name.trim().isEmpty() ? out.getFileName().toString() : name.trim();
     try (DenoiserTrainer trainer = new DenoiserTrainer(net, opts)) {
@@ -169,7 +185,8 @@ public class TrainDenoiserCommand implements Command {
       trainer.train(data, p.sub(0.05, 0.97));
       BundleWriter.Metadata meta = new BundleWriter.Metadata().name(modelName).description(nz(description))
           .authors(nz(authors)).license(nz(license)).intensity(mapping).classNames(folder.classNames())
-          .images(folder.count()).source(in.getFileName() == null ? "" : in.getFileName().toString());
+          .images(folder.count()).source(in.getFileName() == null ? "" : in.getFileName().toString())
+          .guidanceScale(guidance_scale);
       bundle = BundleWriter.write(out, trainer, meta, p.sub(0.97, 1.0));
       table = lossTable(trainer);
       p.report(String.format(Locale.ROOT, "Saved denoiser %s (%d iterations, final loss %.4f)", bundle,

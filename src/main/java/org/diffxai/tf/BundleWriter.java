@@ -54,6 +54,7 @@ public final class BundleWriter {
     private List<String> classNames = Collections.emptyList();
     private int images;
     private String source = "";
+    private double guidanceScale;
 
     public Metadata name(String v) {
       name = v;
@@ -90,6 +91,15 @@ public final class BundleWriter {
     /** Number of training images. */
     public Metadata images(int v) {
       images = v;
+      return this;
+    }
+
+    /**
+     * Classifier-free guidance scale w built into the exported graph (0: none; the network must have been trained
+     * with an unconditional label). See {@link DenoiserTrainer#exportSavedModel(UNetConfig, Map, Path, double)}.
+     */
+    public Metadata guidanceScale(double w) {
+      guidanceScale = w;
       return this;
     }
 
@@ -132,7 +142,7 @@ public final class BundleWriter {
     boolean done = false;
     try {
       progress.report("Saving denoiser bundle", Double.NaN);
-      trainer.exportSavedModel(tmp);
+      trainer.exportSavedModel(tmp, meta.guidanceScale);
       progress.checkCancelled();
       writeString(tmp.resolve(SCHEDULER_JSON), trainer.options().schedulerConfig().toJson());
       writeString(tmp.resolve(TRAINING_CSV), trainingCsv(trainer));
@@ -210,6 +220,14 @@ public final class BundleWriter {
     sig.put("inputs", inputs);
     sig.put("output", DenoiserTrainer.OUTPUT_NAME);
     m.put("signature", sig);
+    if (meta.guidanceScale != 0) {
+      Map<String, Object> g = new LinkedHashMap<>();
+      g.put("method", "classifier-free guidance (Ho & Salimans 2022), built into the graph: output = (1 + scale)"
+          + " * model(label) - scale * model(unconditional_label)");
+      g.put("scale", decimal(meta.guidanceScale));
+      g.put("unconditional_label", net.numClasses());
+      m.put("guidance", g);
+    }
 
     Map<String, Object> tr = new LinkedHashMap<>();
     tr.put("iterations", trainer.completedIterations());

@@ -299,7 +299,7 @@ public final class DenoiserCheckpoint {
 
   /**
    * Checks that a run with these settings and data can continue this checkpoint: the same network, the same options
-   * (all but the total iteration count, which must be larger than the checkpoint's), and the same data.
+   * (all but the total iteration count, which must be at least the checkpoint's), and the same data.
    *
    * @throws UserException naming every setting that differs, with the checkpoint's value and this run's
    */
@@ -316,10 +316,10 @@ public final class DenoiserCheckpoint {
           + String.join("; ", diffs) + ". Resume with the settings and images of the checkpoint (only iterations may"
           + " change), or train anew without resume.");
     }
-    if (iterations <= iteration) {
-      throw new UserException("The checkpoint " + dir + " has already completed " + iteration + " iterations, so"
-          + " iterations=" + iterations + " leaves nothing to train. Set iterations to the new total, e.g. iterations="
-          + (2 * iteration) + ".");
+    if (iterations < iteration) {
+      throw new UserException("The checkpoint " + dir + " has already completed " + iteration + " iterations, more"
+          + " than iterations=" + iterations + ". Set iterations to the new total (at least " + iteration + "; equal"
+          + " to it saves the checkpoint's model without training).");
     }
   }
 

@@ -103,6 +103,10 @@ public final class DenoiserTrainer implements AutoCloseable {
     TensorFlowRuntime.ensureLoaded();
     this.net = new UNetConfig(net).validate();
     this.opts = new TrainingOptions(opts).validate();
+    if ((this.opts.labelDropout() > 0) != this.net.unconditionalLabel()) {
+      throw new IllegalArgumentException("label dropout (" + this.opts.labelDropout() + ") needs a network with an"
+          + " unconditional label, and such a network needs label dropout > 0");
+    }
     this.builder = new UNetBuilder(this.net);
     this.alphasCumprod = NoiseSchedule.of(this.opts.schedulerConfig()).alphasCumprod();
     graph = new Graph();
@@ -444,7 +448,11 @@ public final class DenoiserTrainer implements AutoCloseable {
         xb[o + p] = sa * x0p + sb * e;
         yb[o + p] = v ? sa * e - sb * x0p : e; // v = sqrt(ᾱ)·ε − sqrt(1−ᾱ)·x0 (Salimans & Ho 2022, Sec. 4)
       }
-      if (lb != null) lb[i] = data.label(idx);
+      if (lb != null) {
+        // Classifier-free guidance training: the "no class" label (index K) with probability p_uncond.
+        boolean drop = opts.labelDropout() > 0 && rnd.nextDouble() < opts.labelDropout();
+        lb[i] = drop ? net.numClasses() : data.label(idx);
+      }
       if (cb != null) {
         float[] ci = data.condition(idx);
         int cpx = h * w * k;
@@ -565,10 +573,15 @@ public final class DenoiserTrainer implements AutoCloseable {
   /**
    * Writes the EMA weights as a SavedModel (tag {@code serve}, signature {@code serving_default}) into {@code dir}: a
    * clean inference graph holding only the network's variables, so no optimiser state is saved. See
-   * {@link #exportSavedModel(UNetConfig, Map, Path)}.
+   * {@link #exportSavedModel(UNetConfig, Map, Path, double)}.
    */
   public void exportSavedModel(Path dir) throws IOException {
-    exportSavedModel(net, emaWeights(), dir);
+    exportSavedModel(dir, 0);
+  }
+
+  /** As {@link #exportSavedModel(Path)}, with classifier-free guidance of the given scale built in (0: none). */
+  public void exportSavedModel(Path dir, double guidanceScale) throws IOException {
+    exportSavedModel(net, emaWeights(), dir, guidanceScale);
   }
 
   /** Name of the single output of the exported {@code serving_default} signature. */
@@ -578,9 +591,18 @@ public final class DenoiserTrainer implements AutoCloseable {
    * Writes a SavedModel of the UNet described by {@code net} with the given weights into {@code dir} (created if
    * missing). Signature {@code serving_default}: inputs {@code x} float32 [-1,H,W,C], {@code t} float32 [-1],
    * {@code label} int32 [-1] (class-conditional only), {@code condition} float32 [-1,H,W,K] (K &gt; 0 only); output
-   * {@code sample_output} float32 [-1,H,W,C] (predicted ε).
+   * {@code sample_output} float32 [-1,H,W,C] (the predicted ε or v).
+   *
+   * <p>With {@code guidanceScale} w ≠ 0 (networks with an unconditional label only) the graph runs the UNet on the
+   * batch twice, with the given labels and with the "no class" label, and outputs classifier-free guidance
+   * ŷ = (1 + w)·ŷ(x, t, label) − w·ŷ(x, t, ∅) (Ho &amp; Salimans 2022, Eq. 6; linear in the output, so the same for ε
+   * and v). The contract stays the same, so every sampler uses the guided model unchanged, at twice the cost.
    */
-  public static void exportSavedModel(UNetConfig net, Map<String, float[]> weights, Path dir) throws IOException {
+  public static void exportSavedModel(UNetConfig net, Map<String, float[]> weights, Path dir, double guidanceScale)
+      throws IOException {
+    if (guidanceScale != 0 && !net.unconditionalLabel()) {
+      throw new IllegalArgumentException("classifier-free guidance needs a network with an unconditional label");
+    }
     TensorFlowRuntime.ensureLoaded();
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
@@ -594,7 +616,18 @@ public final class DenoiserTrainer implements AutoCloseable {
       Placeholder<TFloat32> ec = net.conditionChannels() > 0 ? tf.withName("condition").placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1, h, w, net.conditionChannels()))) : null;
       VariableStore store = new VariableStore(tf, SCOPE);
-      Operand<TFloat32> y = new UNetBuilder(net).build(tf, store, ex, et, el, ec);
+      UNetBuilder unet = new UNetBuilder(net);
+      Operand<TFloat32> y;
+      if (guidanceScale == 0) {
+        y = unet.build(tf, store, ex, et, el, ec);
+      } else {
+        Operand<TInt32> none = tf.fill(tf.shape(el), tf.constant(net.numClasses()));
+        Operand<TFloat32> both = unet.build(tf, store, twice(tf, ex), twice(tf, et),
+            tf.concat(Arrays.asList(el, none), tf.constant(0)), ec == null ? null : twice(tf, ec));
+        List<org.tensorflow.Output<TFloat32>> parts = tf.split(tf.constant(0), both, 2L).output();
+        y = tf.math.sub(tf.math.mul(parts.get(0), tf.constant((float) (1 + guidanceScale))),
+            tf.math.mul(parts.get(1), tf.constant((float) guidanceScale)));
+      }
       Operand<TFloat32> o = tf.withName(OUTPUT_NAME).identity(y);
       store.prepareAssign();
       Signature.Builder sb = Signature.builder().key(Signature.DEFAULT_KEY).input("x", ex).input("t", et);
@@ -607,6 +640,10 @@ public final class DenoiserTrainer implements AutoCloseable {
             .withFunction(SessionFunction.create(sig, s)).export();
       }
     }
+  }
+
+  private static Operand<TFloat32> twice(Ops tf, Operand<TFloat32> a) {
+    return tf.concat(Arrays.asList(a, a), tf.constant(0));
   }
 
   @Override

@@ -35,7 +35,7 @@ import org.tensorflow.types.TInt32;
 
 /**
  * A small plain convolutional classifier (no prototypes): three stages of two 3×3 conv + ReLU (He et al. 2015
- * initialisation), 2×2 max-pooling between stages, global average pooling and a linear layer to K logits; trained with
+ * initialisation), 2×2 max-pooling between stages, global max pooling and a linear layer to K logits; trained with
  * softmax cross-entropy and Adam, with random flips and additive Gaussian noise of a random level per image as
  * augmentation. It is the project's independent check of what a denoiser's samples show (bench.SampleQuality): a
  * classifier that shares nothing with the prototype networks but the training phantoms' generator, and that has seen
@@ -116,7 +116,8 @@ public final class PlainCnn implements AutoCloseable {
         h = tf.nn.maxPool(h, tf.constant(new int[] {1, 2, 2, 1}), tf.constant(new int[] {1, 2, 2, 1}), "VALID");
       }
     }
-    h = tf.math.mean(h, tf.constant(new int[] {1, 2}));
+    // Global max pooling: a lesion covers a few pixels, and an average over the whole grid would dilute it.
+    h = tf.max(h, tf.constant(new int[] {1, 2}));
     Operand<TFloat32> fw = w.get(new ParamSpec("fc.weight", new long[] {ch, numClasses}, ParamSpec.Init.FAN_IN_UNIFORM,
         ch));
     Operand<TFloat32> fb = w.get(new ParamSpec("fc.bias", new long[] {numClasses}, ParamSpec.Init.ZEROS, ch));
@@ -232,7 +233,7 @@ public final class PlainCnn implements AutoCloseable {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("format", ClassifierBundle.FORMAT);
       m.put("name", name);
-      m.put("description", "Plain CNN (3 stages of 2 conv3x3+ReLU, global average pooling, linear), trained with"
+      m.put("description", "Plain CNN (3 stages of 2 conv3x3+ReLU, global max pooling, linear), trained with"
           + " noise augmentation");
       m.put("sample_size", new int[] {size, size});
       m.put("channels", 1);

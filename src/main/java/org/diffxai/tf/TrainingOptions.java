@@ -19,6 +19,7 @@ public final class TrainingOptions {
   private PredictionType predictionType = PredictionType.EPSILON;
   private BetaSchedule betaSchedule = BetaSchedule.LINEAR;
   private double minSnrGamma;
+  private double labelDropout;
   private int threads;
   private boolean graphOptimizer;
 
@@ -37,6 +38,7 @@ public final class TrainingOptions {
     predictionType = o.predictionType;
     betaSchedule = o.betaSchedule;
     minSnrGamma = o.minSnrGamma;
+    labelDropout = o.labelDropout;
     threads = o.threads;
     graphOptimizer = o.graphOptimizer;
   }
@@ -122,6 +124,17 @@ public final class TrainingOptions {
     return this;
   }
 
+  /**
+   * Share of training samples whose class label is replaced by the "no class" label (index = number of classes; the
+   * network needs {@link UNetConfig#unconditionalLabel}), so that one network learns the conditional and the
+   * unconditional model that classifier-free guidance combines (Ho &amp; Salimans 2022, "Classifier-Free Diffusion
+   * Guidance", Algorithm 1, p_uncond; they use 0.1–0.2). 0: none.
+   */
+  public TrainingOptions labelDropout(double p) {
+    labelDropout = p;
+    return this;
+  }
+
   /** TensorFlow intra-op threads, with one inter-op thread (0: TensorFlow's defaults, i.e. all cores). */
   public TrainingOptions threads(int n) {
     threads = n;
@@ -178,6 +191,10 @@ public final class TrainingOptions {
     return minSnrGamma;
   }
 
+  public double labelDropout() {
+    return labelDropout;
+  }
+
   public int threads() {
     return threads;
   }
@@ -203,6 +220,9 @@ public final class TrainingOptions {
     if (!(minSnrGamma >= 0 && Double.isFinite(minSnrGamma))) {
       throw new IllegalArgumentException("min-SNR gamma must be >= 0 (0: off), got " + minSnrGamma);
     }
+    if (!(labelDropout >= 0 && labelDropout < 1)) {
+      throw new IllegalArgumentException("label dropout must be in [0, 1), got " + labelDropout);
+    }
     if (threads < 0) throw new IllegalArgumentException("threads must be >= 0");
     return this;
   }
@@ -224,6 +244,7 @@ public final class TrainingOptions {
     m.put("prediction_type", predictionType.key());
     m.put("beta_schedule", betaSchedule.key());
     m.put("min_snr_gamma", minSnrGamma);
+    m.put("label_dropout", labelDropout);
     m.put("iterations", iterations);
     m.put("batch", batch);
     m.put("learning_rate", learningRate);

@@ -308,9 +308,16 @@ class DenoiserTrainerTest {
       assertTrue(m.endsWith("Resume with the settings and images of the checkpoint (only iterations may change), or"
           + " train anew without resume."), m);
     }
-    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), fast(3))) {
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), fast(2))) {
       String m = assertThrows(UserException.class, () -> tr.restore(cp, data)).getMessage();
-      assertTrue(m.contains("has already completed 3 iterations, so iterations=3 leaves nothing to train"), m);
+      assertTrue(m.contains("has already completed 3 iterations, more than iterations=2. Set iterations to the new"
+          + " total (at least 3; equal to it saves the checkpoint's model without training)."), m);
+    }
+    try (DenoiserTrainer tr = new DenoiserTrainer(tiny().numClasses(2), fast(3))) {
+      tr.restore(cp, data); // iterations = the checkpoint's: nothing to train, the same model
+      tr.train(data, Progress.NONE);
+      assertEquals(3, tr.completedIterations());
+      assertBitEqual(cp.group(DenoiserCheckpoint.EMA), tr.emaWeights());
     }
     // A damaged state file and a bundle without a checkpoint beside it.
     Path state = ckpt.resolve("state-00000003.bin");
@@ -325,6 +332,46 @@ class DenoiserTrainerTest {
     m = assertThrows(UserException.class, () -> DenoiserCheckpoint.read(bundle)).getMessage();
     assertTrue(m.startsWith("The bundle " + bundle.toAbsolutePath() + " has no checkpoint beside it"
         + " (bundle.checkpoint)"), m);
+  }
+
+  /**
+   * Label dropout trains the extra "no class" embedding row; a bundle written with a guidance scale w outputs
+   * (1 + w)·ŷ(label) − w·ŷ(no class), computed here from the trainer's own EMA forward passes.
+   */
+  @Test
+  void classifierFreeGuidanceTrainingAndExport() throws Exception {
+    UNetConfig net = tiny().numClasses(2).unconditionalLabel(true);
+    assertThrows(IllegalArgumentException.class, () -> new DenoiserTrainer(net, fast(2)));
+    assertThrows(IllegalArgumentException.class, () -> new DenoiserTrainer(tiny().numClasses(2), fast(2)
+        .labelDropout(0.2)));
+    Path dir = tmp.resolve("guided");
+    float[] x = noise(3 * S * S, 21);
+    float[] t = {10f, 400f, 990f};
+    int[] labels = {0, 1, 1};
+    double w = 1.5;
+    float[] expected = new float[x.length];
+    try (DenoiserTrainer tr = new DenoiserTrainer(net, fast(6).labelDropout(0.3))) {
+      float[] before = tr.weights().get("class_embedding.weight");
+      tr.train(labelled(16), Progress.NONE);
+      float[] after = tr.weights().get("class_embedding.weight");
+      int dim = before.length / 3;
+      assertFalse(Arrays.equals(Arrays.copyOfRange(before, 2 * dim, 3 * dim), Arrays.copyOfRange(after, 2 * dim,
+          3 * dim)), "the no-class row is trained");
+      float[] cond = tr.predictEma(x, t, labels, null, 3);
+      float[] uncond = tr.predictEma(x, t, new int[] {2, 2, 2}, null, 3);
+      for (int i = 0; i < x.length; i++) expected[i] = (float) ((1 + w) * cond[i] - w * uncond[i]);
+      BundleWriter.write(dir, tr, new BundleWriter.Metadata().classNames(Arrays.asList("disc", "ring"))
+          .guidanceScale(w), Progress.NONE);
+      assertThrows(IllegalArgumentException.class, () -> DenoiserTrainer.exportSavedModel(tiny().numClasses(2),
+          tr.emaWeights(), tmp.resolve("x"), 1));
+    }
+    JsonObject g = json(dir.resolve("model.json")).getAsJsonObject("guidance");
+    assertEquals(1.5, g.get("scale").getAsDouble());
+    assertEquals(2, g.get("unconditional_label").getAsInt());
+    try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), "serve")) {
+      float[] got = run(b, x, t, labels, null, 3, 0);
+      for (int i = 0; i < got.length; i++) assertEquals(expected[i], got[i], 1e-4, "element " + i);
+    }
   }
 
   @Test
