@@ -184,10 +184,44 @@ class TrainDenoiserCommandTest {
     set(cmd2, "size", 17);
     e = assertThrows(UserException.class, cmd2::run);
     assertTrue(e.getMessage().contains("size=17"), e.getMessage());
-    Files.createDirectories(tmp.resolve("out"));
     set(cmd2, "size", 16);
+    set(cmd2, "guidance_scale", 1.0);
+    e = assertThrows(UserException.class, cmd2::run);
+    assertEquals("guidance_scale=1.0 needs a model trained with label_dropout > 0 (e.g. 0.1). Set label_dropout or"
+        + " leave guidance_scale at 0.", e.getMessage());
+    set(cmd2, "label_dropout", 0.1);
+    set(cmd2, "labels", false);
+    e = assertThrows(UserException.class, cmd2::run);
+    assertEquals("label_dropout=0.1 must be in [0, 1) and needs labels (class sub-folders), e.g. label_dropout=0.1"
+        + " labels.", e.getMessage());
+    set(cmd2, "labels", true);
+    set(cmd2, "resume", tmp.resolve("nothing").toString());
+    e = assertThrows(UserException.class, cmd2::run);
+    assertTrue(e.getMessage().startsWith("resume=" + tmp.resolve("nothing") + " does not exist."), e.getMessage());
+    set(cmd2, "resume", "");
+    Files.createDirectories(tmp.resolve("out"));
     e = assertThrows(UserException.class, cmd2::run);
     assertTrue(e.getMessage().contains("already exists"), e.getMessage());
+  }
+
+  /** label_dropout + guidance_scale: the bundle records its guidance and runs through DJL like any other. */
+  @Test
+  void guidedBundleLoadsAndPredicts() throws Exception {
+    Path out = tmp.resolve("guided");
+    TrainDenoiserCommand cmd = command(classFolder(tmp.resolve("p")), out);
+    set(cmd, "label_dropout", 0.2);
+    set(cmd, "guidance_scale", 2.0);
+    cmd.run();
+    JsonObject model = JsonParser.parseString(new String(Files.readAllBytes(out.resolve("model.json")),
+        StandardCharsets.UTF_8)).getAsJsonObject();
+    assertEquals(2.0, model.getAsJsonObject("guidance").get("scale").getAsDouble());
+    assertEquals(2, model.getAsJsonObject("training").get("unconditional_label").getAsInt());
+    try (org.diffxai.model.DjlDenoiser d = org.diffxai.model.DjlDenoiser.open(out.toString(), "cpu")) {
+      assertTrue(d.classConditional());
+      float[] y = d.predict(new float[3 * 16 * 16], new float[] {5, 500, 995}, new int[] {0, 1, 0}, null, 3);
+      assertEquals(3 * 16 * 16, y.length);
+      for (float v : y) assertTrue(Float.isFinite(v));
+    }
   }
 
   // --- helpers
