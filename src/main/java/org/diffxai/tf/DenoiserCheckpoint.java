@@ -26,7 +26,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.UserException;
 import org.diffxai.io.AtomicFiles;
-import org.diffxai.model.Checksums;
+import org.diffxai.io.Checksums;
 
 /**
  * The complete state of a {@link DenoiserTrainer} between two iterations, on disk, so that training can continue in a

@@ -7,7 +7,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.diffxai.model.Checksums;
+import org.diffxai.io.Checksums;
 
 /**
  * Training samples in model space (NHWC float32 per sample, typically in [-1, 1]), with optional class labels and

@@ -11,7 +11,7 @@ import org.diffxai.core.PrototypeInfo;
  * pixel blocks (D = 1); similarity is ProtoPNet's {@code log((d + 1) / (d + 1e-4))} of the squared distance d; the
  * score of a prototype is its largest similarity; logits = lastLayer · scores. Prototype p's gallery plane is p.
  */
-final class AnalyticPrototypeClassifier implements PrototypeClassifier {
+public final class AnalyticPrototypeClassifier implements PrototypeClassifier {
   final int side;
   final int block;
   final double offset;
