@@ -129,12 +129,6 @@ public final class BundleWriter {
    * @throws org.diffxai.core.CancelledException when cancelled (nothing is left behind)
    */
   public static Path write(Path target, DenoiserTrainer trainer, Metadata meta, Progress progress) {
-    if (progress == null) progress = Progress.NONE;
-    UNetConfig net = trainer.netConfig();
-    if (meta.classNames.size() != net.numClasses()) {
-      throw new IllegalArgumentException("Metadata has " + meta.classNames.size() + " class names, the network "
-          + net.numClasses() + " classes");
-    }
     Path dest = target.toAbsolutePath().normalize();
     if (Files.exists(dest)) {
       throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
@@ -152,15 +146,7 @@ public final class BundleWriter {
     }
     boolean done = false;
     try {
-      progress.report("Saving denoiser bundle", Double.NaN);
-      trainer.exportSavedModel(tmp, meta.guidanceScale);
-      progress.checkCancelled();
-      writeString(tmp.resolve(SCHEDULER_JSON), trainer.options().schedulerConfig().toJson());
-      writeString(tmp.resolve(TRAINING_CSV), trainingCsv(trainer));
-      Map<String, Object> model = modelJson(trainer, meta);
-      model.put("sha256", checksums(tmp));
-      writeString(tmp.resolve(MODEL_JSON), gson().toJson(model) + "\n");
-      progress.checkCancelled();
+      writeFiles(tmp, trainer, meta, progress);
       try {
         Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
@@ -176,6 +162,35 @@ public final class BundleWriter {
     } finally {
       if (!done) deleteRecursively(tmp);
     }
+  }
+
+  /**
+   * Writes the files of {@code trainer}'s bundle into the empty folder {@code dir} (e.g. a run's staging folder, which
+   * moves them into place itself) and returns their '/'-separated paths relative to it, model.json last.
+   *
+   * @throws org.diffxai.core.CancelledException when cancelled (the caller removes what was written)
+   */
+  public static List<String> writeFiles(Path dir, DenoiserTrainer trainer, Metadata meta, Progress progress)
+      throws IOException {
+    if (progress == null) progress = Progress.NONE;
+    UNetConfig net = trainer.netConfig();
+    if (meta.classNames.size() != net.numClasses()) {
+      throw new IllegalArgumentException("Metadata has " + meta.classNames.size() + " class names, the network "
+          + net.numClasses() + " classes");
+    }
+    progress.report("Saving denoiser bundle", Double.NaN);
+    trainer.exportSavedModel(dir, meta.guidanceScale);
+    progress.checkCancelled();
+    writeString(dir.resolve(SCHEDULER_JSON), trainer.options().schedulerConfig().toJson());
+    writeString(dir.resolve(TRAINING_CSV), trainingCsv(trainer));
+    Map<String, Object> model = modelJson(trainer, meta);
+    Map<String, String> sums = checksums(dir);
+    model.put("sha256", sums);
+    writeString(dir.resolve(MODEL_JSON), gson().toJson(model) + "\n");
+    progress.checkCancelled();
+    List<String> files = new ArrayList<>(sums.keySet());
+    files.add(MODEL_JSON);
+    return files;
   }
 
   /**
