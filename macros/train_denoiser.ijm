@@ -8,17 +8,19 @@
 // ---- inputs and outputs (change these) ----
 base = getDirectory("temp") + "diffxai" + File.separator;
 imagesDir = base + "phantoms";            // e.g. written by generate_phantoms.ijm; one sub-folder per class
-bundleDir = base + "denoiser";            // must not exist yet
+bundleDir = base + "denoiser";            // the bundle folder; an earlier bundle there needs overwrite
 
 setBatchMode(true);
 
 // images         folder of training images          output         bundle folder to create
-// size           images are resized to size x size  iterations     optimizer steps
-// batch          images per step                    learning_rate  Adam learning rate
-// seed           same seed + data -> same training  labels         flag: sub-folder names are classes
-//                                                                  (class-conditional model); leave out for none
-run("Train Denoiser", "images=[" + imagesDir + "] output=[" + bundleDir + "] size=64 iterations=300 batch=16"
-    + " learning_rate=0.0005 seed=1 labels");
+// size           images are brought to size x size  fit            pad, crop or stretch (other aspect ratios)
+// iterations     optimizer steps                    batch          images per step
+// learning_rate  Adam learning rate                 seed           same seed + data -> same training
+// labels         flag: sub-folder names are classes (class-conditional model); leave out for none
+// checkpoint_every  a checkpoint in <output>.checkpoint every N steps; resume=<that folder> continues a cancelled run
+// More: prediction=v_prediction, schedule=squaredcos_cap_v2, min_snr_gamma=5, label_dropout=0.1 guidance_scale=1
+run("Train Denoiser", "images=[" + imagesDir + "] output=[" + bundleDir + "] size=64 fit=pad iterations=300"
+    + " batch=16 learning_rate=0.0005 seed=1 labels checkpoint_every=100");
 
 print("Model bundle written to " + bundleDir);
 setBatchMode(false);

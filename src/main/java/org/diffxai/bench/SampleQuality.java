@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -21,11 +23,12 @@ import org.diffxai.run.SynthesizeRun;
  * How much a denoiser's samples look like its training images: for each image of a group, the SSIM and PSNR of the
  * nearest training image (Wang et al. 2004 SSIM, data range = the training set's 0.5–99.5 % percentile range), as
  * mean ± sd per group. Groups: the model's samples, pure Gaussian noise in the same units (the floor), and fresh
- * phantoms never seen in training (the ceiling).
+ * phantoms never seen in training (the ceiling). With {@code per_class} and {@code classifiers} it also measures class
+ * consistency ({@link #classConsistency}).
  *
  * <pre>
  * java -cp target/diffusion-xai.jar org.diffxai.bench.SampleQuality TRAINING_FOLDER [model=sample] [n=16] [steps=50]
- *     [seed=1]
+ *     [seed=1] [per_class=64 classifiers=sample-ppnet,sample-eppnet,sample-protopool,/path/to/phantom-cnn]
  * </pre>
  */
 public final class SampleQuality {
@@ -33,13 +36,16 @@ public final class SampleQuality {
 
   public static void main(String[] args) throws IOException {
     if (args.length < 1) {
-      System.err.println("Usage: SampleQuality TRAINING_FOLDER [model=sample] [n=16] [steps=50] [seed=1]");
+      System.err.println("Usage: SampleQuality TRAINING_FOLDER [model=sample] [n=16] [steps=50] [seed=1]"
+          + " [per_class=64 classifiers=NAME,NAME,...]");
       System.exit(2);
     }
     Path folder = Paths.get(args[0]);
     String model = "sample";
     int n = 16, steps = 50;
     long seed = 1;
+    int perClass = 0;
+    List<String> classifiers = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
       switch (kv[0]) {
@@ -54,6 +60,12 @@ public final class SampleQuality {
           break;
         case "seed":
           seed = Long.parseLong(kv[1]);
+          break;
+        case "per_class":
+          perClass = Integer.parseInt(kv[1]);
+          break;
+        case "classifiers":
+          classifiers = java.util.Arrays.asList(kv[1].split(","));
           break;
         default:
           throw new IllegalArgumentException("unknown option " + args[i]);
@@ -99,6 +111,144 @@ public final class SampleQuality {
     row("pure noise (floor)", noise, training, size, dataRange);
     row("samples of `" + model + "`", samples, training, size, dataRange);
     row("unseen phantoms (ceiling)", fresh, training, size, dataRange);
+
+    if (perClass > 0 && !classifiers.isEmpty()) classConsistency(model, perClass, steps, seed, classifiers);
+  }
+
+  /**
+   * Class consistency: {@code perClass} samples of every class label (DDIM, the given steps, seeds (seed, i) so sample
+   * i of every class starts from the same x_T), each classified by every classifier; prints per classifier the share
+   * classified as the label they were drawn with. The same for the samples after a 3×3 median filter (it removes
+   * grain, not lesions of a few pixels), and for unseen phantoms of each class as they are and filtered, so that a low
+   * share can be told apart from a weak classifier, and texture from label-following. Also prints the grain: the
+   * standard deviation of the background (four 6×6 corner patches) per image set.
+   */
+  static void classConsistency(String model, int perClass, int steps, long seed, List<String> classifiers)
+      throws IOException {
+    List<String> classes = org.diffxai.model.DenoiserBundle.open(model).classNames();
+    if (classes.isEmpty()) throw new IllegalArgumentException("model " + model + " is not class-conditional");
+    int size = 0;
+    List<float[]> samples = new ArrayList<>();
+    for (String c : classes) {
+      SynthesizeRun.Request r = new SynthesizeRun.Request();
+      r.model = model;
+      r.samples = perClass;
+      r.steps = steps;
+      r.seed = seed;
+      r.label = c;
+      r.device = "cpu";
+      SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
+      size = res.samples.width();
+      float[] all = new float[perClass * size * size];
+      for (int i = 0; i < perClass; i++) System.arraycopy(res.samples.plane(i), 0, all, i * size * size, size * size);
+      samples.add(all);
+    }
+    PhantomGenerator gen = new PhantomGenerator(size);
+    List<float[]> phantoms = new ArrayList<>();
+    for (String c : classes) {
+      float[] all = new float[perClass * size * size];
+      for (int i = 0; i < perClass; i++) {
+        System.arraycopy(gen.generate(987654321L, 1000 + i, "lesion".equals(c)).pixels, 0, all, i * size * size,
+            size * size);
+      }
+      phantoms.add(all);
+    }
+    Map<String, List<float[]>> sets = new LinkedHashMap<>();
+    sets.put("samples", samples);
+    sets.put("samples, 3×3 median", median3(samples, size));
+    sets.put("unseen phantoms", phantoms);
+    sets.put("unseen phantoms, 3×3 median", median3(phantoms, size));
+
+    System.out.printf(Locale.ROOT, "%nClass consistency of `%s`: %d samples per class (DDIM %d steps, seed %d) and %d"
+        + " unseen phantoms per class%n%n", model, perClass, steps, seed, perClass);
+    StringBuilder head = new StringBuilder("| classifier | images |");
+    StringBuilder rule = new StringBuilder("|---|---|");
+    for (String c : classes) {
+      head.append(" `").append(c).append("` → ").append(c).append(" |");
+      rule.append("---|");
+    }
+    System.out.println(head);
+    System.out.println(rule);
+    for (String name : classifiers) {
+      try (org.diffxai.model.DjlClassifier clf = org.diffxai.model.ClassifierModels.load(
+          org.diffxai.model.ClassifierBundle.open(name), "cpu")) {
+        for (Map.Entry<String, List<float[]>> set : sets.entrySet()) {
+          StringBuilder line = new StringBuilder("| " + name + " | " + set.getKey() + " |");
+          for (int ci = 0; ci < classes.size(); ci++) {
+            int target = clf.classNames().indexOf(classes.get(ci));
+            if (target < 0) throw new IllegalArgumentException(name + " has no class " + classes.get(ci));
+            int hits = 0;
+            for (float[] l : clf.logits(set.getValue().get(ci), perClass)) hits += argmax(l) == target ? 1 : 0;
+            line.append(String.format(Locale.ROOT, " %d/%d (%.0f %%) |", hits, perClass, 100.0 * hits / perClass));
+          }
+          System.out.println(line);
+        }
+      }
+    }
+    System.out.println();
+    System.out.println("| images | background sd (image units, 6×6 corner patches) |");
+    System.out.println("|---|---|");
+    for (Map.Entry<String, List<float[]>> set : sets.entrySet()) {
+      double[] sd = new double[classes.size() * perClass];
+      for (int ci = 0; ci < classes.size(); ci++) {
+        for (int i = 0; i < perClass; i++) {
+          sd[ci * perClass + i] = cornerSd(set.getValue().get(ci), i * size * size, size, 6);
+        }
+      }
+      System.out.printf(Locale.ROOT, "| %s | %.4f ± %.4f |%n", set.getKey(), mean(sd), sd(sd));
+    }
+  }
+
+  /** Each size×size image of each stack filtered by a 3×3 median (edges: the window is clipped to the image). */
+  static List<float[]> median3(List<float[]> stacks, int size) {
+    List<float[]> out = new ArrayList<>();
+    float[] w = new float[9];
+    for (float[] st : stacks) {
+      float[] f = new float[st.length];
+      for (int o = 0; o < st.length; o += size * size) {
+        for (int y = 0; y < size; y++) {
+          for (int x = 0; x < size; x++) {
+            int m = 0;
+            for (int dy = -1; dy <= 1; dy++) {
+              for (int dx = -1; dx <= 1; dx++) {
+                int yy = y + dy, xx = x + dx;
+                if (yy >= 0 && yy < size && xx >= 0 && xx < size) w[m++] = st[o + yy * size + xx];
+              }
+            }
+            java.util.Arrays.sort(w, 0, m);
+            f[o + y * size + x] = m % 2 == 1 ? w[m / 2] : (w[m / 2 - 1] + w[m / 2]) / 2;
+          }
+        }
+      }
+      out.add(f);
+    }
+    return out;
+  }
+
+  /** Standard deviation of the pixels in the four k×k corner patches of the image at {@code off}. */
+  static double cornerSd(float[] stack, int off, int size, int k) {
+    double s = 0, ss = 0;
+    int n = 0;
+    for (int cy : new int[] {0, size - k}) {
+      for (int cx : new int[] {0, size - k}) {
+        for (int y = cy; y < cy + k; y++) {
+          for (int x = cx; x < cx + k; x++) {
+            double v = stack[off + y * size + x];
+            s += v;
+            ss += v * v;
+            n++;
+          }
+        }
+      }
+    }
+    double m = s / n;
+    return Math.sqrt(Math.max(0, ss / n - m * m));
+  }
+
+  static int argmax(float[] v) {
+    int b = 0;
+    for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+    return b;
   }
 
   private static void row(String name, List<float[]> images, List<float[]> training, int size, double range) {

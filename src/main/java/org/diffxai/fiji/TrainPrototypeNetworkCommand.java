@@ -103,8 +103,8 @@ public class TrainPrototypeNetworkCommand implements Command {
   @Override
   public void run() {
     CommandSpec.of(getClass()).validate(this);
-    Path in = TrainDenoiserCommand.path(images, "images", "the folder of training images (one sub-folder per class)");
-    Path out = TrainDenoiserCommand.path(output, "output", "the bundle folder to create");
+    Path in = path(images, "images", "the folder of training images (one sub-folder per class)");
+    Path out = path(output, "output", "the bundle folder to create");
     ProtoConfig net = new ProtoConfig().method(ProtoConfig.Method.parse(method))
         .prototypesPerClass(prototypes_per_class).poolSize(pool_size).slotsPerClass(slots_per_class)
         .baseChannels(base_channels).featureDepth(feature_depth).size(size, size).validate();
@@ -112,8 +112,8 @@ public class TrainPrototypeNetworkCommand implements Command {
         .pushEvery(push_every).lastLayerEpochs(last_layer_epochs).seed(seed).flip(flip)
         .device(TensorFlowRuntime.DeviceChoice.parse(device)).validate();
     String modelName = name == null || name.trim().isEmpty() ? out.getFileName().toString() : name.trim();
-    ProtoBundleWriter.Metadata meta = new ProtoBundleWriter.Metadata().name(modelName).description(TrainDenoiserCommand.nz(description))
-        .authors(TrainDenoiserCommand.nz(authors)).license(TrainDenoiserCommand.nz(license));
+    ProtoBundleWriter.Metadata meta = new ProtoBundleWriter.Metadata().name(modelName).description(nz(description))
+        .authors(nz(authors)).license(nz(license));
     Progress p = Ui.progress();
     result = PrototypeTraining.run(in, size, net, opts, validation, out, meta, p);
     table = epochTable(result);
@@ -130,6 +130,18 @@ public class TrainPrototypeNetworkCommand implements Command {
   /** The per-epoch table of the last run (null before). */
   public ResultsTable table() {
     return table;
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+
+  /** The absolute path the user gave for {@code key}; a clear error when none. */
+  private static Path path(String s, String key, String what) {
+    if (s == null || s.trim().isEmpty()) {
+      throw new UserException("No " + key + " given. Set " + key + "=... to " + what + ".");
+    }
+    return Paths.get(s.trim()).toAbsolutePath().normalize();
   }
 
   static ResultsTable epochTable(PrototypeTraining.Result r) {

@@ -66,11 +66,12 @@ public final class Checksums {
 
   /**
    * The checksum of a whole bundle: the SHA-256 of the {@code sha256sum} listing of all its files, i.e. of the text
-   * made of one line {@code <hex>  <relative path>\n} per regular file (model.json included), sorted by path. The
+   * made of one line {@code <hex>  <relative path>\n} per regular file (model.json included) except hidden top-level
+   * files (the run manifest {@code .diffxai-run.json} a command writes into the bundle it made), sorted by path. The
    * same value comes from
    *
    * <pre>
-   * cd BUNDLE &amp;&amp; find . -type f -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum
+   * cd BUNDLE &amp;&amp; find . -type f ! -path './.*' -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum
    * </pre>
    *
    * (for ASCII file names; Java sorts by UTF-16 code unit, {@code LC_ALL=C sort} by byte).
@@ -78,6 +79,7 @@ public final class Checksums {
   public static String bundleChecksum(Map<String, String> fileHashes) {
     StringBuilder sb = new StringBuilder();
     for (Map.Entry<String, String> e : new TreeMap<>(fileHashes).entrySet()) {
+      if (e.getKey().startsWith(".")) continue;
       sb.append(e.getValue()).append("  ").append(e.getKey()).append('\n');
     }
     return sha256Hex(sb.toString().getBytes(StandardCharsets.UTF_8));

@@ -117,6 +117,22 @@ public final class Adam {
     v.assignAll(session, zeros);
   }
 
+  /** The first moments (m) by parameter name, e.g. for a checkpoint. */
+  public Map<String, float[]> firstMoments(Session session) {
+    return m.read(session);
+  }
+
+  /** The second moments (v) by parameter name. */
+  public Map<String, float[]> secondMoments(Session session) {
+    return v.read(session);
+  }
+
+  /** Sets both moments, e.g. from a checkpoint (one entry per optimised parameter in each map). */
+  public void restore(Session session, Map<String, float[]> first, Map<String, float[]> second) {
+    m.assignAll(session, first);
+    v.assignAll(session, second);
+  }
+
   /**
    * Feeds the step size and bias-correction powers for optimisation step {@code step} (0-based, counted by the
    * caller); the created tensors are added to {@code toClose}.

@@ -52,6 +52,7 @@ public final class BundleWriter {
     private List<String> classNames = Collections.emptyList();
     private int images;
     private String source = "";
+    private double guidanceScale;
     /** What the input reader did (org.diffxai.io.InputImages.Summary#toMap), or empty. */
     private Map<String, Object> input = new LinkedHashMap<>();
 
@@ -93,6 +94,15 @@ public final class BundleWriter {
       return this;
     }
 
+    /**
+     * Classifier-free guidance scale w built into the exported graph (0: none; the network must have been trained
+     * with an unconditional label). See {@link DenoiserTrainer#exportSavedModel(UNetConfig, Map, Path, double)}.
+     */
+    public Metadata guidanceScale(double w) {
+      guidanceScale = w;
+      return this;
+    }
+
     /** Where the training images came from (e.g. a folder name), for provenance. */
     public Metadata source(String v) {
       source = v;
@@ -117,12 +127,6 @@ public final class BundleWriter {
    * @throws org.diffxai.core.CancelledException when cancelled (nothing is left behind)
    */
   public static Path write(Path target, DenoiserTrainer trainer, Metadata meta, Progress progress) {
-    if (progress == null) progress = Progress.NONE;
-    UNetConfig net = trainer.netConfig();
-    if (meta.classNames.size() != net.numClasses()) {
-      throw new IllegalArgumentException("Metadata has " + meta.classNames.size() + " class names, the network "
-          + net.numClasses() + " classes");
-    }
     Path dest = target.toAbsolutePath().normalize();
     if (Files.exists(dest)) {
       throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
@@ -140,15 +144,7 @@ public final class BundleWriter {
     }
     boolean done = false;
     try {
-      progress.report("Saving denoiser bundle", Double.NaN);
-      trainer.exportSavedModel(tmp);
-      progress.checkCancelled();
-      writeString(tmp.resolve(SCHEDULER_JSON), schedulerConfigJson());
-      writeString(tmp.resolve(TRAINING_CSV), trainingCsv(trainer));
-      Map<String, Object> model = modelJson(trainer, meta);
-      model.put("sha256", checksums(tmp));
-      writeString(tmp.resolve(MODEL_JSON), gson().toJson(model) + "\n");
-      progress.checkCancelled();
+      writeFiles(tmp, trainer, meta, progress);
       try {
         Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE);
       } catch (AtomicMoveNotSupportedException e) {
@@ -167,12 +163,41 @@ public final class BundleWriter {
   }
 
   /**
-   * The training schedule as a diffusers DDPMScheduler configuration: 1000 steps, linear β from 1e-4 to 0.02, ε
-   * prediction, clip_sample, leading spacing (diffusers' defaults; Ho et al. 2020). The trainer draws ᾱ_t from the
-   * same object, so training and sampling cannot disagree.
+   * Writes the files of {@code trainer}'s bundle into the empty folder {@code dir} (e.g. a run's staging folder, which
+   * moves them into place itself) and returns their '/'-separated paths relative to it, model.json last.
+   *
+   * @throws org.diffxai.core.CancelledException when cancelled (the caller removes what was written)
+   */
+  public static List<String> writeFiles(Path dir, DenoiserTrainer trainer, Metadata meta, Progress progress)
+      throws IOException {
+    if (progress == null) progress = Progress.NONE;
+    UNetConfig net = trainer.netConfig();
+    if (meta.classNames.size() != net.numClasses()) {
+      throw new IllegalArgumentException("Metadata has " + meta.classNames.size() + " class names, the network "
+          + net.numClasses() + " classes");
+    }
+    progress.report("Saving denoiser bundle", Double.NaN);
+    trainer.exportSavedModel(dir, meta.guidanceScale);
+    progress.checkCancelled();
+    writeString(dir.resolve(SCHEDULER_JSON), trainer.options().schedulerConfig().toJson());
+    writeString(dir.resolve(TRAINING_CSV), trainingCsv(trainer));
+    Map<String, Object> model = modelJson(trainer, meta);
+    Map<String, String> sums = checksums(dir);
+    model.put("sha256", sums);
+    writeString(dir.resolve(MODEL_JSON), gson().toJson(model) + "\n");
+    progress.checkCancelled();
+    List<String> files = new ArrayList<>(sums.keySet());
+    files.add(MODEL_JSON);
+    return files;
+  }
+
+  /**
+   * The default training schedule as a diffusers DDPMScheduler configuration: 1000 steps, linear β from 1e-4 to 0.02,
+   * ε prediction, clip_sample, leading spacing (diffusers' defaults; Ho et al. 2020). A bundle gets its trainer's
+   * {@link TrainingOptions#schedulerConfig()}.
    */
   public static SchedulerConfig trainingSchedule() {
-    return new SchedulerConfig().className("DDPMScheduler").setAlphaToOne(false);
+    return new TrainingOptions().schedulerConfig();
   }
 
   /** {@link #trainingSchedule()} as scheduler_config.json text. */
@@ -219,6 +244,14 @@ public final class BundleWriter {
     sig.put("inputs", inputs);
     sig.put("output", DenoiserTrainer.OUTPUT_NAME);
     m.put("signature", sig);
+    if (meta.guidanceScale != 0) {
+      Map<String, Object> g = new LinkedHashMap<>();
+      g.put("method", "classifier-free guidance (Ho & Salimans 2022), built into the graph: output = (1 + scale)"
+          + " * model(label) - scale * model(unconditional_label)");
+      g.put("scale", decimal(meta.guidanceScale));
+      g.put("unconditional_label", net.numClasses());
+      m.put("guidance", g);
+    }
 
     Map<String, Object> tr = new LinkedHashMap<>();
     tr.put("iterations", trainer.completedIterations());
@@ -230,6 +263,7 @@ public final class BundleWriter {
     tr.putAll(net.describe());
     Map<String, Object> rest = opts.describe();
     for (String k : new String[] {"iterations", "batch", "learning_rate", "seed", "ema_decay"}) rest.remove(k);
+    if (opts.minSnrGamma() == 0) rest.remove("min_snr_gamma");
     for (Map.Entry<String, Object> e : rest.entrySet()) {
       tr.put(e.getKey(), e.getValue() instanceof Double ? decimal((Double) e.getValue()) : e.getValue());
     }
@@ -237,6 +271,7 @@ public final class BundleWriter {
     tr.put("final_loss", finalLoss(trainer.losses()));
     tr.put("final_loss_window", Math.min(50, trainer.completedIterations()));
     tr.put("seconds", Math.round(trainer.seconds() * 10) / 10.0);
+    tr.put("runs", trainer.history());
     if (!meta.source.isEmpty()) tr.put("source", meta.source);
     if (!meta.input.isEmpty()) tr.put("input", meta.input);
     tr.put("software", "diffusion-xai " + Version.get());

@@ -1,8 +1,13 @@
 package org.diffxai.tf;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import org.diffxai.io.Checksums;
 
 /**
  * Training samples in model space (NHWC float32 per sample, typically in [-1, 1]), with optional class labels and
@@ -114,6 +119,43 @@ public final class TrainingData {
 
   public int conditionChannels() {
     return conditions == null ? 0 : conditionChannels;
+  }
+
+  /**
+   * SHA-256 (hex) of everything training reads: H, W, C, the number of images, the float32 bits of every image in
+   * order, the labels and class names, and the condition channels. A resumed training run must see the same
+   * fingerprint.
+   */
+  public String fingerprint() {
+    MessageDigest md = Checksums.sha256();
+    ByteBuffer b = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    for (int v : new int[] {height, width, channels, images.size(), conditionChannels()}) putInt(md, b, v);
+    for (float[] a : images) {
+      for (float v : a) putInt(md, b, Float.floatToRawIntBits(v));
+    }
+    if (labels != null) {
+      for (int l : labels) putInt(md, b, l);
+      for (String c : classNames) {
+        for (byte x : (c + "\n").getBytes(StandardCharsets.UTF_8)) putInt(md, b, x);
+      }
+    }
+    if (conditions != null) {
+      for (float[] a : conditions) {
+        for (float v : a) putInt(md, b, Float.floatToRawIntBits(v));
+      }
+    }
+    b.flip();
+    md.update(b);
+    return Checksums.hex(md.digest());
+  }
+
+  private static void putInt(MessageDigest md, ByteBuffer b, int v) {
+    if (b.remaining() < 4) {
+      b.flip();
+      md.update(b);
+      b.clear();
+    }
+    b.putInt(v);
   }
 
   /** Condition of sample i, or null. */

@@ -20,7 +20,8 @@ import org.tensorflow.types.TInt32;
  * <ul>
  *   <li>time t (training timestep, e.g. 981.0) → sinusoidal embedding of {@code baseChannels} dims (Vaswani et al.
  *       2017, "Attention Is All You Need", §3.5; cos half first, as diffusers' {@code flip_sin_to_cos=True}) →
- *       Linear(4·base) → SiLU → Linear(4·base); optional class embedding table (numClasses × 4·base) added;
+ *       Linear(4·base) → SiLU → Linear(4·base); optional class embedding table (numClasses × 4·base, one row more
+ *       for the "no class" label of classifier-free guidance) added;
  *   <li>input: x, optionally concatenated with the K condition channels, → 3×3 conv to base channels;
  *   <li>per level: {@code layersPerBlock} residual blocks (GroupNorm → SiLU → 3×3 conv, + Linear(SiLU(temb)),
  *       GroupNorm → SiLU → 3×3 conv; 1×1 conv skip when channels change), then a stride-2 3×3 conv (not on the last
@@ -95,7 +96,8 @@ public final class UNetBuilder {
     temb = silu(temb);
     temb = dense("time_embedding.linear_2", temb, tembDim, tembDim);
     if (label != null) {
-      Operand<TFloat32> table = param("class_embedding.weight", ParamSpec.Init.NORMAL, 1, cfg.numClasses(), tembDim);
+      int rows = cfg.numClasses() + (cfg.unconditionalLabel() ? 1 : 0);
+      Operand<TFloat32> table = param("class_embedding.weight", ParamSpec.Init.NORMAL, 1, rows, tembDim);
       temb = tf.math.add(temb, tf.gather(table, label, tf.constant(0)));
     }
 

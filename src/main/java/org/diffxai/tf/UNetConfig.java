@@ -19,6 +19,7 @@ public final class UNetConfig {
   private int layersPerBlock = 1;
   private int groups = 8;
   private boolean attention = true;
+  private boolean unconditionalLabel;
 
   public UNetConfig() {}
 
@@ -33,6 +34,7 @@ public final class UNetConfig {
     layersPerBlock = o.layersPerBlock;
     groups = o.groups;
     attention = o.attention;
+    unconditionalLabel = o.unconditionalLabel;
   }
 
   public UNetConfig size(int h, int w) {
@@ -85,6 +87,15 @@ public final class UNetConfig {
     return this;
   }
 
+  /**
+   * One more class-embedding row, label value {@code numClasses}, that stands for "no class": the unconditional model
+   * classifier-free guidance needs (Ho &amp; Salimans 2022). Class-conditional networks only.
+   */
+  public UNetConfig unconditionalLabel(boolean u) {
+    unconditionalLabel = u;
+    return this;
+  }
+
   public int height() {
     return height;
   }
@@ -129,6 +140,10 @@ public final class UNetConfig {
     return attention;
   }
 
+  public boolean unconditionalLabel() {
+    return unconditionalLabel;
+  }
+
   /** Channels of resolution level {@code level}. */
   public int levelChannels(int level) {
     return baseChannels * channelMultipliers[level];
@@ -142,6 +157,9 @@ public final class UNetConfig {
     }
     if (conditionChannels < 0 || numClasses < 0) {
       throw new IllegalArgumentException("conditionChannels and numClasses must be >= 0");
+    }
+    if (unconditionalLabel && numClasses == 0) {
+      throw new IllegalArgumentException("An unconditional label needs a class-conditional UNet (numClasses >= 2)");
     }
     if (numClasses == 1) {
       throw new IllegalArgumentException("A class-conditional UNet needs at least 2 classes (0 = unconditional)");
@@ -174,6 +192,18 @@ public final class UNetConfig {
     m.put("layers_per_block", layersPerBlock);
     m.put("norm_groups", groups);
     m.put("attention", attention);
+    if (unconditionalLabel) m.put("unconditional_label", numClasses);
+    return m;
+  }
+
+  /** {@link #describe()} plus the sizes, classes and condition channels: what a resumed run must repeat. */
+  Map<String, Object> resumeKeys() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("sample_size", new int[] {height, width});
+    m.put("channels", channels);
+    m.put("classes", numClasses);
+    m.put("condition_channels", conditionChannels);
+    m.putAll(describe());
     return m;
   }
 
@@ -181,6 +211,7 @@ public final class UNetConfig {
   public String toString() {
     return "UNet " + height + "x" + width + "x" + channels + " base=" + baseChannels + " mult="
         + Arrays.toString(channelMultipliers) + " layers=" + layersPerBlock + " groups=" + groups + " attention="
-        + attention + " classes=" + numClasses + " condition=" + conditionChannels;
+        + attention + " classes=" + numClasses + (unconditionalLabel ? "+unconditional" : "") + " condition="
+        + conditionChannels;
   }
 }

@@ -13,8 +13,8 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import org.diffxai.core.Progress;
-import org.diffxai.fiji.TrainDenoiserCommand;
-import org.diffxai.fiji.Ui;
+import org.diffxai.run.Env;
+import org.diffxai.run.TrainDenoiserRun;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Tensor;
@@ -41,19 +41,20 @@ public final class SampleCheck {
     Path images = work.resolve("phantoms-train");
     if (!Files.exists(images)) writePhantoms(images, 256, 1);
     Path out = work.resolve("model-" + System.currentTimeMillis());
-    TrainDenoiserCommand cmd = new TrainDenoiserCommand();
-    set(cmd, "images", images.toString());
-    set(cmd, "output", out.toString());
-    set(cmd, "labels", true);
+    TrainDenoiserRun.Request r = new TrainDenoiserRun.Request();
+    r.images = images.toString();
+    r.output = out.toString();
+    r.labels = true;
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
-      Field f = TrainDenoiserCommand.class.getDeclaredField(kv[0]);
+      Field f = TrainDenoiserRun.Request.class.getField(kv[0]);
       Class<?> t = f.getType();
-      set(cmd, kv[0], t == int.class ? (Object) Integer.parseInt(kv[1]) : t == double.class
-          ? (Object) Double.parseDouble(kv[1]) : t == boolean.class ? (Object) Boolean.parseBoolean(kv[1]) : kv[1]);
+      f.set(r, t == int.class ? (Object) Integer.parseInt(kv[1]) : t == long.class ? (Object) Long.parseLong(kv[1])
+          : t == double.class ? (Object) Double.parseDouble(kv[1]) : t == boolean.class
+          ? (Object) Boolean.parseBoolean(kv[1]) : kv[1]);
     }
     final long start = System.nanoTime();
-    Ui.setProgress(new Progress() {
+    Progress progress = new Progress() {
       private long last;
 
       @Override
@@ -69,8 +70,8 @@ public final class SampleCheck {
       public boolean isCancelled() {
         return false;
       }
-    });
-    cmd.run();
+    };
+    TrainDenoiserRun.run(r, Env.files(progress));
     System.out.println("bundle " + out);
     sample(out, work.resolve(out.getFileName() + "-samples.tif"), 8);
   }
@@ -187,11 +188,5 @@ public final class SampleCheck {
       }
     }
     return sp;
-  }
-
-  private static void set(Object o, String field, Object value) throws Exception {
-    Field f = o.getClass().getDeclaredField(field);
-    f.setAccessible(true);
-    f.set(o, value);
   }
 }
