@@ -11,11 +11,28 @@ public final class PrototypeActivations {
   public final float[][] similarity;
   /** [n][P]: minimum distance of each prototype to the image's latent patches. */
   public final float[][] minDistances;
+  /** [n][K]: calibrated class probabilities softmax(logits / T) (docs/confidence.md). */
+  public final double[][] probabilities;
+  /** [n]: the OOD statistic, the smallest entry of the image's {@link #minDistances} ({@link Confidence#oodStatistic}). */
+  public final double[] oodStatistic;
+  /** [n]: true when the image is out of distribution for this network ({@link Confidence#isOod}). */
+  public final boolean[] ood;
 
+  /** Activations with probabilities at temperature 1 and no OOD flags ({@link Confidence#NONE}). */
   public PrototypeActivations(float[][] logits, float[][] scores, float[][] similarity, float[][] minDistances) {
+    this(logits, scores, similarity, minDistances, Confidence.NONE);
+  }
+
+  /** Activations whose probabilities and OOD flags follow {@code confidence}. */
+  public PrototypeActivations(float[][] logits, float[][] scores, float[][] similarity, float[][] minDistances,
+      Confidence confidence) {
     this.logits = logits;
     this.scores = scores;
     this.similarity = similarity;
     this.minDistances = minDistances;
+    this.probabilities = confidence.probabilities(logits);
+    this.oodStatistic = new double[minDistances.length];
+    for (int i = 0; i < minDistances.length; i++) oodStatistic[i] = Confidence.oodStatistic(minDistances[i]);
+    this.ood = confidence.ood(minDistances);
   }
 }

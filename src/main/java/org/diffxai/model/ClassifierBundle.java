@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.UserException;
 
@@ -198,6 +199,17 @@ public final class ClassifierBundle {
     return prototypes == null ? Double.NaN : prototypes.validationAccuracy;
   }
 
+  /**
+   * The calibration temperature (model.json {@code calibration.temperature}) and, for prototype networks, the OOD
+   * threshold (prototypes.json {@code ood.threshold}) this bundle stores; temperature 1 and no threshold when absent
+   * (bundles written before calibration existed). See docs/confidence.md.
+   */
+  public Confidence confidence() {
+    double t = descriptor == null ? 1 : descriptor.temperature;
+    double ood = prototypes == null ? Double.NaN : prototypes.oodThreshold;
+    return t == 1 && Double.isNaN(ood) ? Confidence.NONE : new Confidence(t, ood);
+  }
+
   PrototypeManifest manifest() {
     return prototypes;
   }
@@ -205,7 +217,8 @@ public final class ClassifierBundle {
   /**
    * Provenance for run records: {@code model.key}, {@code model.name}, {@code model.directory}, {@code model.checksum},
    * {@code model.checksums_verified}, {@code model.kind} (classifier or the prototype method), and when known
-   * {@code model.class_names}, {@code model.intensity}, {@code model.validation_accuracy}, {@code model.training}.
+   * {@code model.class_names}, {@code model.intensity}, {@code model.validation_accuracy}, {@code model.temperature},
+   * {@code model.ood_threshold}, {@code model.training}.
    */
   public Map<String, String> provenance() {
     Map<String, String> m = new LinkedHashMap<>();
@@ -223,6 +236,9 @@ public final class ClassifierBundle {
     if (prototypes != null && !Double.isNaN(prototypes.validationAccuracy)) {
       m.put("model.validation_accuracy", Double.toString(prototypes.validationAccuracy));
     }
+    Confidence c = confidence();
+    if (c.temperature() != 1) m.put("model.temperature", Double.toString(c.temperature()));
+    if (c.hasOodThreshold()) m.put("model.ood_threshold", Double.toString(c.oodThreshold()));
     if (descriptor != null && descriptor.trainingJson != null) m.put("model.training", descriptor.trainingJson);
     return m;
   }

@@ -26,9 +26,12 @@ final class PrototypeManifest {
   final List<PrototypeInfo> infos;
   final double trainingAccuracy;
   final double validationAccuracy;
+  /** {@code ood.threshold} (docs/confidence.md), or NaN when the bundle has none. */
+  final double oodThreshold;
 
   private PrototypeManifest(String method, int[] latent, List<String> classNames, float[][] lastLayer,
-      float[][] vectors, List<PrototypeInfo> infos, double trainingAccuracy, double validationAccuracy) {
+      float[][] vectors, List<PrototypeInfo> infos, double trainingAccuracy, double validationAccuracy,
+      double oodThreshold) {
     this.method = method;
     this.latentHeight = latent[0];
     this.latentWidth = latent[1];
@@ -39,6 +42,7 @@ final class PrototypeManifest {
     this.infos = infos;
     this.trainingAccuracy = trainingAccuracy;
     this.validationAccuracy = validationAccuracy;
+    this.oodThreshold = oodThreshold;
   }
 
   int prototypes() {
@@ -91,8 +95,13 @@ final class PrototypeManifest {
             + " prototypes");
       }
       JsonObject acc = o.has("accuracy") ? o.getAsJsonObject("accuracy") : new JsonObject();
+      JsonObject ood = o.has("ood") && !o.get("ood").isJsonNull() ? o.getAsJsonObject("ood") : new JsonObject();
+      double threshold = number(ood, "threshold");
+      if (Double.isInfinite(threshold) || threshold < 0) {
+        throw bad(file, "has \"ood\": {\"threshold\": " + threshold + "}; it must be a distance >= 0");
+      }
       return new PrototypeManifest(method, latent, Collections.unmodifiableList(names), last, vectors,
-          Collections.unmodifiableList(infos), number(acc, "training"), number(acc, "validation"));
+          Collections.unmodifiableList(infos), number(acc, "training"), number(acc, "validation"), threshold);
     } catch (UserException e) {
       throw e;
     } catch (RuntimeException e) {
