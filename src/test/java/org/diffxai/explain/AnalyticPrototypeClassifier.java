@@ -11,7 +11,7 @@ import org.diffxai.core.PrototypeInfo;
  * pixel blocks (D = 1); similarity is ProtoPNet's {@code log((d + 1) / (d + 1e-4))} of the squared distance d; the
  * score of a prototype is its largest similarity; logits = lastLayer · scores. Prototype p's gallery plane is p.
  */
-final class AnalyticPrototypeClassifier implements PrototypeClassifier {
+public final class AnalyticPrototypeClassifier implements PrototypeClassifier {
   final int side;
   final int block;
   final double offset;
@@ -24,7 +24,7 @@ final class AnalyticPrototypeClassifier implements PrototypeClassifier {
   int calls;
   int largestBatch;
 
-  AnalyticPrototypeClassifier(int side, int block, double offset, double scale, float[] prototypes, int[] classes,
+  public AnalyticPrototypeClassifier(int side, int block, double offset, double scale, float[] prototypes, int[] classes,
       float[][] lastLayer, List<String> names) {
     this.side = side;
     this.block = block;
