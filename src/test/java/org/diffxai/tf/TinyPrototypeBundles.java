@@ -88,6 +88,15 @@ public final class TinyPrototypeBundles {
     return root;
   }
 
+  /** n phantoms of the training folder (every third file, image intensity), flattened n·SIZE·SIZE. */
+  public static float[] images(int n) {
+    org.diffxai.io.ImageFolder folder = org.diffxai.io.ImageFolder.load(phantomFolder(), SIZE, true);
+    int px = SIZE * SIZE;
+    float[] x = new float[n * px];
+    for (int i = 0; i < n; i++) System.arraycopy(folder.image(i * 3), 0, x, i * px, px);
+    return x;
+  }
+
   /** A temporary directory for this JVM, deleted when it exits. */
   private static synchronized Path jvmDir() {
     if (jvmDir == null) {

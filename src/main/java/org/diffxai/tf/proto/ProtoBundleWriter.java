@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.Version;
+import org.diffxai.core.Calibration;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
@@ -32,6 +33,17 @@ public final class ProtoBundleWriter {
 
   private ProtoBundleWriter() {}
 
+  /** Calibration fitted on the validation split: temperature scaling and the OOD threshold (docs/confidence.md). */
+  public static final class Calibrated {
+    public final Calibration.Fit fit;
+    public final double oodThreshold;
+
+    public Calibrated(Calibration.Fit fit, double oodThreshold) {
+      this.fit = fit;
+      this.oodThreshold = oodThreshold;
+    }
+  }
+
   /** What the trainer does not know: descriptions, where the images came from, and the measured accuracy. */
   public static final class Metadata {
     String name = "prototype-network";
@@ -47,6 +59,7 @@ public final class ProtoBundleWriter {
     double validationAccuracy = Double.NaN;
     int validationImages;
     double validationFraction;
+    Calibrated confidence;
 
     public Metadata name(String v) {
       name = v;
@@ -92,6 +105,12 @@ public final class ProtoBundleWriter {
     public Metadata trainingImages(List<String> names, List<float[]> images) {
       trainingNames = new ArrayList<>(names);
       trainingImages = new ArrayList<>(images);
+      return this;
+    }
+
+    /** Temperature and OOD threshold from the validation split (none: temperature 1, no threshold). */
+    public Metadata confidence(Calibrated v) {
+      confidence = v;
       return this;
     }
 
@@ -192,6 +211,14 @@ public final class ProtoBundleWriter {
     m.put("hyperparameters", cfg.describe());
     m.put("schedule", trainer.options().describe(cfg.method() == ProtoConfig.Method.PROTOPOOL));
     m.put("accuracy", accuracy(meta, trainer));
+    if (meta.confidence != null) {
+      Map<String, Object> ood = new LinkedHashMap<>();
+      ood.put("statistic", "min over prototypes of min_distances");
+      ood.put("threshold", meta.confidence.oodThreshold);
+      ood.put("rule", "maximum over the validation images");
+      ood.put("validation_images", meta.confidence.fit.images);
+      m.put("ood", ood);
+    }
     float[][] last = new float[k][np];
     for (int c = 0; c < k; c++) last[c] = Arrays.copyOfRange(w, c * np, (c + 1) * np);
     m.put("last_layer", last);
@@ -254,6 +281,19 @@ public final class ProtoBundleWriter {
     sig.put(ProtoTrainer.PROTOTYPES_SIGNATURE, "x -> logits, scores, similarity, min_distances");
     sig.put(ProtoTrainer.FEATURES_SIGNATURE, "x -> features");
     m.put("signatures", sig);
+    if (meta.confidence != null) {
+      Calibration.Fit f = meta.confidence.fit;
+      Map<String, Object> cal = new LinkedHashMap<>();
+      cal.put("temperature", f.temperature);
+      cal.put("method", "temperature scaling (Guo et al. 2017): minimum validation NLL");
+      cal.put("validation_images", f.images);
+      cal.put("nll_before", f.nllBefore);
+      cal.put("nll_after", f.nllAfter);
+      cal.put("ece_before", f.eceBefore);
+      cal.put("ece_after", f.eceAfter);
+      cal.put("ece_bins", Calibration.ECE_BINS);
+      m.put("calibration", cal);
+    }
     Map<String, Object> tr = new LinkedHashMap<>();
     tr.put("method", cfg.method().label());
     tr.putAll(trainer.options().describe(cfg.method() == ProtoConfig.Method.PROTOPOOL));

@@ -13,6 +13,39 @@ import org.diffxai.model.TensorFlowRuntime;
  * with fluent setters.
  */
 public final class ProtoTrainingOptions {
+
+  /**
+   * What training does to the pixels outside the anatomy (docs/prototype-networks.md, "Background"): nothing, replace
+   * them by random noise per image and batch (background randomisation, after Xiao et al. 2021, "Noise or Signal: The
+   * Role of Image Backgrounds in Object Recognition", ICLR), or set them to the darkest model value.
+   */
+  public enum Background {
+    KEEP("keep"),
+    RANDOMIZE("randomize"),
+    MASK("mask");
+
+    private final String key;
+
+    Background(String key) {
+      this.key = key;
+    }
+
+    /** The value of the {@code background} key. */
+    public String key() {
+      return key;
+    }
+
+    /** Parses keep, randomize or mask (case-insensitive). */
+    public static Background parse(String s) {
+      String t = s == null ? "" : s.trim();
+      for (Background b : values()) {
+        if (b.key.equalsIgnoreCase(t)) return b;
+      }
+      throw new UserException("Unknown background '" + t + "'. Use background=keep, background=randomize or "
+          + "background=mask.");
+    }
+  }
+
   private int epochs = 30;
   private int warmupEpochs = -1;
   private int pushEvery = 10;
@@ -30,6 +63,9 @@ public final class ProtoTrainingOptions {
   private double tauEnd = 0.05;
   private int threads;
   private TensorFlowRuntime.DeviceChoice device = TensorFlowRuntime.DeviceChoice.AUTO;
+  private double noise;
+  private double intensity;
+  private Background background = Background.KEEP;
 
   public ProtoTrainingOptions epochs(int n) {
     epochs = n;
@@ -79,6 +115,43 @@ public final class ProtoTrainingOptions {
     tauStart = start;
     tauEnd = end;
     return this;
+  }
+
+  /**
+   * Noise augmentation: every training image of every batch gets Gaussian noise of a standard deviation drawn
+   * uniformly from [0, sigma] (model units, where the training images span [−1, 1]), then is clipped to [−1, 1] as
+   * inputs are at inference. 0 (default) switches it off.
+   */
+  public ProtoTrainingOptions noise(double sigma) {
+    noise = sigma;
+    return this;
+  }
+
+  public double noise() {
+    return noise;
+  }
+
+  /**
+   * Intensity augmentation: every training image of every batch is mapped to a·x + b (model units) with contrast a ~
+   * U(1 − j, 1 + j) and brightness b ~ U(−j, j), before the noise; 0 (default) switches it off.
+   */
+  public ProtoTrainingOptions intensity(double j) {
+    intensity = j;
+    return this;
+  }
+
+  public double intensity() {
+    return intensity;
+  }
+
+  /** What happens to the pixels outside the anatomy during training (needs foreground masks; default keep). */
+  public ProtoTrainingOptions background(Background b) {
+    background = b;
+    return this;
+  }
+
+  public Background background() {
+    return background;
   }
 
   /** TensorFlow intra-op threads (0: TensorFlow's default). */
@@ -165,6 +238,13 @@ public final class ProtoTrainingOptions {
     }
     if (threads < 0) throw new UserException("threads must be >= 0");
     if (!(tauStart > 0 && tauEnd > 0)) throw new UserException("Gumbel-softmax temperatures must be > 0.");
+    if (!(noise >= 0 && noise <= 2)) {
+      throw new UserException("noise must be a standard deviation between 0 and 2 (model units), got " + noise + ".");
+    }
+    if (!(intensity >= 0 && intensity < 1)) {
+      throw new UserException("intensity must be between 0 and 1 (model units), got " + intensity + ".");
+    }
+    if (background == null) throw new UserException("background must be keep, randomize or mask.");
     return this;
   }
 
@@ -185,6 +265,9 @@ public final class ProtoTrainingOptions {
     o.tauEnd = tauEnd;
     o.threads = threads;
     o.device = device;
+    o.noise = noise;
+    o.intensity = intensity;
+    o.background = background;
     return o;
   }
 
@@ -202,6 +285,9 @@ public final class ProtoTrainingOptions {
     m.put("last_layer_learning_rate", lastLayerLearningRate);
     m.put("gradient_clip", gradientClip);
     m.put("horizontal_flip", flip);
+    m.put("noise_augmentation", noise);
+    m.put("intensity_augmentation", intensity);
+    m.put("background", background.key());
     m.put("seed", seed);
     if (protoPool) {
       m.put("gumbel_tau_start", tauStart);

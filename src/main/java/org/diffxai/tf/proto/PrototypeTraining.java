@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.diffxai.core.Calibration;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
@@ -87,14 +89,31 @@ public final class PrototypeTraining {
       trainer.train(train, progress.sub(0.05, 0.97));
       progress.report("Measuring accuracy", Double.NaN);
       double trainAcc = trainer.accuracy(train);
-      double valAcc = valX.isEmpty() ? Double.NaN
-          : trainer.accuracy(TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes));
+      double valAcc = Double.NaN;
+      if (!valX.isEmpty()) {
+        TrainingData val = TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes);
+        valAcc = trainer.accuracy(val);
+        progress.report("Calibrating on the validation split", Double.NaN);
+        meta.confidence(confidence(trainer, val));
+      }
       meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
           .accuracy(trainAcc, valAcc, valX.size(), validation);
       if (meta.source.isEmpty()) meta.source(folder.root().toString());
       Path bundle = ProtoBundleWriter.write(dest, trainer, meta, progress.sub(0.97, 1));
       return new Result(bundle, trainAcc, valAcc, trainX.size(), valX.size(), trainer.seconds(), trainer.epochs());
     }
+  }
+
+  /**
+   * Temperature scaling and the OOD threshold fitted on the validation split ({@link Calibration}): the temperature
+   * minimising the validation NLL, ECE before and after, and the largest validation OOD statistic.
+   */
+  static ProtoBundleWriter.Calibrated confidence(ProtoTrainer trainer, TrainingData validation) {
+    Calibration.Fit fit = Calibration.fit(trainer.logits(validation), validation.labels());
+    float[][] md = trainer.minDistances(validation);
+    double[] stat = new double[md.length];
+    for (int i = 0; i < md.length; i++) stat[i] = Confidence.oodStatistic(md[i]);
+    return new ProtoBundleWriter.Calibrated(fit, Calibration.oodThreshold(stat));
   }
 
   /**
