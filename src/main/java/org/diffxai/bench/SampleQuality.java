@@ -13,6 +13,7 @@ import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.ImageMetrics;
 import org.diffxai.core.Progress;
 import org.diffxai.io.ImageReaders;
+import org.diffxai.io.MaskFiles;
 import org.diffxai.phantom.PhantomGenerator;
 import org.diffxai.synthesis.Synthesis;
 
@@ -113,7 +114,8 @@ public final class SampleQuality {
   static List<float[]> readAll(Path folder) throws IOException {
     List<Path> files;
     try (Stream<Path> s = Files.walk(folder)) {
-      files = s.filter(f -> f.toString().endsWith(".tif")).sorted().collect(Collectors.toList());
+      files = MaskFiles.withoutCompanions(s.filter(f -> f.toString().endsWith(".tif")).sorted()
+          .collect(Collectors.toList()));
     }
     List<float[]> out = new ArrayList<>();
     for (Path f : files) out.add(ImageReaders.readPlane(f).plane(0));

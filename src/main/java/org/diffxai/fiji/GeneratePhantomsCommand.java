@@ -5,16 +5,12 @@ import ij.ImageStack;
 import ij.process.FloatProcessor;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
-import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
-import org.diffxai.io.AtomicFiles;
-import org.diffxai.io.StreamingTiffWriter;
+import org.diffxai.io.PhantomFiles;
 import org.diffxai.phantom.Contrast;
-import org.diffxai.phantom.Phantom;
-import org.diffxai.phantom.PhantomGenerator;
+import org.diffxai.phantom.PhantomSet;
+import org.diffxai.phantom.Shortcut;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
@@ -22,9 +18,11 @@ import org.scijava.plugin.Plugin;
 
 /**
  * Generates procedural brain MRI phantoms of the classes {@code healthy} and {@code lesion} (see
- * {@link PhantomGenerator}) as a 32-bit stack "Phantoms" with slice labels such as {@code healthy_0003}, and
- * optionally as one 32-bit TIFF per slice in {@code output/healthy/phantom_0000.tif}, {@code output/lesion/...}: a
- * folder whose sub-folders are the classes, which the trainers read. Each file is written atomically.
+ * {@link org.diffxai.phantom.PhantomGenerator}) as a 32-bit stack "Phantoms" with slice labels such as
+ * {@code healthy_0003}, and optionally as one 32-bit TIFF per slice in {@code output/healthy/phantom_0000.tif},
+ * {@code output/lesion/...}: a folder whose sub-folders are the classes, which the trainers read, with the ground truth
+ * beside each image ({@code phantom_0000_mask.tif}, {@code phantom_0000_labels.tif}; see {@link PhantomFiles}). An
+ * optional planted shortcut ({@link Shortcut}) marks a share of one class. Each file is written atomically.
  *
  * <p>Macro: {@code run("Generate Phantoms", "count=8 size=64 seed=1 classes=healthy,lesion contrast=T1 output=/x");}
  */
@@ -35,7 +33,7 @@ public class GeneratePhantomsCommand implements Command {
   private int count = 8;
 
   @Parameter(description = "Width and height of each slice in pixels (16 to 1024).", min = "16", max = "1024", persist = false)
-  private int size = PhantomGenerator.DEFAULT_SIZE;
+  private int size = org.diffxai.phantom.PhantomGenerator.DEFAULT_SIZE;
 
   @Parameter(description = "Random seed. The same seed gives the same slices; slice i of the two classes shows the "
       + "same subject, with and without a lesion.", persist = false)
@@ -53,42 +51,44 @@ public class GeneratePhantomsCommand implements Command {
       style = "directory", persist = false)
   private String output = "";
 
+  @Parameter(description = "With output: masks writes beside each image its lesion mask (phantom_0000_mask.tif), "
+      + "tissue label map (phantom_0000_labels.tif) and, with a shortcut, the shortcut's mask "
+      + "(phantom_0000_shortcut.tif); none writes the images only.", choices = {"masks", "none"}, persist = false)
+  private String ground_truth = "masks";
+
+  @Parameter(description = "Plant a shortcut on a share of one class: none, mark (a bright square in a corner) or "
+      + "text (burned-in digits in a corner).", choices = {"none", "mark", "text"}, persist = false)
+  private String shortcut = "none";
+
+  @Parameter(description = "The class that gets the shortcut.", choices = {"lesion", "healthy"}, persist = false)
+  private String shortcut_class = "lesion";
+
+  @Parameter(description = "Share of that class's slices that get the shortcut (0 to 1).", min = "0", max = "1",
+      persist = false)
+  private double shortcut_share = 0.8;
+
+  @Parameter(description = "The corner the shortcut is placed in.",
+      choices = {"top-left", "top-right", "bottom-left", "bottom-right"}, persist = false)
+  private String shortcut_corner = "top-left";
+
   @Parameter(type = ItemIO.OUTPUT)
   private ImagePlus phantoms;
 
   @Override
   public void run() {
     CommandSpec.of(getClass()).validate(this);
-    List<Boolean> kinds = parseClasses(classes);
     Contrast c = Contrast.parse(contrast);
     if (c == null) throw new UserException("contrast=" + contrast + " is unknown. Use contrast=T1 or contrast=T2.");
-    long total = (long) count * kinds.size();
-    PhantomGenerator generator = new PhantomGenerator(size, size, c);
-    checkMemory(total, generator.workingMemoryBytes());
+    PhantomSet set = new PhantomSet(count, size, seed, PhantomSet.parseClasses(classes), c,
+        Shortcut.parse(shortcut, shortcut_class, shortcut_share, shortcut_corner));
+    checkMemory(set.total(), set.workingMemoryBytes());
     Path dir = output == null || output.trim().isEmpty() ? null : Paths.get(output.trim());
-    if (dir != null) {
-      for (boolean lesion : kinds) AtomicFiles.ensureDirectory(dir.resolve(className(lesion)));
-    }
-
-    Progress progress = Ui.progress();
     ImageStack stack = new ImageStack(size, size);
-    int done = 0;
-    for (boolean lesion : kinds) {
-      for (int i = 0; i < count; i++) {
-        progress.checkCancelled();
-        progress.report("Generating phantom " + (done + 1) + "/" + total, done / (double) total);
-        Phantom p = generator.generate(seed, i, lesion);
-        String label = String.format(Locale.ROOT, "%s_%04d", p.className(), i);
-        if (dir != null) write(dir.resolve(p.className()).resolve(String.format(Locale.ROOT, "phantom_%04d.tif", i)), p,
-            label, i);
-        stack.addSlice(label, new FloatProcessor(size, size, p.pixels));
-        done++;
-      }
-    }
-    progress.report("Generated " + total + " phantoms", 1);
+    PhantomFiles.generate(set, dir, !"none".equalsIgnoreCase(ground_truth.trim()), Ui.progress(),
+        (k, p) -> stack.addSlice(set.label(k), new FloatProcessor(size, size, p.pixels)));
     ImagePlus imp = new ImagePlus("Phantoms", stack);
     imp.setDisplayRange(0, 1);
-    imp.setProperty("Info", describe() + (dir == null ? "" : "\noutput=" + dir.toAbsolutePath()));
+    imp.setProperty("Info", set.describe() + (dir == null ? "" : "\noutput=" + dir.toAbsolutePath()));
     phantoms = imp;
     Ui.show(imp);
   }
@@ -96,53 +96,6 @@ public class GeneratePhantomsCommand implements Command {
   /** The generated stack (after {@link #run()}). */
   public ImagePlus getPhantoms() {
     return phantoms;
-  }
-
-  private void write(Path file, Phantom p, String label, int index) {
-    StreamingTiffWriter w = new StreamingTiffWriter(file, p.width, p.height, 1, 1, 1);
-    boolean ok = false;
-    try {
-      w.displayRange(0, 1).info(describe() + "\nclass=" + p.className() + "\nindex=" + index)
-          .property("phantom.class", p.className()).property("phantom.index", String.valueOf(index))
-          .property("phantom.seed", String.valueOf(seed)).property("phantom.contrast", contrast.trim().toUpperCase(
-              Locale.ROOT));
-      w.writePlane(p.pixels, label);
-      w.close();
-      ok = true;
-    } finally {
-      if (!ok) w.abort();
-    }
-  }
-
-  private String describe() {
-    return "Generate Phantoms: count=" + count + " size=" + size + " seed=" + seed + " classes=" + classes.trim()
-        + " contrast=" + contrast.trim().toUpperCase(Locale.ROOT);
-  }
-
-  private static String className(boolean lesion) {
-    return lesion ? "lesion" : "healthy";
-  }
-
-  /** "healthy,lesion" | "healthy" | "lesion" (also "lesion,healthy", spaces and case ignored). */
-  static List<Boolean> parseClasses(String s) {
-    List<Boolean> out = new ArrayList<>();
-    if (s != null) {
-      for (String part : s.split(",")) {
-        String p = part.trim().toLowerCase(Locale.ROOT);
-        Boolean lesion = p.equals("healthy") ? Boolean.FALSE : p.equals("lesion") ? Boolean.TRUE : null;
-        if (lesion == null || out.contains(lesion)) {
-          out.clear();
-          break;
-        }
-        out.add(lesion);
-      }
-    }
-    if (out.isEmpty()) {
-      throw new UserException("classes=" + s + " is not valid. Use classes=healthy,lesion or classes=healthy or "
-          + "classes=lesion.");
-    }
-    out.sort(null); // healthy first
-    return out;
   }
 
   private void checkMemory(long slices, long working) {

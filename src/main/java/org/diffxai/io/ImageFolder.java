@@ -28,7 +28,8 @@ import org.diffxai.core.UserException;
  *
  * <p>With {@code labels=true} each immediate sub-folder is a class (names sorted); otherwise every image below the
  * folder is used. Hidden files and common side-car files (.txt, .csv, .json, .md, .xml, .zip, …) are skipped; any
- * other file that ImageJ cannot read is an error naming that file.
+ * other file that ImageJ cannot read is an error naming that file. Ground-truth companions ({@code x_mask.tif},
+ * {@code x_labels.tif}, {@code x_shortcut.tif} beside an image {@code x.*}, see {@link MaskFiles}) are not images.
  */
 public final class ImageFolder {
 
@@ -129,11 +130,14 @@ public final class ImageFolder {
     }
   }
 
-  /** Regular, non-hidden, non-side-car files below dir (depth 1: directly in dir), sorted by path. */
+  /**
+   * Regular, non-hidden, non-side-car files below dir (depth 1: directly in dir), sorted by path, without the mask
+   * companions of other files ({@link MaskFiles#withoutCompanions}).
+   */
   private static List<Path> candidates(Path dir, int depth) {
     try (Stream<Path> s = Files.walk(dir, depth)) {
-      return s.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p))).filter(p -> !sideCar(p)).sorted()
-          .collect(Collectors.toList());
+      return MaskFiles.withoutCompanions(s.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p)))
+          .filter(p -> !sideCar(p)).sorted().collect(Collectors.toList()));
     } catch (IOException e) {
       throw new UserException("Cannot list folder " + dir + ": " + e.getMessage() + ". Check that it is readable.", e);
     }

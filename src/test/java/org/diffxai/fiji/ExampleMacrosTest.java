@@ -71,7 +71,9 @@ class ExampleMacrosTest {
     ImageJApp.Result r = app.runMacro(macro("generate_phantoms.ijm", out, "count=16 size=128", "count=3 size=64"));
     assertTrue(r.completed(), r.toString());
     assertEquals(List.of("healthy", "lesion"), list(out));
-    assertEquals(3, list(out.resolve("healthy")).size());
+    assertEquals(List.of("phantom_0000.tif", "phantom_0000_labels.tif", "phantom_0000_mask.tif", "phantom_0001.tif",
+        "phantom_0001_labels.tif", "phantom_0001_mask.tif", "phantom_0002.tif", "phantom_0002_labels.tif",
+        "phantom_0002_mask.tif"), list(out.resolve("healthy"))); // each image with its ground truth
     String shape = python("import tifffile,sys; a=tifffile.imread(sys.argv[1]); print(a.shape, a.dtype)",
         out.resolve("lesion").resolve("phantom_0002.tif").toString());
     assertEquals("(64, 64) float32", shape);
