@@ -216,6 +216,17 @@ public final class Localisation {
     return new int[] {inBox, inMask};
   }
 
+  /** IoU of two masks of the same size (e.g. an estimated foreground and a given one); NaN if both are empty. */
+  public static double maskIoU(boolean[] a, boolean[] b) {
+    if (a.length != b.length) throw new IllegalArgumentException("masks of " + a.length + " and " + b.length + " pixels");
+    int inter = 0, union = 0;
+    for (int k = 0; k < a.length; k++) {
+      inter += a[k] && b[k] ? 1 : 0;
+      union += a[k] || b[k] ? 1 : 0;
+    }
+    return union == 0 ? Double.NaN : inter / (double) union;
+  }
+
   /** IoU of two boxes {x, y, w, h}; NaN if both are empty. */
   public static double boxIoU(int[] a, int[] b) {
     long iw = Math.max(0, Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]));

@@ -118,6 +118,8 @@ class LocalisationTest {
     assertTrue(Localisation.touchesBorder(new int[] {5, H - 3, 3, 3}, W, H));
     assertFalse(Localisation.touchesBorder(new int[] {1, 1, W - 2, H - 2}, W, H));
     assertEquals(0.5, Localisation.boxOutsideFraction(new int[] {4, 3, 4, 2}, mask, W, H), 1e-12);
+    assertEquals(4 / 12.0, Localisation.maskIoU(mask, box(4, 3, 4, 2)), 1e-12);
+    assertTrue(Double.isNaN(Localisation.maskIoU(new boolean[4], new boolean[4])));
     assertEquals(1, Localisation.boxOutsideFraction(new int[] {W, H, 2, 2}, mask, W, H), 0);
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.diffxai.metrics.Localisation;
 import org.junit.jupiter.api.Test;
 
 /** {@link Phantom#lesionPixels} against an independent recomputation. */
@@ -102,12 +103,7 @@ class LesionMaskTest {
   }
 
   static double iou(boolean[] a, boolean[] b) {
-    int inter = 0, union = 0;
-    for (int k = 0; k < a.length; k++) {
-      inter += a[k] && b[k] ? 1 : 0;
-      union += a[k] || b[k] ? 1 : 0;
-    }
-    return union == 0 ? 1 : inter / (double) union;
+    return Localisation.maskIoU(a, b);
   }
 
   static double[] centroid(boolean[] m, int w) {
