@@ -11,10 +11,11 @@ package org.diffxai.core;
  *   <li><b>Expected calibration error</b> (Guo et al. 2017, Eq. 3; Naeini et al. 2015): confidences max_k p_k in
  *       {@value #ECE_BINS} equal-width bins [b/15, (b+1)/15) (the last bin includes 1);
  *       ECE = Σ_b (n_b / n)·|accuracy_b − mean confidence_b|.
- *   <li><b>OOD threshold</b>: the largest {@linkplain Confidence#oodStatistic statistic} over the validation images.
- *       For a new image exchangeable with the n validation images, P(its statistic &gt; the maximum of theirs) ≤
- *       1/(n + 1) (the rank argument of conformal prediction, Vovk et al. 2005; Angelopoulos &amp; Bates 2021, §1): a
- *       false-alarm rate of at most 0.25 % with 400 validation images, with no assumption about the distribution.
+ *   <li><b>OOD thresholds</b>: for each OOD statistic of {@link Confidence}, its largest value over the validation
+ *       images. For a new image exchangeable with the n validation images, P(its statistic &gt; the maximum of
+ *       theirs) ≤ 1/(n + 1) (the rank argument of conformal prediction, Vovk et al. 2005; Angelopoulos &amp; Bates
+ *       2021, §1), so flagging when either of the two statistics exceeds its threshold raises a false alarm with
+ *       probability at most 2/(n + 1): 0.5 % with 400 validation images, whatever the distribution.
  * </ul>
  */
 public final class Calibration {

@@ -13,8 +13,10 @@ public final class PrototypeActivations {
   public final float[][] minDistances;
   /** [n][K]: calibrated class probabilities softmax(logits / T) (docs/confidence.md). */
   public final double[][] probabilities;
-  /** [n]: the OOD statistic, the smallest entry of the image's {@link #minDistances} ({@link Confidence#oodStatistic}). */
-  public final double[] oodStatistic;
+  /** [n]: the nearest-part OOD statistic ({@link Confidence#nearestPart}). */
+  public final double[] nearestPart;
+  /** [n]: the class-coverage OOD statistic ({@link Confidence#classCoverage}); NaN without class prototype sets. */
+  public final double[] classCoverage;
   /** [n]: true when the image is out of distribution for this network ({@link Confidence#isOod}). */
   public final boolean[] ood;
 
@@ -31,8 +33,12 @@ public final class PrototypeActivations {
     this.similarity = similarity;
     this.minDistances = minDistances;
     this.probabilities = confidence.probabilities(logits);
-    this.oodStatistic = new double[minDistances.length];
-    for (int i = 0; i < minDistances.length; i++) oodStatistic[i] = Confidence.oodStatistic(minDistances[i]);
+    this.nearestPart = new double[minDistances.length];
+    this.classCoverage = new double[minDistances.length];
+    for (int i = 0; i < minDistances.length; i++) {
+      nearestPart[i] = Confidence.nearestPart(minDistances[i]);
+      classCoverage[i] = confidence.classCoverage(minDistances[i]);
+    }
     this.ood = confidence.ood(minDistances);
   }
 }

@@ -78,6 +78,24 @@ public class TrainPrototypeNetworkCommand implements Command {
   @Parameter(description = "Randomly mirror training batches left-right (off unless given).", persist = false)
   private boolean flip = false;
 
+  @Parameter(description = "Noise augmentation: Gaussian noise of a standard deviation drawn from [0, noise] (model "
+      + "units, images span -1..1) on every training image; 0 switches it off.", persist = false)
+  private double noise = new ProtoTrainingOptions().noise();
+
+  @Parameter(description = "Intensity augmentation: contrast a in [1-j, 1+j] and brightness b in [-j, j] (model units) "
+      + "on every training image; 0 switches it off.", persist = false)
+  private double intensity = new ProtoTrainingOptions().intensity();
+
+  @Parameter(choices = {"keep", "randomize", "mask"}, description = "Pixels outside the anatomy during training: keep "
+      + "them, replace them by random noise (background randomisation), or set them to the darkest value.",
+      persist = false)
+  private String background = "keep";
+
+  @Parameter(required = false, description = "With background randomize or mask, where the anatomy comes from: "
+      + "estimate (from each image), labels (the name_labels.tif maps Generate Phantoms writes), or a folder of masks.",
+      persist = false)
+  private String foreground = ProtoTrainingOptions.ESTIMATE;
+
   @Parameter(choices = {"auto", "cpu", "gpu"}, description = "Where TensorFlow trains.", persist = false)
   private String device = "auto";
 
@@ -109,7 +127,8 @@ public class TrainPrototypeNetworkCommand implements Command {
         .prototypesPerClass(prototypes_per_class).poolSize(pool_size).slotsPerClass(slots_per_class)
         .baseChannels(base_channels).featureDepth(feature_depth).size(size, size).validate();
     ProtoTrainingOptions opts = new ProtoTrainingOptions().epochs(epochs).batch(batch).learningRate(learning_rate)
-        .pushEvery(push_every).lastLayerEpochs(last_layer_epochs).seed(seed).flip(flip)
+        .pushEvery(push_every).lastLayerEpochs(last_layer_epochs).seed(seed).flip(flip).noise(noise)
+        .intensity(intensity).background(ProtoTrainingOptions.Background.parse(background)).foreground(foreground)
         .device(TensorFlowRuntime.DeviceChoice.parse(device)).validate();
     String modelName = name == null || name.trim().isEmpty() ? out.getFileName().toString() : name.trim();
     ProtoBundleWriter.Metadata meta = new ProtoBundleWriter.Metadata().name(modelName).description(TrainDenoiserCommand.nz(description))

@@ -201,13 +201,16 @@ public final class ClassifierBundle {
 
   /**
    * The calibration temperature (model.json {@code calibration.temperature}) and, for prototype networks, the OOD
-   * threshold (prototypes.json {@code ood.threshold}) this bundle stores; temperature 1 and no threshold when absent
-   * (bundles written before calibration existed). See docs/confidence.md.
+   * thresholds (prototypes.json {@code ood}) and prototype sets of each class; temperature 1 and no thresholds when
+   * absent (bundles written before calibration existed). See docs/confidence.md.
    */
   public Confidence confidence() {
     double t = descriptor == null ? 1 : descriptor.temperature;
-    double ood = prototypes == null ? Double.NaN : prototypes.oodThreshold;
-    return t == 1 && Double.isNaN(ood) ? Confidence.NONE : new Confidence(t, ood);
+    if (prototypes == null) return t == 1 ? Confidence.NONE : new Confidence(t, Double.NaN, Double.NaN, null);
+    int[] classOf = new int[prototypes.prototypes()];
+    for (int p = 0; p < classOf.length; p++) classOf[p] = prototypes.infos.get(p).classIndex;
+    return new Confidence(t, prototypes.nearestThreshold, prototypes.coverageThreshold,
+        Confidence.classPrototypes(classOf, prototypes.lastLayer));
   }
 
   PrototypeManifest manifest() {
@@ -218,7 +221,7 @@ public final class ClassifierBundle {
    * Provenance for run records: {@code model.key}, {@code model.name}, {@code model.directory}, {@code model.checksum},
    * {@code model.checksums_verified}, {@code model.kind} (classifier or the prototype method), and when known
    * {@code model.class_names}, {@code model.intensity}, {@code model.validation_accuracy}, {@code model.temperature},
-   * {@code model.ood_threshold}, {@code model.training}.
+   * {@code model.ood_thresholds}, {@code model.training}.
    */
   public Map<String, String> provenance() {
     Map<String, String> m = new LinkedHashMap<>();
@@ -238,7 +241,10 @@ public final class ClassifierBundle {
     }
     Confidence c = confidence();
     if (c.temperature() != 1) m.put("model.temperature", Double.toString(c.temperature()));
-    if (c.hasOodThreshold()) m.put("model.ood_threshold", Double.toString(c.oodThreshold()));
+    if (c.hasOodThreshold()) {
+      m.put("model.ood_thresholds", "nearest_part=" + c.nearestThreshold() + ",class_coverage="
+          + c.coverageThreshold());
+    }
     if (descriptor != null && descriptor.trainingJson != null) m.put("model.training", descriptor.trainingJson);
     return m;
   }

@@ -40,7 +40,7 @@ final class ModelJson {
   String trainingJson;
   /** Classifier inputs: the model-space range inputs are clipped to after the intensity mapping, or null. */
   float[] inputClip;
-  /** Classifiers: the calibration temperature of {@code calibration.temperature} (docs/confidence.md); 1 when absent. */
+  /** Classifiers: the temperature of {@code calibration.temperature} (docs/confidence.md); 1 when absent. */
   double temperature = 1;
   Map<String, String> sha256;
 

@@ -26,12 +26,13 @@ final class PrototypeManifest {
   final List<PrototypeInfo> infos;
   final double trainingAccuracy;
   final double validationAccuracy;
-  /** {@code ood.threshold} (docs/confidence.md), or NaN when the bundle has none. */
-  final double oodThreshold;
+  /** {@code ood.nearest_threshold} and {@code ood.coverage_threshold} (docs/confidence.md), NaN when absent. */
+  final double nearestThreshold;
+  final double coverageThreshold;
 
   private PrototypeManifest(String method, int[] latent, List<String> classNames, float[][] lastLayer,
       float[][] vectors, List<PrototypeInfo> infos, double trainingAccuracy, double validationAccuracy,
-      double oodThreshold) {
+      double nearestThreshold, double coverageThreshold) {
     this.method = method;
     this.latentHeight = latent[0];
     this.latentWidth = latent[1];
@@ -42,7 +43,8 @@ final class PrototypeManifest {
     this.infos = infos;
     this.trainingAccuracy = trainingAccuracy;
     this.validationAccuracy = validationAccuracy;
-    this.oodThreshold = oodThreshold;
+    this.nearestThreshold = nearestThreshold;
+    this.coverageThreshold = coverageThreshold;
   }
 
   int prototypes() {
@@ -96,12 +98,17 @@ final class PrototypeManifest {
       }
       JsonObject acc = o.has("accuracy") ? o.getAsJsonObject("accuracy") : new JsonObject();
       JsonObject ood = o.has("ood") && !o.get("ood").isJsonNull() ? o.getAsJsonObject("ood") : new JsonObject();
-      double threshold = number(ood, "threshold");
-      if (Double.isInfinite(threshold) || threshold < 0) {
-        throw bad(file, "has \"ood\": {\"threshold\": " + threshold + "}; it must be a distance >= 0");
+      double[] thresholds = new double[2];
+      String[] keys = {"nearest_threshold", "coverage_threshold"};
+      for (int i = 0; i < 2; i++) {
+        thresholds[i] = number(ood, keys[i]);
+        if (Double.isInfinite(thresholds[i]) || thresholds[i] < 0) {
+          throw bad(file, "has \"ood\": {\"" + keys[i] + "\": " + thresholds[i] + "}; it must be a distance >= 0");
+        }
       }
       return new PrototypeManifest(method, latent, Collections.unmodifiableList(names), last, vectors,
-          Collections.unmodifiableList(infos), number(acc, "training"), number(acc, "validation"), threshold);
+          Collections.unmodifiableList(infos), number(acc, "training"), number(acc, "validation"), thresholds[0],
+          thresholds[1]);
     } catch (UserException e) {
       throw e;
     } catch (RuntimeException e) {

@@ -66,21 +66,32 @@ class CalibrationTest {
   }
 
   @Test
-  void confidenceAppliesTheTemperatureAndTheOodThreshold() {
-    Confidence c = new Confidence(2, 0.5);
+  void confidenceAppliesTheTemperatureAndTheOodThresholds() {
+    int[][] classes = {{0, 1}, {2}};
+    Confidence c = new Confidence(2, 0.5, 1.0, classes);
     float[] logits = {1, 3};
     double e = Math.exp(-1);
     assertArrayEquals(new double[] {e / (1 + e), 1 / (1 + e)}, c.probabilities(logits), 1e-12);
     assertArrayEquals(Confidence.softmax(logits, 1), Confidence.NONE.probabilities(logits), 0);
-    assertEquals(0.2, Confidence.oodStatistic(new float[] {0.7f, 0.2f, 0.9f}), 1e-7);
-    assertFalse(c.isOod(new float[] {0.7f, 0.5f}));
-    assertTrue(c.isOod(new float[] {0.7f, 0.51f}));
-    assertTrue(c.isOod(new float[] {Float.NaN}));
+    float[] d = {0.7f, 0.2f, 1.9f};
+    assertEquals(0.2, Confidence.nearestPart(d), 1e-7);
+    // class 0: (0.7 + 0.2) / 2 = 0.45, class 1: 1.9
+    assertEquals(0.45, Confidence.classCoverage(d, classes), 1e-7);
+    assertFalse(c.isOod(d));
+    assertTrue(c.isOod(new float[] {0.7f, 0.51f, 1.9f}), "nearest part above 0.5");
+    assertTrue(c.isOod(new float[] {2.0f, 0.55f, 1.5f}), "coverage min(1.275, 1.5) above 1");
+    assertFalse(c.isOod(new float[] {1.4f, 0.45f, 0.9f}), "nearest 0.45, coverage min(0.925, 0.9)");
+    assertTrue(c.isOod(new float[] {Float.NaN, 0.1f, 0.1f}), "a NaN distance counts as out of distribution");
     assertFalse(Confidence.NONE.isOod(new float[] {1e9f}), "no threshold, never flagged");
     assertFalse(Confidence.NONE.hasOodThreshold());
     assertEquals(0.8, Calibration.oodThreshold(new double[] {0.1, 0.8, 0.3}), 0);
-    assertThrows(IllegalArgumentException.class, () -> new Confidence(0, Double.NaN));
+    assertThrows(IllegalArgumentException.class, () -> new Confidence(0, Double.NaN, Double.NaN, null));
+    assertThrows(IllegalArgumentException.class, () -> new Confidence(1, 0.1, 0.2, null));
     assertThrows(IllegalArgumentException.class, () -> Calibration.fit(new float[][] {{1, 2}}, new int[] {2}));
+    // class sets: own class and a non-zero weight
+    int[][] sets = Confidence.classPrototypes(new int[] {0, 0, 1, 0}, new float[][] {{1, 1, 0, 0}, {0, -0.5f, 2, 0}});
+    assertArrayEquals(new int[] {0, 1}, sets[0]);
+    assertArrayEquals(new int[] {2}, sets[1]);
   }
 
   @Test
@@ -88,13 +99,15 @@ class CalibrationTest {
     float[][] logits = {{0, 2}, {1, 1}};
     float[][] minD = {{0.1f, 0.4f}, {0.6f, 0.9f}};
     PrototypeActivations a = new PrototypeActivations(logits, new float[2][2], new float[2][2], minD,
-        new Confidence(4, 0.5));
+        new Confidence(4, 0.5, Double.NaN, new int[][] {{0}, {1}}));
     assertArrayEquals(Confidence.softmax(logits[0], 4), a.probabilities[0], 0);
-    assertEquals(0.1, a.oodStatistic[0], 1e-7);
+    assertEquals(0.1, a.nearestPart[0], 1e-7);
+    assertEquals(0.1, a.classCoverage[0], 1e-7);
     assertFalse(a.ood[0]);
     assertTrue(a.ood[1]);
     PrototypeActivations plain = new PrototypeActivations(logits, new float[2][2], new float[2][2], minD);
     assertFalse(plain.ood[1]);
+    assertTrue(Double.isNaN(plain.classCoverage[1]));
     assertArrayEquals(Confidence.softmax(logits[0], 1), plain.probabilities[0], 0);
   }
 }

@@ -88,6 +88,12 @@ class TrainPrototypeNetworkCommandTest {
     assertUserError(1, tiny(good).replace("size=32", "size=17") + " output=[" + out + "]", "17");
     assertUserError(1, tiny(good) + " method=ProtoPool pool_size=2 slots_per_class=3 output=[" + out + "]",
         "slots_per_class");
+    assertUserError(2, tiny(good) + " background=sky output=[" + out + "]", "background");
+    assertUserError(1, tiny(good) + " noise=5 output=[" + out + "]", "noise");
+    assertUserError(1, tiny(good) + " background=randomize foreground=labels output=[" + out + "]",
+        "no label map phantom_0000_labels.tif", "foreground=estimate");
+    assertUserError(1, tiny(good) + " background=mask foreground=[" + tmp.resolve("nomasks") + "] output=[" + out
+        + "]", "foreground=", "does not exist");
     Files.createDirectories(out);
     assertUserError(1, tiny(good) + " output=[" + out + "]", "already exists");
     try (Stream<Path> s = Files.list(out)) {

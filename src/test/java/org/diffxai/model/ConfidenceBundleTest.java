@@ -2,7 +2,7 @@ package org.diffxai.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,7 +44,8 @@ class ConfidenceBundleTest {
     ClassifierBundle b = ClassifierBundle.open(dir);
     Confidence c = b.confidence();
     assertEquals(t, c.temperature(), 0);
-    assertEquals(ood.get("threshold").getAsDouble(), c.oodThreshold(), 0);
+    assertEquals(ood.get("nearest_threshold").getAsDouble(), c.nearestThreshold(), 0);
+    assertEquals(ood.get("coverage_threshold").getAsDouble(), c.coverageThreshold(), 0);
     assertEquals(Double.toString(t), b.provenance().get("model.temperature"));
     int n = 6;
     float[] x = TinyPrototypeBundles.images(n);
@@ -56,7 +57,7 @@ class ConfidenceBundleTest {
       for (int i = 0; i < n; i++) {
         assertArrayEquals(Confidence.softmax(logits[i], t), p[i], 1e-9);
         assertArrayEquals(p[i], a.probabilities[i], 1e-6);
-        assertEquals(a.oodStatistic[i] > c.oodThreshold(), a.ood[i]);
+        assertEquals(a.nearestPart[i] > c.nearestThreshold() || a.classCoverage[i] > c.coverageThreshold(), a.ood[i]);
       }
     }
   }
@@ -74,14 +75,15 @@ class ConfidenceBundleTest {
     protos.remove("ood");
     Files.write(pj, protos.toString().getBytes(StandardCharsets.UTF_8));
     ClassifierBundle b = ClassifierBundle.open(dir);
-    assertSame(Confidence.NONE, b.confidence());
+    assertEquals(1, b.confidence().temperature(), 0);
+    assertFalse(b.confidence().hasOodThreshold());
     float[] x = TinyPrototypeBundles.images(3);
     try (DjlPrototypeClassifier m = ClassifierModels.loadPrototypes(b, "cpu")) {
       float[][] logits = m.logits(x, 3);
       PrototypeActivations a = m.activations(x, 3);
       for (int i = 0; i < 3; i++) {
         assertArrayEquals(Confidence.softmax(logits[i], 1), m.probabilities(x, 3)[i], 1e-9);
-        assertEquals(false, a.ood[i]);
+        assertFalse(a.ood[i]);
       }
     }
     model.add("calibration", JsonParser.parseString("{\"temperature\": -2}"));

@@ -36,11 +36,13 @@ public final class ProtoBundleWriter {
   /** Calibration fitted on the validation split: temperature scaling and the OOD threshold (docs/confidence.md). */
   public static final class Calibrated {
     public final Calibration.Fit fit;
-    public final double oodThreshold;
+    public final double nearestThreshold;
+    public final double coverageThreshold;
 
-    public Calibrated(Calibration.Fit fit, double oodThreshold) {
+    public Calibrated(Calibration.Fit fit, double nearestThreshold, double coverageThreshold) {
       this.fit = fit;
-      this.oodThreshold = oodThreshold;
+      this.nearestThreshold = nearestThreshold;
+      this.coverageThreshold = coverageThreshold;
     }
   }
 
@@ -213,9 +215,11 @@ public final class ProtoBundleWriter {
     m.put("accuracy", accuracy(meta, trainer));
     if (meta.confidence != null) {
       Map<String, Object> ood = new LinkedHashMap<>();
-      ood.put("statistic", "min over prototypes of min_distances");
-      ood.put("threshold", meta.confidence.oodThreshold);
-      ood.put("rule", "maximum over the validation images");
+      ood.put("nearest_threshold", meta.confidence.nearestThreshold);
+      ood.put("coverage_threshold", meta.confidence.coverageThreshold);
+      ood.put("nearest_statistic", "min over prototypes of min_distances");
+      ood.put("coverage_statistic", "min over classes of the mean min_distances of the class's prototypes");
+      ood.put("rule", "ood when a statistic exceeds its maximum over the validation images");
       ood.put("validation_images", meta.confidence.fit.images);
       m.put("ood", ood);
     }

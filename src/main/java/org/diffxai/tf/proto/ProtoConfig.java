@@ -71,8 +71,8 @@ public final class ProtoConfig {
   private double diversityWeight = Double.NaN;
   private double diversityMargin = Double.NaN;
   /** PPNet's and ProtoPool's default diversity weight and margin (all prototype pairs; raw, positive vectors). */
-  public static final double DIVERSITY_WEIGHT = 0;
-  public static final double DIVERSITY_MARGIN = 0.9;
+  public static final double DIVERSITY_WEIGHT = 2;
+  public static final double DIVERSITY_MARGIN = 0.95;
   // ProtoPool orthogonality weight (Rymarczyk et al. 2022 use 1).
   private double orthogonalityWeight = 1.0;
 

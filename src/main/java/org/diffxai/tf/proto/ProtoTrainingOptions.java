@@ -63,9 +63,14 @@ public final class ProtoTrainingOptions {
   private double tauEnd = 0.05;
   private int threads;
   private TensorFlowRuntime.DeviceChoice device = TensorFlowRuntime.DeviceChoice.AUTO;
-  private double noise;
-  private double intensity;
+  private double noise = 0.3;
+  private double intensity = 0.2;
   private Background background = Background.KEEP;
+  private String foreground = ESTIMATE;
+  /** {@link #foreground(String)}: estimate the anatomy from each image. */
+  public static final String ESTIMATE = "estimate";
+  /** {@link #foreground(String)}: the tissue label maps Generate Phantoms writes beside each image. */
+  public static final String LABELS = "labels";
 
   public ProtoTrainingOptions epochs(int n) {
     epochs = n;
@@ -120,7 +125,7 @@ public final class ProtoTrainingOptions {
   /**
    * Noise augmentation: every training image of every batch gets Gaussian noise of a standard deviation drawn
    * uniformly from [0, sigma] (model units, where the training images span [−1, 1]), then is clipped to [−1, 1] as
-   * inputs are at inference. 0 (default) switches it off.
+   * inputs are at inference. Default 0.3; 0 switches it off.
    */
   public ProtoTrainingOptions noise(double sigma) {
     noise = sigma;
@@ -133,7 +138,7 @@ public final class ProtoTrainingOptions {
 
   /**
    * Intensity augmentation: every training image of every batch is mapped to a·x + b (model units) with contrast a ~
-   * U(1 − j, 1 + j) and brightness b ~ U(−j, j), before the noise; 0 (default) switches it off.
+   * U(1 − j, 1 + j) and brightness b ~ U(−j, j), before the noise. Default 0.2; 0 switches it off.
    */
   public ProtoTrainingOptions intensity(double j) {
     intensity = j;
@@ -152,6 +157,21 @@ public final class ProtoTrainingOptions {
 
   public Background background() {
     return background;
+  }
+
+  /**
+   * Where the anatomy of each training image comes from when the background is not kept: {@value #ESTIMATE}
+   * (default: estimated from the image), {@value #LABELS} (the label map {@code name_labels.tif} beside each image, as
+   * Generate Phantoms writes it: every tissue but background and planted shortcuts), or a folder or file of binary
+   * masks (non-zero = anatomy), found as {@code io.MaskFiles} finds masks.
+   */
+  public ProtoTrainingOptions foreground(String source) {
+    foreground = source == null || source.trim().isEmpty() ? ESTIMATE : source.trim();
+    return this;
+  }
+
+  public String foreground() {
+    return foreground;
   }
 
   /** TensorFlow intra-op threads (0: TensorFlow's default). */
@@ -268,6 +288,7 @@ public final class ProtoTrainingOptions {
     o.noise = noise;
     o.intensity = intensity;
     o.background = background;
+    o.foreground = foreground;
     return o;
   }
 
@@ -288,6 +309,7 @@ public final class ProtoTrainingOptions {
     m.put("noise_augmentation", noise);
     m.put("intensity_augmentation", intensity);
     m.put("background", background.key());
+    if (background != Background.KEEP) m.put("foreground", foreground);
     m.put("seed", seed);
     if (protoPool) {
       m.put("gumbel_tau_start", tauStart);

@@ -2,6 +2,7 @@ package org.diffxai.tf.proto;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -10,7 +11,10 @@ import org.diffxai.core.Confidence;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
+import org.diffxai.core.Foreground;
 import org.diffxai.io.ImageFolder;
+import org.diffxai.io.MaskFiles;
+import org.diffxai.phantom.Tissue;
 import org.diffxai.tf.TrainingData;
 
 /**
@@ -59,6 +63,13 @@ public final class PrototypeTraining {
     if (Files.exists(dest)) {
       throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
     }
+    String fg = options.foreground();
+    if (options.background() != ProtoTrainingOptions.Background.KEEP
+        && !fg.equalsIgnoreCase(ProtoTrainingOptions.ESTIMATE) && !fg.equalsIgnoreCase(ProtoTrainingOptions.LABELS)
+        && !Files.exists(Paths.get(fg))) {
+      throw new UserException("foreground=" + fg + " does not exist. Give foreground=estimate (from each image), "
+          + "foreground=labels (the label maps Generate Phantoms writes) or a folder or file of masks.");
+    }
     ImageFolder folder = ImageFolder.load(images, size, true, progress.sub(0, 0.05));
     IntensityMapping map = folder.percentileMapping(0.5, 99.5);
     List<float[]> model = folder.toModelSpace(map);
@@ -66,6 +77,8 @@ public final class PrototypeTraining {
     List<String> classes = folder.classNames();
     boolean[] held = split(labels, classes, validation, options.seed());
 
+    boolean masked = options.background() != ProtoTrainingOptions.Background.KEEP;
+    List<boolean[]> trainForeground = masked ? new ArrayList<>() : null;
     List<float[]> trainX = new ArrayList<>();
     List<float[]> trainOriginal = new ArrayList<>();
     List<String> trainNames = new ArrayList<>();
@@ -81,12 +94,13 @@ public final class PrototypeTraining {
         trainY.add(labels[i]);
         trainOriginal.add(folder.image(i));
         trainNames.add(folder.root().relativize(folder.files().get(i)).toString().replace('\\', '/'));
+        if (masked) trainForeground.add(foreground(folder, i, options.foreground()));
       }
     }
     TrainingData train = TrainingData.of(size, size, 1, trainX).withLabels(toArray(trainY), classes);
     ProtoConfig cfg = new ProtoConfig(net).size(size, size).channels(1).numClasses(classes.size()).validate();
     try (ProtoTrainer trainer = new ProtoTrainer(cfg, options)) {
-      trainer.train(train, progress.sub(0.05, 0.97));
+      trainer.train(train, trainForeground, progress.sub(0.05, 0.97));
       progress.report("Measuring accuracy", Double.NaN);
       double trainAcc = trainer.accuracy(train);
       double valAcc = Double.NaN;
@@ -105,15 +119,63 @@ public final class PrototypeTraining {
   }
 
   /**
-   * Temperature scaling and the OOD threshold fitted on the validation split ({@link Calibration}): the temperature
-   * minimising the validation NLL, ECE before and after, and the largest validation OOD statistic.
+   * The anatomy of training image {@code i} at training size ({@link ProtoTrainingOptions#foreground(String)}).
+   *
+   * @throws UserException when a mask file is missing or unreadable
+   */
+  static boolean[] foreground(ImageFolder folder, int i, String source) {
+    int s = folder.size();
+    Path file = folder.files().get(i);
+    if (source.equalsIgnoreCase(ProtoTrainingOptions.LABELS)) {
+      Path labels = MaskFiles.find(file, "auto", MaskFiles.Kind.LABELS).orElseThrow(() -> new UserException(
+          "foreground=labels but " + file + " has no label map " + MaskFiles.companion(file, MaskFiles.Kind.LABELS)
+              .getFileName() + " beside it. Generate the phantoms with masks, or use foreground=estimate."));
+      return anatomy(MaskFiles.readLabels(labels), labels, s);
+    }
+    if (source.equalsIgnoreCase(ProtoTrainingOptions.ESTIMATE)) return Foreground.estimate(folder.image(i), s, s);
+    Path mask = MaskFiles.find(file, source, MaskFiles.Kind.LABELS).orElseThrow(() -> new UserException(
+        "foreground=" + source + " has no mask for " + file + ". Give a folder with a mask per training image (same "
+            + "file name), or foreground=estimate."));
+    return MaskFiles.read(mask, 0, s, s);
+  }
+
+  /** Anatomy of a phantom label map at training size: every tissue code but background and shortcut. */
+  private static boolean[] anatomy(int[] labels, Path file, int size) {
+    if (labels.length != size * size) {
+      throw new UserException("The label map " + file + " has another size than its image after resizing to "
+          + size + ". Use foreground=estimate, or label maps of the images' size.");
+    }
+    boolean[] f = new boolean[labels.length];
+    for (int j = 0; j < f.length; j++) {
+      f[j] = labels[j] != Tissue.BACKGROUND.ordinal() && labels[j] != Tissue.SHORTCUT.ordinal();
+    }
+    return f;
+  }
+
+  /**
+   * Temperature scaling and the OOD thresholds fitted on the validation split ({@link Calibration}): the temperature
+   * minimising the validation NLL, ECE before and after, and the largest validation value of each OOD statistic.
    */
   static ProtoBundleWriter.Calibrated confidence(ProtoTrainer trainer, TrainingData validation) {
     Calibration.Fit fit = Calibration.fit(trainer.logits(validation), validation.labels());
     float[][] md = trainer.minDistances(validation);
-    double[] stat = new double[md.length];
-    for (int i = 0; i < md.length; i++) stat[i] = Confidence.oodStatistic(md[i]);
-    return new ProtoBundleWriter.Calibrated(fit, Calibration.oodThreshold(stat));
+    ProtoConfig cfg = trainer.config();
+    float[] w = trainer.weights().get("last_layer");
+    int k = cfg.numClasses();
+    int p = cfg.prototypes();
+    float[][] last = new float[k][p];
+    for (int c = 0; c < k; c++) System.arraycopy(w, c * p, last[c], 0, p);
+    int[] classOf = new int[p];
+    for (int j = 0; j < p; j++) classOf[j] = ProtoBundleWriter.prototypeClass(cfg, w, j);
+    int[][] sets = Confidence.classPrototypes(classOf, last);
+    double[] nearest = new double[md.length];
+    double[] coverage = new double[md.length];
+    for (int i = 0; i < md.length; i++) {
+      nearest[i] = Confidence.nearestPart(md[i]);
+      coverage[i] = Confidence.classCoverage(md[i], sets);
+    }
+    return new ProtoBundleWriter.Calibrated(fit, Calibration.oodThreshold(nearest),
+        Calibration.oodThreshold(coverage));
   }
 
   /**
