@@ -13,12 +13,15 @@ import java.util.List;
  *   <li>{@linkplain #nearestPart nearest part}: the smallest distance between any latent patch of the image and any
  *       prototype — large when nothing in the image resembles any prototype;
  *   <li>{@linkplain #classCoverage class coverage}: for each class, the mean over its prototypes of their distance to
- *       the nearest patch, minimised over the classes — large when the image lacks the parts of every class.
+ *       the nearest patch, minimised over the classes — large when the image lacks the parts of every class;
+ *   <li>{@linkplain #outOfRange out of range}: the share of the image's pixels whose model-space value lies outside the
+ *       input clip range (the training images' 0.5–99.5 % intensity span) — large when the intensities are unlike any
+ *       the network was trained on, whatever the latent patches look like.
  * </ul>
  *
- * An image is {@code ood} when either statistic exceeds its threshold (each the largest value over the validation
- * images, {@link Calibration#oodThreshold}). Both come from the bundle; {@link #NONE} (T = 1, no thresholds) stands for
- * bundles without them. Immutable and engine-free.
+ * An image is {@code ood} when a statistic exceeds its threshold (each the largest value over the validation images,
+ * {@link Calibration#oodThreshold}). All come from the bundle; {@link #NONE} (T = 1, no thresholds) stands for bundles
+ * without them. Immutable and engine-free.
  */
 public final class Confidence {
   /** Temperature 1 and no OOD thresholds: the outputs as the network gives them, never flagged. */
@@ -28,6 +31,9 @@ public final class Confidence {
   private final double nearestThreshold;
   private final double coverageThreshold;
   private final int[][] classPrototypes;
+  private final double rangeThreshold;
+  private final IntensityMapping mapping;
+  private final float[] clip;
 
   /**
    * @param temperature T &gt; 0 (1 leaves the probabilities as they are)
@@ -37,6 +43,11 @@ public final class Confidence {
    *     float[][])}); may be null when there is no coverage threshold
    */
   public Confidence(double temperature, double nearestThreshold, double coverageThreshold, int[][] classPrototypes) {
+    this(temperature, nearestThreshold, coverageThreshold, classPrototypes, Double.NaN, null, null);
+  }
+
+  private Confidence(double temperature, double nearestThreshold, double coverageThreshold, int[][] classPrototypes,
+      double rangeThreshold, IntensityMapping mapping, float[] clip) {
     if (!(temperature > 0) || Double.isInfinite(temperature)) {
       throw new IllegalArgumentException("temperature must be positive and finite, got " + temperature);
     }
@@ -52,6 +63,22 @@ public final class Confidence {
     this.nearestThreshold = nearestThreshold;
     this.coverageThreshold = coverageThreshold;
     this.classPrototypes = classPrototypes == null ? null : copy(classPrototypes);
+    if (!Double.isNaN(rangeThreshold) && !(rangeThreshold >= 0 && rangeThreshold <= 1)) {
+      throw new IllegalArgumentException("the out-of-range threshold is a share in [0, 1], got " + rangeThreshold);
+    }
+    this.rangeThreshold = rangeThreshold;
+    this.mapping = mapping;
+    this.clip = clip == null ? null : clip.clone();
+  }
+
+  /**
+   * This confidence with an out-of-range threshold: images are mapped to model space by {@code mapping} and a pixel
+   * is out of range outside [clip[0], clip[1]].
+   *
+   * @param threshold the largest share of out-of-range pixels allowed, or NaN for none
+   */
+  public Confidence withRange(double threshold, IntensityMapping mapping, float[] clip) {
+    return new Confidence(temperature, nearestThreshold, coverageThreshold, classPrototypes, threshold, mapping, clip);
   }
 
   public double temperature() {
@@ -60,7 +87,12 @@ public final class Confidence {
 
   /** True when the bundle stores at least one OOD threshold (prototype networks trained with a validation split). */
   public boolean hasOodThreshold() {
-    return !Double.isNaN(nearestThreshold) || !Double.isNaN(coverageThreshold);
+    return !Double.isNaN(nearestThreshold) || !Double.isNaN(coverageThreshold) || !Double.isNaN(rangeThreshold);
+  }
+
+  /** The out-of-range threshold, or NaN when there is none. */
+  public double rangeThreshold() {
+    return rangeThreshold;
   }
 
   /** The nearest-part threshold, or NaN when there is none. */
@@ -148,19 +180,33 @@ public final class Confidence {
   }
 
   /**
-   * True when a statistic exceeds its threshold (a NaN statistic under a threshold counts as out of distribution);
-   * always false without thresholds.
+   * The share of pixels x[from, from + length) (image intensity) whose model-space value (x − offset) / scale lies
+   * outside [lo, hi].
    */
-  public boolean isOod(float[] minDistances) {
-    if (!Double.isNaN(nearestThreshold) && !(nearestPart(minDistances) <= nearestThreshold)) return true;
-    return !Double.isNaN(coverageThreshold) && !(classCoverage(minDistances) <= coverageThreshold);
+  public static double outOfRange(float[] x, int from, int length, IntensityMapping mapping, float lo, float hi) {
+    int out = 0;
+    for (int j = from; j < from + length; j++) {
+      double v = (x[j] - mapping.offset) / mapping.scale;
+      if (!(v >= lo && v <= hi)) out++;
+    }
+    return out / (double) length;
   }
 
-  /** {@link #isOod} of n images. */
-  public boolean[] ood(float[][] minDistances) {
-    boolean[] f = new boolean[minDistances.length];
-    for (int i = 0; i < f.length; i++) f[i] = isOod(minDistances[i]);
-    return f;
+  /** This network's out-of-range share of one image (NaN without an input clip range). */
+  public double outOfRange(float[] x, int from, int length) {
+    return clip == null ? Double.NaN : outOfRange(x, from, length, mapping, clip[0], clip[1]);
+  }
+
+  /**
+   * True when a statistic exceeds its threshold (a NaN statistic under a threshold counts as out of distribution);
+   * always false without thresholds.
+   *
+   * @param outOfRange the image's {@link #outOfRange} share (NaN when unknown: not tested)
+   */
+  public boolean isOod(float[] minDistances, double outOfRange) {
+    if (!Double.isNaN(nearestThreshold) && !(nearestPart(minDistances) <= nearestThreshold)) return true;
+    if (!Double.isNaN(coverageThreshold) && !(classCoverage(minDistances) <= coverageThreshold)) return true;
+    return !Double.isNaN(rangeThreshold) && !Double.isNaN(outOfRange) && outOfRange > rangeThreshold;
   }
 
   private static int[][] copy(int[][] a) {
@@ -172,6 +218,7 @@ public final class Confidence {
   @Override
   public String toString() {
     return "Confidence[T=" + temperature + (hasOodThreshold() ? ", ood when nearest part > " + nearestThreshold
-        + " or class coverage > " + coverageThreshold : ", no ood thresholds") + "]";
+        + " or class coverage > " + coverageThreshold + " or out of range > " + rangeThreshold
+        : ", no ood thresholds") + "]";
   }
 }

@@ -42,7 +42,7 @@ public final class Explanation {
   /** The plane's slice label, or null. */
   public final String label;
   public final float[] logits;
-  /** Softmax of the logits. */
+  /** Calibrated class probabilities, softmax(logits / T) with the model's temperature (docs/confidence.md). */
   public final double[] probabilities;
   public final int predicted;
   /** The class explained: the predicted one unless another was asked for. */

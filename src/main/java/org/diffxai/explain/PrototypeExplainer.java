@@ -109,7 +109,7 @@ public final class PrototypeExplainer {
       int height) {
     int p = model.prototypes(), mh = model.mapHeight(), mw = model.mapWidth();
     float[] logits = a.logits[i];
-    double[] prob = softmax(logits);
+    double[] prob = a.probabilities[i]; // calibrated: softmax(logits / T) (docs/confidence.md)
     int predicted = argmax(prob);
     int t = target < 0 ? predicted : target;
     float[] weights = lastLayer[t];
@@ -132,16 +132,6 @@ public final class PrototypeExplainer {
           PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
     return new Explanation(slice, label, logits, prob, predicted, t, ranked);
-  }
-
-  static double[] softmax(float[] logits) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float l : logits) max = Math.max(max, l);
-    double[] e = new double[logits.length];
-    double sum = 0;
-    for (int k = 0; k < e.length; k++) sum += e[k] = Math.exp(logits[k] - max);
-    for (int k = 0; k < e.length; k++) e[k] /= sum;
-    return e;
   }
 
   private static int argmax(double[] v) {

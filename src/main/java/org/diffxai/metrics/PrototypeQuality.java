@@ -449,14 +449,10 @@ public final class PrototypeQuality {
       if (f.length != width * height) {
         throw new IllegalArgumentException("foreground of " + f.length + " pixels for " + width + "x" + height);
       }
-      int in = 0;
-      for (int y = box[1]; y < box[1] + box[3]; y++) {
-        for (int x = box[0]; x < box[0] + box[2]; x++) if (f[y * width + x]) in++;
-      }
-      double share = in / (double) (box[2] * box[3]);
+      double share = 1 - Localisation.boxOutsideFraction(box, f, width, height);
       fgSum += share;
       if (share < OUTSIDE_FOREGROUND_SHARE) outside++;
-      if (box[0] == 0 || box[1] == 0 || box[0] + box[2] == width || box[1] + box[3] == height) border++;
+      if (Localisation.touchesBorder(box, width, height)) border++;
     }
     return new Placement(boxes.size(), outside, border, boxes.isEmpty() ? Double.NaN : fgSum / boxes.size());
   }

@@ -210,7 +210,8 @@ public final class ClassifierBundle {
     int[] classOf = new int[prototypes.prototypes()];
     for (int p = 0; p < classOf.length; p++) classOf[p] = prototypes.infos.get(p).classIndex;
     return new Confidence(t, prototypes.nearestThreshold, prototypes.coverageThreshold,
-        Confidence.classPrototypes(classOf, prototypes.lastLayer));
+        Confidence.classPrototypes(classOf, prototypes.lastLayer)).withRange(prototypes.rangeThreshold, intensity,
+            descriptor == null ? null : descriptor.inputClip);
   }
 
   PrototypeManifest manifest() {
@@ -243,7 +244,7 @@ public final class ClassifierBundle {
     if (c.temperature() != 1) m.put("model.temperature", Double.toString(c.temperature()));
     if (c.hasOodThreshold()) {
       m.put("model.ood_thresholds", "nearest_part=" + c.nearestThreshold() + ",class_coverage="
-          + c.coverageThreshold());
+          + c.coverageThreshold() + ",out_of_range=" + c.rangeThreshold());
     }
     if (descriptor != null && descriptor.trainingJson != null) m.put("model.training", descriptor.trainingJson);
     return m;

@@ -77,13 +77,21 @@ class CalibrationTest {
     assertEquals(0.2, Confidence.nearestPart(d), 1e-7);
     // class 0: (0.7 + 0.2) / 2 = 0.45, class 1: 1.9
     assertEquals(0.45, Confidence.classCoverage(d, classes), 1e-7);
-    assertFalse(c.isOod(d));
-    assertTrue(c.isOod(new float[] {0.7f, 0.51f, 1.9f}), "nearest part above 0.5");
-    assertTrue(c.isOod(new float[] {2.0f, 0.55f, 1.5f}), "coverage min(1.275, 1.5) above 1");
-    assertFalse(c.isOod(new float[] {1.4f, 0.45f, 0.9f}), "nearest 0.45, coverage min(0.925, 0.9)");
-    assertTrue(c.isOod(new float[] {Float.NaN, 0.1f, 0.1f}), "a NaN distance counts as out of distribution");
-    assertFalse(Confidence.NONE.isOod(new float[] {1e9f}), "no threshold, never flagged");
+    assertFalse(c.isOod(d, Double.NaN));
+    assertTrue(c.isOod(new float[] {0.7f, 0.51f, 1.9f}, Double.NaN), "nearest part above 0.5");
+    assertTrue(c.isOod(new float[] {2.0f, 0.55f, 1.5f}, Double.NaN), "coverage min(1.275, 1.5) above 1");
+    assertFalse(c.isOod(new float[] {1.4f, 0.45f, 0.9f}, Double.NaN), "nearest 0.45, coverage min(0.925, 0.9)");
+    assertTrue(c.isOod(new float[] {Float.NaN, 0.1f, 0.1f}, Double.NaN), "a NaN distance counts as out of distribution");
+    assertFalse(Confidence.NONE.isOod(new float[] {1e9f}, Double.NaN), "no threshold, never flagged");
     assertFalse(Confidence.NONE.hasOodThreshold());
+    // out of range: model = (x - 0.5) / 0.25 outside [-1, 1], i.e. x outside [0.25, 0.75]
+    Confidence r = Confidence.NONE.withRange(0.5, new IntensityMapping(0.25, 0.5), new float[] {-1, 1});
+    float[] img = {0.1f, 0.3f, 0.5f, 0.8f, 0.7f, 0.75f};
+    assertEquals(2 / 6.0, r.outOfRange(img, 0, 6), 1e-12);
+    assertEquals(0.5, r.outOfRange(img, 2, 2), 1e-12);
+    assertFalse(r.isOod(new float[] {1e9f}, 0.5), "no distance thresholds; 0.5 is not above 0.5");
+    assertTrue(r.isOod(new float[] {1e9f}, 0.51));
+    assertTrue(Double.isNaN(Confidence.NONE.outOfRange(img, 0, 6)), "no clip range, no statistic");
     assertEquals(0.8, Calibration.oodThreshold(new double[] {0.1, 0.8, 0.3}), 0);
     assertThrows(IllegalArgumentException.class, () -> new Confidence(0, Double.NaN, Double.NaN, null));
     assertThrows(IllegalArgumentException.class, () -> new Confidence(1, 0.1, 0.2, null));
@@ -98,13 +106,21 @@ class CalibrationTest {
   void activationsCarryCalibratedProbabilitiesAndFlags() {
     float[][] logits = {{0, 2}, {1, 1}};
     float[][] minD = {{0.1f, 0.4f}, {0.6f, 0.9f}};
-    PrototypeActivations a = new PrototypeActivations(logits, new float[2][2], new float[2][2], minD,
-        new Confidence(4, 0.5, Double.NaN, new int[][] {{0}, {1}}));
+    // two 1-pixel images in model space = image (identity mapping); clip [-1, 1]
+    Confidence conf = new Confidence(4, 0.5, Double.NaN, new int[][] {{0}, {1}}).withRange(0.5,
+        IntensityMapping.IDENTITY, new float[] {-1, 1});
+    PrototypeActivations a = new PrototypeActivations(logits, new float[2][2], new float[2][2], minD, conf,
+        new float[] {0.3f, 0.2f});
     assertArrayEquals(Confidence.softmax(logits[0], 4), a.probabilities[0], 0);
     assertEquals(0.1, a.nearestPart[0], 1e-7);
     assertEquals(0.1, a.classCoverage[0], 1e-7);
+    assertEquals(0, a.outOfRange[0], 0);
     assertFalse(a.ood[0]);
-    assertTrue(a.ood[1]);
+    assertTrue(a.ood[1], "nearest part 0.6 above 0.5");
+    PrototypeActivations bright = new PrototypeActivations(logits, new float[2][2], new float[2][2], minD, conf,
+        new float[] {3f, 0.2f});
+    assertEquals(1, bright.outOfRange[0], 0);
+    assertTrue(bright.ood[0], "its one pixel is out of range");
     PrototypeActivations plain = new PrototypeActivations(logits, new float[2][2], new float[2][2], minD);
     assertFalse(plain.ood[1]);
     assertTrue(Double.isNaN(plain.classCoverage[1]));

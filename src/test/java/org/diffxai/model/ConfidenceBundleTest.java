@@ -46,6 +46,7 @@ class ConfidenceBundleTest {
     assertEquals(t, c.temperature(), 0);
     assertEquals(ood.get("nearest_threshold").getAsDouble(), c.nearestThreshold(), 0);
     assertEquals(ood.get("coverage_threshold").getAsDouble(), c.coverageThreshold(), 0);
+    assertEquals(ood.get("range_threshold").getAsDouble(), c.rangeThreshold(), 0);
     assertEquals(Double.toString(t), b.provenance().get("model.temperature"));
     int n = 6;
     float[] x = TinyPrototypeBundles.images(n);
@@ -57,7 +58,8 @@ class ConfidenceBundleTest {
       for (int i = 0; i < n; i++) {
         assertArrayEquals(Confidence.softmax(logits[i], t), p[i], 1e-9);
         assertArrayEquals(p[i], a.probabilities[i], 1e-6);
-        assertEquals(a.nearestPart[i] > c.nearestThreshold() || a.classCoverage[i] > c.coverageThreshold(), a.ood[i]);
+        assertEquals(a.nearestPart[i] > c.nearestThreshold() || a.classCoverage[i] > c.coverageThreshold()
+            || a.outOfRange[i] > c.rangeThreshold(), a.ood[i]);
       }
     }
   }

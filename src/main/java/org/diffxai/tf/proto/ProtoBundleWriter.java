@@ -38,11 +38,13 @@ public final class ProtoBundleWriter {
     public final Calibration.Fit fit;
     public final double nearestThreshold;
     public final double coverageThreshold;
+    public final double rangeThreshold;
 
-    public Calibrated(Calibration.Fit fit, double nearestThreshold, double coverageThreshold) {
+    public Calibrated(Calibration.Fit fit, double nearestThreshold, double coverageThreshold, double rangeThreshold) {
       this.fit = fit;
       this.nearestThreshold = nearestThreshold;
       this.coverageThreshold = coverageThreshold;
+      this.rangeThreshold = rangeThreshold;
     }
   }
 
@@ -217,8 +219,10 @@ public final class ProtoBundleWriter {
       Map<String, Object> ood = new LinkedHashMap<>();
       ood.put("nearest_threshold", meta.confidence.nearestThreshold);
       ood.put("coverage_threshold", meta.confidence.coverageThreshold);
+      ood.put("range_threshold", meta.confidence.rangeThreshold);
       ood.put("nearest_statistic", "min over prototypes of min_distances");
       ood.put("coverage_statistic", "min over classes of the mean min_distances of the class's prototypes");
+      ood.put("range_statistic", "share of pixels outside input_clip after the intensity mapping");
       ood.put("rule", "ood when a statistic exceeds its maximum over the validation images");
       ood.put("validation_images", meta.confidence.fit.images);
       m.put("ood", ood);

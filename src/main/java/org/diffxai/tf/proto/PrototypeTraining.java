@@ -83,11 +83,13 @@ public final class PrototypeTraining {
     List<float[]> trainOriginal = new ArrayList<>();
     List<String> trainNames = new ArrayList<>();
     List<float[]> valX = new ArrayList<>();
+    List<float[]> valOriginal = new ArrayList<>();
     List<Integer> trainY = new ArrayList<>();
     List<Integer> valY = new ArrayList<>();
     for (int i = 0; i < labels.length; i++) {
       if (held[i]) {
         valX.add(model.get(i));
+        valOriginal.add(folder.image(i));
         valY.add(labels[i]);
       } else {
         trainX.add(model.get(i));
@@ -108,7 +110,7 @@ public final class PrototypeTraining {
         TrainingData val = TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes);
         valAcc = trainer.accuracy(val);
         progress.report("Calibrating on the validation split", Double.NaN);
-        meta.confidence(confidence(trainer, val));
+        meta.confidence(confidence(trainer, val, valOriginal, map));
       }
       meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
           .accuracy(trainAcc, valAcc, valX.size(), validation);
@@ -154,9 +156,11 @@ public final class PrototypeTraining {
 
   /**
    * Temperature scaling and the OOD thresholds fitted on the validation split ({@link Calibration}): the temperature
-   * minimising the validation NLL, ECE before and after, and the largest validation value of each OOD statistic.
+   * minimising the validation NLL, ECE before and after, and the largest validation value of each OOD statistic (the
+   * out-of-range share against the clip range [−1, 1] the training images were mapped to).
    */
-  static ProtoBundleWriter.Calibrated confidence(ProtoTrainer trainer, TrainingData validation) {
+  static ProtoBundleWriter.Calibrated confidence(ProtoTrainer trainer, TrainingData validation, List<float[]> images,
+      IntensityMapping map) {
     Calibration.Fit fit = Calibration.fit(trainer.logits(validation), validation.labels());
     float[][] md = trainer.minDistances(validation);
     ProtoConfig cfg = trainer.config();
@@ -174,8 +178,13 @@ public final class PrototypeTraining {
       nearest[i] = Confidence.nearestPart(md[i]);
       coverage[i] = Confidence.classCoverage(md[i], sets);
     }
-    return new ProtoBundleWriter.Calibrated(fit, Calibration.oodThreshold(nearest),
-        Calibration.oodThreshold(coverage));
+    double[] range = new double[images.size()];
+    for (int i = 0; i < range.length; i++) {
+      float[] x = images.get(i);
+      range[i] = Confidence.outOfRange(x, 0, x.length, map, -1, 1);
+    }
+    return new ProtoBundleWriter.Calibrated(fit, Calibration.oodThreshold(nearest), Calibration.oodThreshold(coverage),
+        Calibration.oodThreshold(range));
   }
 
   /**
