@@ -81,7 +81,8 @@ class CalibrationTest {
     assertTrue(c.isOod(new float[] {0.7f, 0.51f, 1.9f}, Double.NaN), "nearest part above 0.5");
     assertTrue(c.isOod(new float[] {2.0f, 0.55f, 1.5f}, Double.NaN), "coverage min(1.275, 1.5) above 1");
     assertFalse(c.isOod(new float[] {1.4f, 0.45f, 0.9f}, Double.NaN), "nearest 0.45, coverage min(0.925, 0.9)");
-    assertTrue(c.isOod(new float[] {Float.NaN, 0.1f, 0.1f}, Double.NaN), "a NaN distance counts as out of distribution");
+    assertTrue(c.isOod(new float[] {Float.NaN, 0.1f, 0.1f}, Double.NaN), "a NaN distance counts as out of "
+        + "distribution");
     assertFalse(Confidence.NONE.isOod(new float[] {1e9f}, Double.NaN), "no threshold, never flagged");
     assertFalse(Confidence.NONE.hasOodThreshold());
     // out of range: model = (x - 0.5) / 0.25 outside [-1, 1], i.e. x outside [0.25, 0.75]

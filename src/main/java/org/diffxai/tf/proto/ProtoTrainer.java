@@ -593,12 +593,13 @@ public final class ProtoTrainer implements AutoCloseable {
    * <p>The assignment is unique (docs/prototype-networks.md, "Push"): no two prototypes take the same training patch,
    * and none takes a patch whose latent vector has a cosine similarity above
    * {@value PrototypeQuality#DUPLICATE_COSINE} with a prototype already placed (a duplicate in the sense of
-   * {@code metrics.PrototypeQuality}). Greedy by distance, in rounds: each round scans the training images once and finds, for every prototype not yet placed, its nearest
-   * admissible patch (not taken, not a duplicate of a placed prototype); these pairs are accepted in order of
-   * increasing distance (ties: lower prototype index) unless they collide with a pair accepted earlier in the same
-   * round (same patch, or cosine above the limit), in which case the prototype waits for the next round. A
-   * prototype for which no admissible patch is left takes its nearest patch no other prototype took (so a class with
-   * fewer distinct patches than prototypes still gets all of them pushed; the bundle then has duplicates).
+   * {@code metrics.PrototypeQuality}). Greedy by distance, in rounds: each round scans the training images once and
+   * finds, for every prototype not yet placed, its nearest admissible patch (not taken, not a duplicate of a placed
+   * prototype); these pairs are accepted in order of increasing distance (ties: lower prototype index) unless they
+   * collide with a pair accepted earlier in the same round (same patch, or cosine above the limit), in which case the
+   * prototype waits for the next round. A prototype for which no admissible patch is left takes its nearest patch no
+   * other prototype took (so a class with fewer distinct patches than prototypes still gets all of them pushed; the
+   * bundle then has duplicates).
    */
   private void push(TrainingData data, int[] labels, Progress progress, double at) {
     progress.report("Pushing " + cfg.prototypes() + " prototypes onto training patches", at);
@@ -681,7 +682,8 @@ public final class ProtoTrainer implements AutoCloseable {
   /**
    * One scan of the training images: for each prototype in {@code open}, its nearest patch that it may represent, that
    * no placed prototype took and (when {@code strict}) whose vector has cosine at most
-   * {@value PrototypeQuality#DUPLICATE_COSINE} with every placed prototype; null where there is none. Ties: the lower image and cell index.
+   * {@value PrototypeQuality#DUPLICATE_COSINE} with every placed prototype; null where there is none. Ties: the lower
+   * image and cell index.
    */
   private Candidate[] nearestAdmissible(TrainingData data, int[] labels, List<Integer> open, boolean[] anyClass,
       boolean[] allowed, Candidate[] chosen, java.util.Set<Long> taken, boolean strict) {
