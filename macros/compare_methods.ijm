@@ -24,7 +24,7 @@ setBatchMode(true);
 // seed           same seed -> same numbers                  target     class to explain; [] = predicted class
 run("Compare Explanation Methods", "images=[] denoiser=sample samples=32 steps=50"
     + " models=[sample-ppnet,sample-eppnet,sample-protopool] metric=all baseline=blur runs=100 subset_size=0 step=0"
-    + " patch_size=0 top=10 bootstrap=2000 randomization=both seed=1 target=[] device=cpu output=[" + outputDir + "]");
+    + " patch_size=0 top=10 bootstrap=2000 randomization=both seed=1 target=[] device=cpu output=[" + outputDir + "] overwrite");
 
 // The table "Compare Explanation Methods": one row per model, method and metric.
 table = "Compare Explanation Methods";

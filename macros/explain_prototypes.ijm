@@ -21,7 +21,7 @@ run("Generate Phantoms", "count=2 size=64 seed=5 classes=healthy,lesion contrast
 // batch   slices per model call                device  auto, cpu or gpu
 // output  folder for explain.csv, overlays.tif and explain.json
 run("Explain with Prototypes", "image=Phantoms model=sample-ppnet top=3 target=[] batch=32 device=cpu"
-    + " output=[" + outputDir + "]");
+    + " output=[" + outputDir + "] overwrite");
 
 // The result is the active image: one RGB panel per slice and rank (image + heat map + box | source prototype).
 print("Prototype explanation: " + nSlices + " panels; first: " + getInfo("slice.label"));

@@ -15,14 +15,14 @@ setBatchMode(true);
 
 // 1. A trajectory: Synthesize with keep_every > 0 opens the hyperstack "Trajectory" (see synthesize.ijm).
 run("Synthesize", "model=sample samples=2 steps=50 sampler=DDIM eta=0 seed=1 label=[] keep_every=5 batch=2"
-    + " device=cpu output=[" + outputDir + "]");
+    + " device=cpu output=[" + outputDir + "] overwrite");
 
 // 2. Explain it. trajectory   the open "Trajectory", or a trajectory.tif / trajectory.ome.tif file
 //    model        a prototype bundle (sample-ppnet, sample-eppnet, sample-protopool are bundled)
 //    top          prototypes followed per sample         target  class to follow; [] = the final prediction
 //    sample       1-based sample; 0 = all                output  explain_trajectory.csv/.json, plots, heatmaps.tif
 run("Explain Trajectory", "trajectory=Trajectory model=sample-ppnet top=3 target=[] sample=0 device=cpu"
-    + " output=[" + outputDir + "]");
+    + " output=[" + outputDir + File.separator + "explained] overwrite");
 
 // The table "Explain Trajectory": one row per sample and kept step.
 table = "Explain Trajectory";

@@ -32,7 +32,7 @@ run("Generate Phantoms", "count=2 size=" + imageSize + " seed=5 classes=healthy,
 // output        folder for faithfulness.csv, faithfulness_curves.csv, faithfulness.json, faithfulness_*.png
 run("Faithfulness Score", "model=[" + model + "] image=Phantoms attribution=prototypes target=[] metric=all"
     + " baseline=blur runs=100 subset_size=0 step=0 patch_size=0 seed=0 top=10 references=[] batch=32"
-    + " device=cpu output=[" + outputDir + "]");
+    + " device=cpu output=[" + outputDir + "] overwrite");
 
 // One row per image and metric, then the mean of each metric with its bootstrap 95 % interval.
 print(File.openAsString(outputDir + File.separator + "faithfulness.csv"));

@@ -22,7 +22,7 @@ setBatchMode(true);
 // keep_noise  flag: also keep the predicted noise eps_pred as a third trajectory channel
 // output      folder for samples.tif, trajectory.tif, trajectory.ome.tif, synthesis.csv and synthesis.json
 run("Synthesize", "model=sample samples=4 steps=50 sampler=DDIM eta=0 seed=0 label=[] condition=[] init=[]"
-    + " keep_every=10 batch=4 device=cpu output=[" + outputDir + "]");
+    + " keep_every=10 batch=4 device=cpu output=[" + outputDir + "] overwrite");
 
 print("Synthesized " + nImages + " image(s); files in " + outputDir);
 setBatchMode(false);

@@ -18,7 +18,7 @@ run("Synthesize", "model=sample samples=2 steps=20 sampler=DDIM seed=1 keep_ever
 // image   the trajectory: an open image's title, or trajectory.tif / trajectory.ome.tif on disk
 // sample  1-based sample to profile; 0 = all samples together
 // output  folder for trajectory_profile.csv and trajectory_profile.png
-run("Trajectory Profile", "image=Trajectory sample=0 output=[" + outputDir + "]");
+run("Trajectory Profile", "image=Trajectory sample=0 output=[" + outputDir + "] overwrite");
 
 // The table is open as "Trajectory Profile"; its first row is the noisiest kept step.
 print("Kept steps profiled: " + Table.size("Trajectory Profile"));

@@ -1,8 +1,6 @@
 package org.diffxai.bench;
 
-import ij.ImagePlus;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -17,7 +15,6 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -25,13 +22,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
-import org.diffxai.io.ImageReaders;
+import org.diffxai.io.Planes;
+import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.OmeTiffWriter;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.io.StreamingTiffWriter.Compression;
@@ -42,7 +39,9 @@ import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.DenoiserBundle;
 import org.diffxai.model.DjlDenoiser;
 import org.diffxai.model.TensorFlowRuntime;
-import org.diffxai.synthesis.Synthesis;
+import org.diffxai.model.Models;
+import org.diffxai.run.Env;
+import org.diffxai.run.SynthesizeRun;
 import org.diffxai.tf.UNetConfig;
 import org.diffxai.trajectory.Trajectory;
 import org.diffxai.trajectory.TrajectoryExport;
@@ -59,7 +58,7 @@ import org.diffxai.trajectory.TrajectoryExport;
  *   <li>(a) UNet throughput: FLOPs of one forward pass counted from the SavedModel graph ({@link FlopCounter}) times
  *       the batch, divided by the time of one {@link DjlDenoiser#predict} call, at batch 1 and 8; divided by TensorFlow's
  *       own float32 MatMul speed ({@link MatmulPeak}) measured in the same run.
- *   <li>(b) Sampling overhead: wall time of {@link Synthesis#run} (50 DDIM steps, 8 samples, batch 8) divided by the
+ *   <li>(b) Sampling overhead: wall time of {@link SynthesizeRun#run} (50 DDIM steps, 8 samples, batch 8) divided by the
  *       time of 50 bare denoiser calls on the same loaded model, without and with a trajectory streamed to disk.
  *   <li>(c) Memory: peak Java heap while a 1000-step DDPM run at 256×256 streams its whole trajectory
  *       (keep_every=1) to disk, with a pure-Java denoiser; in this JVM and in a child JVM capped at -Xmx512m.
@@ -365,7 +364,7 @@ public final class Benchmark {
           "error"));
     } finally {
       if (denoiser != null) denoiser.close();
-      if (work != null && !opt.keep && opt.work == null) deleteRecursively(work);
+      if (work != null && !opt.keep && opt.work == null) AtomicFiles.deleteRecursively(work);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     print(out, loadStart, load.otherFraction(), seconds);
@@ -519,7 +518,7 @@ public final class Benchmark {
     final int steps = opt.steps();
     Row bare = row("b1", steps + " bare denoiser calls, batch " + n + " (same loaded model)", "—");
     Row plain = row("b2", "DDIM synthesis, " + steps + " steps, " + n + " samples, batch " + n
-        + " (Synthesis.run, no trajectory, no output)", "—");
+        + " (SynthesizeRun.run, no trajectory, no output)", "—");
     Row plainRatio = row("b3", "Ratio: b2 ÷ b1", "≤ 1.05");
     Row stream = row("b4", "Same with keep_every=1 and output set (trajectory streamed to disk)", "—");
     Row streamRatio = row("b5", "Ratio: b4 ÷ b1", "≤ 1.15");
@@ -537,26 +536,24 @@ public final class Benchmark {
     };
     final int[] outCount = {0};
     final long[] trajectoryBytes = {0};
-    Timing.Body plainBody = () -> Synthesis.run(request(steps, 0, null), Progress.NONE);
+    Timing.Body plainBody = () -> synthesize(request(steps, 0, null), denoiser);
     Timing.Body streamBody = () -> {
       Path dir = work.resolve("b-output-" + (outCount[0]++));
-      Synthesis.run(request(steps, 1, dir), Progress.NONE);
-      trajectoryBytes[0] = Files.size(dir.resolve(Synthesis.TRAJECTORY_FILE));
+      synthesize(request(steps, 1, dir), denoiser);
+      trajectoryBytes[0] = Files.size(dir.resolve(SynthesizeRun.TRAJECTORY_FILE));
     };
 
     // Warm-up, which doubles as a load-independent cross-check: one run of each kind with the denoiser wrapped in a
     // stopwatch, so the time spent outside the model is measured within the very same run.
     progress("(b) warming up (one run of each kind, with the time inside the denoiser measured)");
     for (int i = 0; i < 3; i++) in.call(denoiser);
-    Synthesis.run(request(3, 1, work.resolve("b-warmup-short")), Progress.NONE); // class loading, first-use costs
+    synthesize(request(3, 1, work.resolve("b-warmup-short")), denoiser); // class loading, first-use costs
     TimedDenoiser timedPlain = new TimedDenoiser(denoiser);
-    Synthesis.Request wp = request(steps, 0, null);
-    wp.denoiserOverride = timedPlain;
-    double plainWall = Timing.once(() -> Synthesis.run(wp, Progress.NONE));
+    SynthesizeRun.Request wp = request(steps, 0, null);
+    double plainWall = Timing.once(() -> synthesize(wp, timedPlain));
     TimedDenoiser timedStream = new TimedDenoiser(denoiser);
-    Synthesis.Request ws = request(steps, 1, work.resolve("b-warmup"));
-    ws.denoiserOverride = timedStream;
-    double streamWall = Timing.once(() -> Synthesis.run(ws, Progress.NONE));
+    SynthesizeRun.Request ws = request(steps, 1, work.resolve("b-warmup"));
+    double streamWall = Timing.once(() -> synthesize(ws, timedStream));
     notes.add(String.format(Locale.ROOT, "(b) in-run cross-check (warm-up runs, denoiser wrapped in a stopwatch; "
         + "much less sensitive to other load, but not the defined measure): synthesis %.2f s, of which %.2f s in %d predict "
         + "calls, ratio %.3f; streamed %.2f s, of which %.2f s in predict, ratio %.3f.", plainWall,
@@ -588,9 +585,9 @@ public final class Benchmark {
         t.get("bare").median(), t.get("plain").median(), t.get("plain").median() / t.get("bare").median(),
         t.get("stream").median(), t.get("stream").median() / t.get("bare").median(), secs(t.get("bare")),
         secs(t.get("plain")), secs(t.get("stream"))));
-    for (int i = 0; i < outCount[0]; i++) deleteRecursively(work.resolve("b-output-" + i));
-    deleteRecursively(work.resolve("b-warmup"));
-    deleteRecursively(work.resolve("b-warmup-short"));
+    for (int i = 0; i < outCount[0]; i++) AtomicFiles.deleteRecursively(work.resolve("b-output-" + i));
+    AtomicFiles.deleteRecursively(work.resolve("b-warmup"));
+    AtomicFiles.deleteRecursively(work.resolve("b-warmup-short"));
   }
 
   /** A denoiser that adds up the wall time spent in the wrapped denoiser's predict. */
@@ -647,8 +644,8 @@ public final class Benchmark {
     public void close() {} // the wrapped denoiser is closed by its owner
   }
 
-  private Synthesis.Request request(int steps, int keepEvery, Path output) {
-    Synthesis.Request r = new Synthesis.Request();
+  private SynthesizeRun.Request request(int steps, int keepEvery, Path output) {
+    SynthesizeRun.Request r = new SynthesizeRun.Request();
     r.model = unetKey;
     r.samples = opt.batch();
     r.batch = opt.batch();
@@ -657,11 +654,16 @@ public final class Benchmark {
     r.eta = 0;
     r.seed = 1;
     r.label = "";
-    r.keepEvery = keepEvery;
+    r.keep_every = keepEvery;
     r.device = "cpu";
-    r.output = output;
-    r.denoiserOverride = denoiser;
+    r.output = output == null ? "" : output.toString();
+    r.overwrite = true;
     return r;
+  }
+
+  /** The Synthesize run with this denoiser in place of the bundle's (the benchmark times the same code). */
+  private void synthesize(SynthesizeRun.Request r, Denoiser d) {
+    SynthesizeRun.run(r, Models.wrap(r.model, d), Env.files()); // not closed: the caller owns the denoiser
   }
 
   private static String secs(Timing t) {
@@ -693,7 +695,7 @@ public final class Benchmark {
     Path out = work.resolve("c-output");
     progress("(c) " + what + " in this JVM");
     HeapRun r = heapRun(bundle, out, size, steps, samples);
-    deleteRecursively(out);
+    AtomicFiles.deleteRecursively(out);
     peak.value = String.format(Locale.ROOT, "%.0f MB (baseline %.0f MB; %s trajectory written in %.1f s)",
         r.probe.peakBytes / MB, r.probe.baselineBytes / MB, size(r.trajectoryBytes), r.seconds);
     peak.result = r.probe.peakBytes < 512 * (1L << 20) ? "pass" : "fail";
@@ -707,7 +709,7 @@ public final class Benchmark {
     if (child != null) {
       progress("(c) the same in a child JVM with -Xmx" + opt.childXmx);
       Map<String, String> c = runChild(bundle, out, size, steps, samples);
-      deleteRecursively(out);
+      AtomicFiles.deleteRecursively(out);
       if (!"0".equals(c.get("exit")) || !c.containsKey("peak")) {
         child.value = "error: child JVM exit code " + c.get("exit") + (c.containsKey("error") ? ": " + c.get("error")
             : "");
@@ -769,29 +771,28 @@ public final class Benchmark {
 
   /** The streamed run of (c), measured with a {@link HeapProbe}. Needs no TensorFlow. */
   static HeapRun heapRun(Path bundle, Path out, int size, int steps, int samples) throws Exception {
-    Synthesis.Request r = new Synthesis.Request();
+    SynthesizeRun.Request r = new SynthesizeRun.Request();
     r.model = bundle.toString();
     r.samples = samples;
     r.batch = samples;
     r.steps = steps;
     r.sampler = "DDPM";
     r.seed = 1;
-    r.keepEvery = 1;
+    r.keep_every = 1;
     r.device = "cpu";
-    r.output = out;
-    r.denoiserOverride = new BenchBundles.LinearDenoiser(size, size);
+    r.output = out.toString();
+    r.overwrite = true;
     HeapRun h = new HeapRun();
     h.probe = new HeapProbe();
     h.probe.start();
     long t0 = System.nanoTime();
     try {
-      Synthesis.Result res = Synthesis.run(r, Progress.NONE);
-      if (res.trajectory != null) res.trajectory.close();
+      SynthesizeRun.run(r, Models.wrap(r.model, new BenchBundles.LinearDenoiser(size, size)), Env.files());
     } finally {
       h.seconds = (System.nanoTime() - t0) / 1e9;
       h.probe.stop();
     }
-    h.trajectoryBytes = Files.size(out.resolve(Synthesis.TRAJECTORY_FILE));
+    h.trajectoryBytes = Files.size(out.resolve(SynthesizeRun.TRAJECTORY_FILE));
     return h;
   }
 
@@ -906,20 +907,20 @@ public final class Benchmark {
     try (StreamingTiffWriter w = tr.imagejWriter(tif)) {
       for (int k = 0; k < n; k++) w.writePlane(planes[k % planes.length], "plane " + k);
     }
-    ImagePlus imp = ImageReaders.openVirtual(tif);
+    Planes imp = org.diffxai.run.Inputs.file("image", tif);
     HeapProbe probe = new HeapProbe();
     probe.start();
     double seconds;
     try {
-      seconds = Timing.once(() -> TrajectoryExport.toOmeTiff(imp, dir.resolve("export.ome.tif"), Compression.NONE,
-          Progress.NONE));
+      seconds = Timing.once(() -> TrajectoryExport.toOmeTiff(imp,
+          dir.resolve("export.ome.tif"), Compression.NONE, Progress.NONE));
     } finally {
       probe.stop();
     }
     heap.value = String.format(Locale.ROOT, "%.0f MB (baseline %.0f MB, largest after a collection %.0f MB; %.1f s)",
         probe.peakBytes / MB, probe.baselineBytes / MB, probe.maxAfterGcBytes / MB, seconds);
     heap.result = probe.peakBytes < 256 * (1L << 20) ? "pass" : "fail";
-    deleteRecursively(dir);
+    AtomicFiles.deleteRecursively(dir);
   }
 
   /** A trajectory layout of n planes: x_t and x0_pred of one sample over n / 2 kept steps. */
@@ -995,7 +996,7 @@ public final class Benchmark {
     after.add("");
     after.add("| model | method | metric | mean | 95 % CI | n |");
     after.add("|---|---|---|---|---|---|");
-    for (org.diffxai.compare.CompareRun.Row r : o.rows) {
+    for (org.diffxai.run.CompareMethodsRun.Row r : o.rows) {
       after.add(String.format(Locale.ROOT, "| %s | %s | %s | %.4f | [%.4f, %.4f] | %d |", r.model, r.method, r.metric,
           r.mean, r.low, r.high, r.n));
     }
@@ -1091,12 +1092,5 @@ public final class Benchmark {
     log.flush();
   }
 
-  static void deleteRecursively(Path p) {
-    if (p == null || !Files.exists(p)) return;
-    try (Stream<Path> st = Files.walk(p)) {
-      st.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-    } catch (IOException | RuntimeException ignored) {
-      // best effort
-    }
-  }
+
 }

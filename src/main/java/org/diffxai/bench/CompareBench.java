@@ -10,22 +10,22 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.diffxai.compare.CompareRun;
-import org.diffxai.compare.ModelRandomization;
 import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
+import org.diffxai.run.CompareMethodsRun;
+import org.diffxai.run.Env;
+import org.diffxai.run.SynthesizeRun;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.FloatStack;
-import org.diffxai.io.ImageReaders;
 import org.diffxai.io.StreamingTiffWriter;
-import org.diffxai.metrics.FaithfulnessRun;
 import org.diffxai.metrics.Metric;
 import org.diffxai.model.ClassifierBundle;
-import org.diffxai.model.ClassifierModels;
 import org.diffxai.model.DenoiserBundle;
-import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.phantom.Phantom;
 import org.diffxai.phantom.PhantomGenerator;
-import org.diffxai.synthesis.Synthesis;
 import org.diffxai.tf.proto.ProtoBundleWriter;
 import org.diffxai.tf.proto.ProtoConfig;
 import org.diffxai.tf.proto.ProtoTrainingOptions;
@@ -59,7 +59,7 @@ final class CompareBench {
     final Map<String, double[][]> metricSeconds = new LinkedHashMap<>();
     /** per model [top, full] seconds. */
     double[][] randomizationSeconds;
-    final List<CompareRun.Row> rows = new ArrayList<>();
+    final List<CompareMethodsRun.Row> rows = new ArrayList<>();
   }
 
   private CompareBench() {}
@@ -78,51 +78,50 @@ final class CompareBench {
           : "4 epochs on 64 64x64 phantoms") + " (" + (quick ? "--quick" : "the bundled prototype models are not in"
           + " this build") + "): the timing is the architecture's, the metric values are not the trained models'";
     }
-    List<ClassifierBundle> bundles = new ArrayList<>();
-    List<FaithfulnessRun.Model> models = new ArrayList<>();
+    List<LoadedModel<PrototypeClassifier>> models = new ArrayList<>();
     try {
       for (String k : keys) {
-        ClassifierBundle b = ClassifierBundle.open(k);
-        bundles.add(b);
-        DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu");
-        models.add(new FaithfulnessRun.Model(c, b.name(), b.provenance()));
-        o.models.add(b.name());
-        o.methods.add(c.method());
+        LoadedModel<PrototypeClassifier> lm = Models.prototypes(k, DeviceChoice.CPU, 32, false, Progress.NONE);
+        models.add(lm);
+        o.models.add(lm.name());
+        o.methods.add(lm.get().method());
       }
-      int size = models.get(0).classifier.width();
-      FloatStack stack = images(o, size, quick, images, log);
-      CompareRun.Randomizer rz = (i, st, s) -> RandomizedPrototypeNetwork.of(bundles.get(i), st, s);
+      int size = models.get(0).get().width();
+      CompareMethodsRun.Images stack = new CompareMethodsRun.Images(images(o, size, quick, images, log),
+          "benchmark images", new java.util.LinkedHashMap<>());
+      CompareMethodsRun.Randomizer rz = (i, st, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(keys.get(i)),
+          st, s);
       int m = models.size();
       for (Metric mt : METRICS) {
         log.accept("(g) " + mt.key() + " on " + m + " models x " + o.images + " images");
-        CompareRun.Result res = CompareRun.run(request(stack, mt.key(), Collections.emptyList()), models, rz,
-            Progress.NONE);
+        CompareMethodsRun.Result res = CompareMethodsRun.run(request(mt.key(), "none"), stack, models, rz,
+            Env.files());
         double[][] s = new double[m][2];
         for (int i = 0; i < m; i++) {
           s[i][0] = res.seconds.getOrDefault(o.models.get(i) + "/" + o.methods.get(i), Double.NaN);
-          s[i][1] = res.seconds.getOrDefault(o.models.get(i) + "/" + CompareRun.RANDOM, 0.0);
+          s[i][1] = res.seconds.getOrDefault(o.models.get(i) + "/" + CompareMethodsRun.RANDOM, 0.0);
         }
         o.metricSeconds.put(mt.key(), s);
         o.rows.addAll(res.rows);
       }
       log.accept("(g) model randomisation (top, full) on " + m + " models x " + o.images + " images");
-      CompareRun.Result res = CompareRun.run(request(stack, Metric.NIS.key(), List.of(ModelRandomization.Stage.TOP,
-          ModelRandomization.Stage.FULL)), models, rz, Progress.NONE);
+      CompareMethodsRun.Result res = CompareMethodsRun.run(request(Metric.NIS.key(), "both"), stack, models, rz,
+          Env.files());
       o.randomizationSeconds = new double[m][2];
       for (int i = 0; i < m; i++) {
-        o.randomizationSeconds[i][0] = res.seconds.get(o.models.get(i) + "/" + CompareRun.RANDOMIZED + "top");
-        o.randomizationSeconds[i][1] = res.seconds.get(o.models.get(i) + "/" + CompareRun.RANDOMIZED + "full");
+        o.randomizationSeconds[i][0] = res.seconds.get(o.models.get(i) + "/" + CompareMethodsRun.RANDOMIZED + "top");
+        o.randomizationSeconds[i][1] = res.seconds.get(o.models.get(i) + "/" + CompareMethodsRun.RANDOMIZED + "full");
       }
-      for (CompareRun.Row row : res.rows) if (row.method.startsWith(CompareRun.RANDOMIZED)) o.rows.add(row);
+      for (CompareMethodsRun.Row row : res.rows) if (row.method.startsWith(CompareMethodsRun.RANDOMIZED)) o.rows.add(row);
     } finally {
-      for (FaithfulnessRun.Model fm : models) fm.classifier.close();
+      for (LoadedModel<PrototypeClassifier> lm : models) lm.close();
     }
-    List<CompareRun.Row> ordered = new ArrayList<>();
+    List<CompareMethodsRun.Row> ordered = new ArrayList<>();
     for (String model : o.models) {
-      for (CompareRun.Row r : o.rows) if (r.model.equals(model) && !r.method.equals(CompareRun.RANDOM)
-          && !r.method.startsWith(CompareRun.RANDOMIZED)) ordered.add(r);
-      for (CompareRun.Row r : o.rows) if (r.model.equals(model) && r.method.equals(CompareRun.RANDOM)) ordered.add(r);
-      for (CompareRun.Row r : o.rows) if (r.model.equals(model) && r.method.startsWith(CompareRun.RANDOMIZED)) {
+      for (CompareMethodsRun.Row r : o.rows) if (r.model.equals(model) && !r.method.equals(CompareMethodsRun.RANDOM)
+          && !r.method.startsWith(CompareMethodsRun.RANDOMIZED)) ordered.add(r);
+      for (CompareMethodsRun.Row r : o.rows) if (r.model.equals(model) && r.method.equals(CompareMethodsRun.RANDOM)) ordered.add(r);
+      for (CompareMethodsRun.Row r : o.rows) if (r.model.equals(model) && r.method.startsWith(CompareMethodsRun.RANDOMIZED)) {
         ordered.add(r);
       }
     }
@@ -131,13 +130,12 @@ final class CompareBench {
     return o;
   }
 
-  private static CompareRun.Request request(FloatStack images, String metric, List<ModelRandomization.Stage> st) {
-    CompareRun.Request r = new CompareRun.Request();
-    r.images = images;
-    r.imagesName = "benchmark images";
+  private static CompareMethodsRun.Request request(String metric, String randomization) {
+    CompareMethodsRun.Request r = new CompareMethodsRun.Request();
     r.metric = metric;
     r.seed = SEED;
-    r.randomization = st;
+    r.randomization = randomization;
+    r.device = "cpu";
     return r;
   }
 
@@ -146,7 +144,7 @@ final class CompareBench {
       throws IOException {
     o.images = n;
     if (!quick && DenoiserBundle.availableSamples().contains("sample")) {
-      Synthesis.Request s = new Synthesis.Request();
+      SynthesizeRun.Request s = new SynthesizeRun.Request();
       s.model = "sample";
       s.samples = n;
       s.steps = 50;
@@ -155,9 +153,9 @@ final class CompareBench {
       s.device = "cpu";
       log.accept("(g) synthesizing " + n + " images with the sample denoiser (DDIM, 50 steps)");
       long t0 = System.nanoTime();
-      Synthesis.Result res = Synthesis.run(s, Progress.NONE);
+      SynthesizeRun.Result res = SynthesizeRun.run(s, Env.files());
       o.imageSeconds = (System.nanoTime() - t0) / 1e9;
-      FloatStack st = ImageReaders.toFloatStack(res.synthesized);
+      FloatStack st = res.samples;
       if (st.width == size && st.height == size) {
         o.imagesNote = n + " samples of the bundled denoiser 'sample' (DDIM, 50 steps, seed " + SEED
             + ", classes alternating)";

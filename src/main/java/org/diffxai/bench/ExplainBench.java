@@ -12,7 +12,11 @@ import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeInfo;
-import org.diffxai.explain.ExplainRun;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
+import org.diffxai.run.Env;
+import org.diffxai.run.ExplainPrototypesRun;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.StreamingTiffWriter;
@@ -26,7 +30,7 @@ import org.diffxai.tf.proto.PrototypeTraining;
 
 /**
  * Part (e) of the benchmark: how long {@code Explain with Prototypes} takes per image. One explanation is
- * {@link ExplainRun#run} without an output directory: the model call, ranking, the top-5 maps upsampled to the image,
+ * {@link ExplainPrototypesRun#run} without an output directory: the model call, ranking, the top-5 maps upsampled to the image,
  * their boxes, the overlay panels and the table. Phantom slices of 64×64 and 256×256 are explained one per call
  * (batch 1, latency) and 32 per call (batch 32, throughput); a 256×256 slice reaches a 64×64 model through the resize
  * path. The bare model call ({@link PrototypeClassifier#activations}) is timed alongside.
@@ -56,28 +60,30 @@ final class ExplainBench {
     Benchmark.Row m32 = rows.row("e6", "Model call alone, batch " + BIG_BATCH, "—");
 
     String key = prototypeModel(opt, work, "e", notes, progress);
-    try (ExplainRun.Model model = ExplainRun.open(key, "cpu", BIG_BATCH, Progress.NONE)) {
-      PrototypeClassifier c = model.classifier;
+    try (LoadedModel<PrototypeClassifier> model = Models.prototypes(key, DeviceChoice.CPU, BIG_BATCH,
+        false, Progress.NONE)) {
+      PrototypeClassifier c = model.get();
       notes.add(String.format(Locale.ROOT, "(e) %s, input %dx%d, %d prototypes, latent grid %dx%d; 256×256 images are"
           + " resized to the input, maps and boxes computed at 256×256; top %d.", c.method(), c.width(), c.height(),
           c.prototypes(), c.mapWidth(), c.mapHeight(), TOP));
-      ExplainRun.Request one64 = request(64, 1), one256 = request(256, 1);
-      ExplainRun.Request many64 = request(64, BIG_BATCH), many256 = request(256, BIG_BATCH);
+      Explain one64 = request(64, 1), one256 = request(256, 1);
+      Explain many64 = request(64, BIG_BATCH), many256 = request(256, BIG_BATCH);
       float[] x1 = modelInput(c, 1), x32 = modelInput(c, BIG_BATCH);
       // Warm-up, which doubles as an in-run split: each kind of call with the network wrapped in a stopwatch, so the
       // time outside the model call is measured within the very same calls (much less sensitive to other load).
       progress.accept("(e) warming up (with the time inside the model call measured)");
       TimedPrototypeClassifier timed = new TimedPrototypeClassifier(c);
-      ExplainRun.Model timedModel = new ExplainRun.Model(timed, model.name, model.gallery, model.provenance);
+      LoadedModel<PrototypeClassifier> timedModel = LoadedModel.<PrototypeClassifier>of(timed, model.name(),
+          model.provenance()).withGallery(model.gallery());
       List<String> split = new ArrayList<>();
       String[] names = {"64 px batch 1", "256 px batch 1", "64 px batch " + BIG_BATCH, "256 px batch " + BIG_BATCH};
-      ExplainRun.Request[] kinds = {one64, one256, many64, many256};
+      Explain[] kinds = {one64, one256, many64, many256};
       for (int k = 0; k < kinds.length; k++) {
-        ExplainRun.run(kinds[k], model, Progress.NONE);
-        int n = kinds[k].image.planeCount(), calls = n == 1 ? 10 : 2;
+        kinds[k].run(model);
+        int n = kinds[k].images.planeCount(), calls = n == 1 ? 10 : 2;
         timed.nanos = 0;
         long t0 = System.nanoTime();
-        for (int i = 0; i < calls; i++) ExplainRun.run(kinds[k], timedModel, Progress.NONE);
+        for (int i = 0; i < calls; i++) kinds[k].run(timedModel);
         double all = (System.nanoTime() - t0) / 1e6 / calls / n, inModel = timed.nanos / 1e6 / calls / n;
         split.add(String.format(Locale.ROOT, "%s %.2f ms per image, of which %.2f in the model call", names[k], all,
             inModel));
@@ -88,10 +94,10 @@ final class ExplainBench {
       c.activations(x32, BIG_BATCH);
 
       List<Timing.Case> cases = new ArrayList<>();
-      cases.add(new Timing.Case("l64", 0, () -> ExplainRun.run(one64, model, Progress.NONE)));
-      cases.add(new Timing.Case("l256", 0, () -> ExplainRun.run(one256, model, Progress.NONE)));
-      cases.add(new Timing.Case("t64", 0, () -> ExplainRun.run(many64, model, Progress.NONE)));
-      cases.add(new Timing.Case("t256", 0, () -> ExplainRun.run(many256, model, Progress.NONE)));
+      cases.add(new Timing.Case("l64", 0, () -> one64.run(model)));
+      cases.add(new Timing.Case("l256", 0, () -> one256.run(model)));
+      cases.add(new Timing.Case("t64", 0, () -> many64.run(model)));
+      cases.add(new Timing.Case("t256", 0, () -> many256.run(model)));
       cases.add(new Timing.Case("m1", 0, () -> c.activations(x1, 1)));
       cases.add(new Timing.Case("m32", 0, () -> c.activations(x32, BIG_BATCH)));
       progress.accept("(e) timing " + opt.repeats() + " interleaved repeats of ~" + opt.secondsPerRepeat() + " s each");
@@ -160,17 +166,30 @@ final class ExplainBench {
     return String.join(", ", s);
   }
 
-  /** n phantom slices of size×size (classes alternating), explained at batch n. */
-  private static ExplainRun.Request request(int size, int n) {
+  /** An Explain with Prototypes run on n phantom slices of size×size (classes alternating), at batch n. */
+  private static final class Explain {
+    final FloatStack images;
+    final ExplainPrototypesRun.Request request = new ExplainPrototypesRun.Request();
+    final Env env;
+
+    Explain(FloatStack images, String name) {
+      this.images = images;
+      request.image = name;
+      request.top = TOP;
+      request.batch = images.planeCount();
+      env = new Env(Progress.NONE, (key, value) -> images);
+    }
+
+    void run(LoadedModel<PrototypeClassifier> model) {
+      ExplainPrototypesRun.run(request, model, env);
+    }
+  }
+
+  private static Explain request(int size, int n) {
     PhantomGenerator g = new PhantomGenerator(size);
     float[][] planes = new float[n][];
     for (int i = 0; i < n; i++) planes[i] = g.generate(500, i, i % 2 == 1).pixels;
-    ExplainRun.Request r = new ExplainRun.Request();
-    r.image = new FloatStack(size, size, 1, n, 1, planes, null);
-    r.imageName = "phantoms " + size;
-    r.top = TOP;
-    r.batch = n;
-    return r;
+    return new Explain(new FloatStack(size, size, 1, n, 1, planes, null), "phantoms " + size);
   }
 
   /** n phantoms at the model's input size, NHWC. */

@@ -7,7 +7,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.diffxai.model.TensorFlowRuntime;
+import org.diffxai.model.SavedModels;
 import org.tensorflow.Graph;
 import org.tensorflow.GraphOperation;
 import org.tensorflow.Operand;
@@ -69,8 +69,7 @@ public final class FlopCounter {
    * {@code signatureKey} depend on.
    */
   public static Count countSavedModel(Path dir, String signatureKey) {
-    TensorFlowRuntime.ensureLoaded();
-    try (SavedModelBundle b = SavedModelBundle.load(dir.toString(), SavedModelBundle.DEFAULT_TAG)) {
+    try (SavedModelBundle b = SavedModels.loadTensorFlow(dir, String.valueOf(dir.getFileName()), false)) {
       SignatureDef sig = b.metaGraphDef().getSignatureDefMap().get(signatureKey);
       if (sig == null) {
         throw new IllegalArgumentException("SavedModel " + dir + " has no signature '" + signatureKey + "'");

@@ -11,11 +11,11 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.ImageMetrics;
-import org.diffxai.core.Progress;
 import org.diffxai.io.ImageReaders;
 import org.diffxai.io.MaskFiles;
 import org.diffxai.phantom.PhantomGenerator;
-import org.diffxai.synthesis.Synthesis;
+import org.diffxai.run.Env;
+import org.diffxai.run.SynthesizeRun;
 
 /**
  * How much a denoiser's samples look like its training images: for each image of a group, the SSIM and PSNR of the
@@ -65,17 +65,17 @@ public final class SampleQuality {
     double[] range = percentiles(training, 0.005, 0.995);
     double dataRange = range[1] - range[0];
 
-    Synthesis.Request r = new Synthesis.Request();
+    SynthesizeRun.Request r = new SynthesizeRun.Request();
     r.model = model;
     r.samples = n;
     r.steps = steps;
     r.seed = seed;
     r.device = "cpu";
     long t0 = System.nanoTime();
-    Synthesis.Result res = Synthesis.run(r, Progress.NONE);
+    SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
     double seconds = (System.nanoTime() - t0) / 1e9;
     List<float[]> samples = new ArrayList<>();
-    for (int i = 0; i < n; i++) samples.add((float[]) res.synthesized.getStack().getPixels(i + 1));
+    for (int i = 0; i < n; i++) samples.add(res.samples.plane(i));
 
     // floor: N(0, 1) in model space mapped to image units like the samples (what x_T looks like)
     List<float[]> noise = new ArrayList<>();

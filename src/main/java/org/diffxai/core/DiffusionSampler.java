@@ -17,7 +17,9 @@ import java.util.List;
  * <p>Noise: sample i uses {@link GaussianNoise#forSample(long, long) GaussianNoise.forSample(seed, i)}. Its first
  * H·W·C values are x_T (drawn and discarded when the caller supplies x_T, so supplying a run's own x_T reproduces the
  * run); after that, each step that adds noise ({@link DiffusionScheduler#addsNoise(int)}) takes the next H·W·C values.
- * Results therefore depend on (seed, sample index) only, not on the batch size or the number of samples.
+ * The noise therefore depends on (seed, sample index) only, not on the batch size or the number of samples; so do the
+ * results when the denoiser's output for a sample does not depend on the batch it is in. TensorFlow denoisers do not
+ * quite meet that: a batch of one is computed in another order (see docs/security.md, "Reproducibility").
  *
  * <p>Usage:
  *

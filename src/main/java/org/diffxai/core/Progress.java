@@ -21,12 +21,31 @@ public interface Progress {
 
   /** Progress of a sub-task: its fractions [0, 1] are reported as [from, to] of this one; cancels with it. */
   default Progress sub(double from, double to) {
+    return sub(from, to, "");
+  }
+
+  /** {@link #sub(double, double)} with {@code prefix} before every message (e.g. "Image 3/16, "). */
+  default Progress sub(double from, double to, String prefix) {
     Progress outer = this;
     return new Progress() {
       @Override
       public void report(String message, double fraction) {
-        outer.report(message, Double.isNaN(fraction) ? fraction : from + (to - from) * fraction);
+        outer.report(prefix + message, Double.isNaN(fraction) ? fraction : from + (to - from) * fraction);
       }
+
+      @Override
+      public boolean isCancelled() {
+        return outer.isCancelled();
+      }
+    };
+  }
+
+  /** This progress without its messages: cancellation passes through, nothing is reported. */
+  default Progress silent() {
+    Progress outer = this;
+    return new Progress() {
+      @Override
+      public void report(String message, double fraction) {}
 
       @Override
       public boolean isCancelled() {

@@ -1,16 +1,14 @@
 package org.diffxai.explain;
 
-import ij.ImagePlus;
-import ij.ImageStack;
-import ij.process.ColorProcessor;
-import ij.process.FloatProcessor;
-import ij.process.ImageProcessor;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.PrototypeInfo;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.Resize;
+import org.diffxai.io.RgbStack;
 
 /**
  * Pictures of explanations: one RGB panel per (image slice, rank). Left, the explained image in gray with the
@@ -35,14 +33,15 @@ public final class ExplanationImages {
    * @param images the explained planes (the ones given to {@link PrototypeExplainer#explain})
    * @param gallery the bundle's gallery: plane {@code info.galleryPlane} shows the prototype's source image
    */
-  public static ImagePlus overlays(FloatStack images, List<Explanation> explanations, FloatStack gallery,
+  public static RgbStack overlays(FloatStack images, List<Explanation> explanations, FloatStack gallery,
       List<String> classNames) {
     int w = images.width, h = images.height;
     int gap = Math.max(2, h / 32);
     int gw = Math.max(1, (int) Math.round((double) gallery.width * h / gallery.height));
     int width = w + gap + gw;
     int line = Math.max(1, h / 128);
-    ImageStack stack = new ImageStack(width, h);
+    List<int[]> planes = new ArrayList<>();
+    List<String> labels = new ArrayList<>();
     Map<Integer, int[]> sources = new HashMap<>(); // prototype -> its source panel, made once
     for (Explanation e : explanations) {
       int[] gray = gray(images.plane(e.slice));
@@ -53,19 +52,18 @@ public final class ExplanationImages {
         drawBox(rgb, width, 0, w, h, c.box, line);
         int[] right = sources.computeIfAbsent(c.prototype, p -> sourcePanel(gallery, c.info, gw, h, line));
         for (int y = 0; y < h; y++) System.arraycopy(right, y * gw, rgb, y * width + w + gap, gw);
-        stack.addSlice(String.format(Locale.ROOT, "slice %d rank %d prototype %d (%s) contribution %.4g; source %s",
+        labels.add(String.format(Locale.ROOT, "slice %d rank %d prototype %d (%s) contribution %.4g; source %s",
             e.slice + 1, c.rank, c.prototype, classNames.get(c.info.classIndex), c.contribution,
-            c.info.sourceImage), new ColorProcessor(width, h, rgb));
+            c.info.sourceImage));
+        planes.add(rgb);
       }
     }
-    return new ImagePlus("Prototype explanation", stack);
+    return new RgbStack(width, h, planes.toArray(new int[0][]), labels.toArray(new String[0]));
   }
 
   /** The prototype's source image scaled to gw×h, in gray, with its push box. */
   private static int[] sourcePanel(FloatStack gallery, PrototypeInfo info, int gw, int h, int line) {
-    ImageProcessor fp = new FloatProcessor(gallery.width, gallery.height, gallery.plane(info.galleryPlane));
-    fp.setInterpolationMethod(ImageProcessor.BILINEAR);
-    int[] panel = gray((float[]) fp.resize(gw, h, true).getPixels());
+    int[] panel = gray(Resize.bilinear(gallery.plane(info.galleryPlane), gallery.width, gallery.height, gw, h));
     int[] b = info.activationBox;
     double sx = (double) gw / gallery.width, sy = (double) h / gallery.height;
     drawBox(panel, gw, 0, gw, h, new int[] {(int) Math.round(b[0] * sx), (int) Math.round(b[1] * sy),

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.UserException;
+import org.diffxai.run.OutputKeys;
 
 /**
  * The headless command line (the jar's Main-Class):
@@ -125,6 +126,11 @@ public final class Cli {
       command = spec.create(values);
     } catch (UserException e) {
       err.println("Error: " + e.getMessage());
+      return USAGE;
+    }
+    if (command instanceof OutputKeys && ((OutputKeys) command).outputPath() == null) {
+      err.println("Error: " + spec.label() + " on the command line writes its results only to files, and no output"
+          + " folder is given. Add output=<folder>.");
       return USAGE;
     }
     final ConsoleProgress progress = new ConsoleProgress(err, Long.getLong("diffxai.progressIntervalMillis", 1000L));

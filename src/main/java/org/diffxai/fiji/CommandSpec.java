@@ -1,17 +1,16 @@
 package org.diffxai.fiji;
 
-import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
-import org.diffxai.core.UserException;
+import org.diffxai.run.InvalidKeyException;
+import org.diffxai.run.ParameterSpec;
+import org.diffxai.run.RequestKeys;
 import org.scijava.Context;
 import org.scijava.ItemIO;
 import org.scijava.ItemVisibility;
@@ -38,11 +37,11 @@ public final class CommandSpec {
     }
   };
 
-  static final Pattern KEY = Pattern.compile("[a-z][a-z0-9_]*");
+  static final Pattern KEY = RequestKeys.KEY;
 
   private final Class<?> commandClass;
   private final String label;
-  private final List<ParameterSpec> parameters;
+  private final RequestKeys keys;
   private final List<Field> outputs;
   private final List<Field> injected;
   private final List<String> problems;
@@ -64,63 +63,23 @@ public final class CommandSpec {
     String lbl = plugin == null ? "" : plugin.label().trim();
     this.label = lbl.isEmpty() ? labelFromClassName(cls.getSimpleName()) : lbl;
     checkPlugin(cls, plugin, issues);
-
-    Object fresh = instantiate(cls);
-    List<ParameterSpec> params = new ArrayList<>();
+    this.keys = RequestKeys.of(cls);
+    issues.addAll(keys.problems());
     List<Field> outs = new ArrayList<>();
     List<Field> services = new ArrayList<>();
-    List<String> unsupported = new ArrayList<>();
-    List<String> persisted = new ArrayList<>();
-    for (Field f : fieldsInOrder(cls)) {
+    for (Field f : RequestKeys.fieldsInOrder(cls)) {
       Parameter p = f.getAnnotation(Parameter.class);
-      if (p == null) continue;
-      if (Service.class.isAssignableFrom(f.getType()) || Context.class.isAssignableFrom(f.getType())) {
-        services.add(f);
-        if (p.required()) {
-          issues.add("Field \"" + f.getName() + "\": SciJava services must be optional (@Parameter(required = false)); "
-              + "commands also run without a Context (ImageJ 1.x, command line).");
-        }
-        continue;
-      }
-      if (p.visibility() == ItemVisibility.MESSAGE) continue;
+      if (p == null || RequestKeys.isInput(f) || p.visibility() == ItemVisibility.MESSAGE) continue;
       if (p.type() == ItemIO.OUTPUT) {
         outs.add(f);
         continue;
       }
-      if (Modifier.isStatic(f.getModifiers()) || Modifier.isFinal(f.getModifiers())) {
-        unsupported.add(f.getName() + " (static or final)");
-        continue;
+      services.add(f);
+      if (p.required()) {
+        issues.add("Field \"" + f.getName() + "\": SciJava services must be optional (@Parameter(required = false)); "
+            + "commands also run without a Context (ImageJ 1.x, command line).");
       }
-      ParameterSpec.Kind kind = ParameterSpec.kindOf(f.getType());
-      if (kind == null) {
-        unsupported.add(f.getName() + " (" + f.getType().getSimpleName() + ")");
-        continue;
-      }
-      f.setAccessible(true);
-      Object def;
-      try {
-        def = f.get(fresh);
-      } catch (IllegalAccessException e) {
-        throw new IllegalStateException(e);
-      }
-      if (def == null && kind == ParameterSpec.Kind.STRING) def = "";
-      if (def == null && kind == ParameterSpec.Kind.BOOLEAN) def = Boolean.FALSE;
-      ParameterSpec spec = new ParameterSpec(f, kind, def);
-      params.add(spec);
-      checkParameter(spec, f, p, issues);
-      if (p.persist()) persisted.add(f.getName());
     }
-    if (!persisted.isEmpty()) {
-      issues.add("Parameters " + String.join(", ", persisted) + ": add persist = false to each. Otherwise SciJava's"
-          + " CommandService (Fiji scripts) stores every run's values and uses them instead of the defaults when a"
-          + " later script leaves a key out, so scripts stop being reproducible.");
-    }
-    if (!unsupported.isEmpty()) {
-      throw new IllegalArgumentException(cls.getName() + ": unsupported input type for "
-          + String.join(", ", unsupported)
-          + ". Inputs must be String, int, long, float, double or boolean (paths and images as String).");
-    }
-    this.parameters = Collections.unmodifiableList(params);
     this.outputs = Collections.unmodifiableList(outs);
     this.injected = Collections.unmodifiableList(services);
     this.problems = Collections.unmodifiableList(issues);
@@ -140,60 +99,6 @@ public final class CommandSpec {
           + " command twice)");
     }
     if (!plugin.headless()) issues.add("@Plugin must say headless = true (it runs from the command line and servers)");
-  }
-
-  private static void checkParameter(ParameterSpec s, Field f, Parameter p, List<String> issues) {
-    String where = "Parameter \"" + f.getName() + "\": ";
-    if (!KEY.matcher(f.getName()).matches()) {
-      issues.add(where + "the field name is the macro key and must be snake_case ([a-z][a-z0-9_]*)");
-    }
-    if (!p.label().isEmpty()) {
-      issues.add(where + "no label attribute (the macro key is the field name; put help text in description)");
-    }
-    if (!p.min().trim().isEmpty() && s.min() == null) issues.add(where + "min \"" + p.min() + "\" is not a number");
-    if (!p.max().trim().isEmpty() && s.max() == null) issues.add(where + "max \"" + p.max() + "\" is not a number");
-    if (!s.choices().isEmpty() && s.kind() != ParameterSpec.Kind.STRING) {
-      issues.add(where + "choices are only supported on String fields");
-    }
-    if (s.kind() == ParameterSpec.Kind.BOOLEAN && Boolean.TRUE.equals(s.defaultValue())) {
-      issues.add(where + "booleans must default to false: an ImageJ macro that leaves a flag out switches it off, so a"
-          + " default of true could never be kept; invert the meaning (e.g. no_preview)");
-    }
-    try {
-      s.check(s.defaultValue());
-    } catch (UserException e) {
-      issues.add(where + "the default (the field initialiser) is not valid: " + e.getMessage());
-    }
-  }
-
-  private static Object instantiate(Class<?> cls) {
-    try {
-      Constructor<?> c = cls.getDeclaredConstructor();
-      c.setAccessible(true);
-      return c.newInstance();
-    } catch (NoSuchMethodException e) {
-      throw new IllegalArgumentException(cls.getName() + " needs a public no-argument constructor.", e);
-    } catch (InvocationTargetException e) {
-      Throwable t = e.getCause();
-      if (t instanceof RuntimeException) throw (RuntimeException) t;
-      if (t instanceof Error) throw (Error) t;
-      throw new IllegalArgumentException(cls.getName() + " could not be constructed: " + t, t);
-    } catch (InstantiationException | IllegalAccessException e) {
-      throw new IllegalArgumentException(cls.getName() + " could not be constructed: " + e, e);
-    }
-  }
-
-  /** Fields of the class and its superclasses, superclass fields first, each in declaration order. */
-  private static List<Field> fieldsInOrder(Class<?> cls) {
-    List<Class<?>> chain = new ArrayList<>();
-    for (Class<?> c = cls; c != null && c != Object.class; c = c.getSuperclass()) chain.add(0, c);
-    List<Field> fields = new ArrayList<>();
-    for (Class<?> c : chain) {
-      for (Field f : c.getDeclaredFields()) {
-        if (!f.isSynthetic()) fields.add(f);
-      }
-    }
-    return fields;
   }
 
   /** "SynthesizeCommand" → "Synthesize", "GeneratePhantomsCommand" → "Generate Phantoms". */
@@ -219,22 +124,17 @@ public final class CommandSpec {
 
   /** The inputs, in declaration order. */
   public List<ParameterSpec> parameters() {
-    return parameters;
+    return keys.parameters();
   }
 
   /** The macro keys, in declaration order. */
   public List<String> keys() {
-    List<String> keys = new ArrayList<>();
-    for (ParameterSpec p : parameters) keys.add(p.name());
-    return keys;
+    return keys.keys();
   }
 
   /** The input with this macro key, or null. */
   public ParameterSpec parameter(String key) {
-    for (ParameterSpec p : parameters) {
-      if (p.name().equals(key)) return p;
-    }
-    return null;
+    return keys.parameter(key);
   }
 
   /** The {@code @Parameter(type = ItemIO.OUTPUT)} fields. */
@@ -249,18 +149,16 @@ public final class CommandSpec {
 
   /** Every input's default value, by key, in declaration order. */
   public Map<String, Object> defaults() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (ParameterSpec p : parameters) m.put(p.name(), p.defaultValue());
-    return m;
+    return keys.defaults();
   }
 
   /**
    * Creates the command and sets its inputs. Keys not in {@code values} keep their defaults.
    *
-   * @throws MacroOptionsException for an unknown key or a value of the wrong type or outside its choices/range
+   * @throws InvalidKeyException for an unknown key or a value of the wrong type or outside its choices/range
    */
   public Object create(Map<String, ?> values) {
-    Object cmd = instantiate(commandClass);
+    Object cmd = RequestKeys.instantiate(commandClass);
     for (Map.Entry<String, ?> e : values.entrySet()) {
       ParameterSpec p = parameter(e.getKey());
       if (p == null) throw unknownKey(e.getKey());
@@ -271,7 +169,7 @@ public final class CommandSpec {
       try {
         p.set(cmd, v);
       } catch (IllegalArgumentException ex) {
-        throw new MacroOptionsException("Invalid value for \"" + p.name() + "\": " + v + " is not a " + p.expected()
+        throw new InvalidKeyException("Invalid value for \"" + p.name() + "\": " + v + " is not a " + p.expected()
             + ".");
       }
     }
@@ -283,31 +181,25 @@ public final class CommandSpec {
    * do before running it. Commands call {@code CommandSpec.of(getClass()).validate(this)} first in {@code run()} so
    * that Fiji scripts (CommandService, which does not check choices or ranges) get the same errors.
    *
-   * @throws MacroOptionsException naming the key and what is valid
+   * @throws InvalidKeyException naming the key and what is valid
    */
   public void validate(Object command) {
-    for (ParameterSpec p : parameters) {
-      Object v = p.get(command);
-      if (v == null && p.kind() == ParameterSpec.Kind.STRING) continue;
-      p.check(v);
-    }
+    keys.validate(command);
   }
 
   /** The current input values of a command instance, by key. */
   public Map<String, Object> values(Object command) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    for (ParameterSpec p : parameters) m.put(p.name(), p.get(command));
-    return m;
+    return keys.values(command);
   }
 
   /** The error for a key this command does not have; lists the valid keys and suggests the closest one. */
-  public MacroOptionsException unknownKey(String key) {
+  public InvalidKeyException unknownKey(String key) {
     StringBuilder sb = new StringBuilder();
     sb.append("Unknown key \"").append(key).append("\" for ").append(label).append('.');
     String near = closest(key);
     if (near != null) sb.append(" Did you mean \"").append(near).append("\"?");
     sb.append(" Valid keys: ").append(keys().isEmpty() ? "(none)" : String.join(", ", keys())).append('.');
-    return new MacroOptionsException(sb.toString());
+    return new InvalidKeyException(sb.toString());
   }
 
   private String closest(String key) {
@@ -354,8 +246,8 @@ public final class CommandSpec {
   public String usage() {
     StringBuilder sb = new StringBuilder();
     int w = 4;
-    for (ParameterSpec p : parameters) w = Math.max(w, p.name().length());
-    for (ParameterSpec p : parameters) {
+    for (ParameterSpec p : keys.parameters()) w = Math.max(w, p.name().length());
+    for (ParameterSpec p : keys.parameters()) {
       sb.append("  ").append(pad(p.name(), w)).append("  ");
       String def = p.kind() == ParameterSpec.Kind.BOOLEAN ? "flag, off unless given"
           : "default: " + MacroOptions.quote(p.format(p.defaultValue()));

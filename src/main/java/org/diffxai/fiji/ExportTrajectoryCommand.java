@@ -6,61 +6,36 @@ import ij.Menus;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.Hashtable;
 import org.diffxai.core.UserException;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.StreamingTiffWriter.Compression;
-import org.diffxai.trajectory.Trajectory;
-import org.diffxai.trajectory.TrajectoryExport;
+import org.diffxai.io.ImagePlusPlanes;
+import org.diffxai.run.ExportTrajectoryRun;
 import org.scijava.command.Command;
-import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
 
 /**
- * Writes a trajectory (the Trajectory hyperstack of Synthesize, or its trajectory.tif / trajectory.ome.tif) as an
- * OME-TIFF with every plane's diffusion timestep and the run's provenance: the {@code Export Trajectory} menu entry,
- * macro and CLI command.
+ * The {@code Export Trajectory} menu entry, macro and command line: keys in {@link ExportTrajectoryRun.Request}. The
+ * {@code bioformats} writer is Fiji's own exporter and runs here, in the Fiji layer.
  */
-@Plugin(type = Command.class, label = "Export Trajectory", headless = true)
-public class ExportTrajectoryCommand implements Command {
+@Plugin(type = Command.class, label = ExportTrajectoryRun.COMMAND, headless = true, description = "Writes a"
+    + " trajectory as one OME-TIFF file with every plane's diffusion timestep and how it was made.")
+public class ExportTrajectoryCommand extends ExportTrajectoryRun.Request implements Command {
 
   /** The Bio-Formats command Fiji installs; its presence is what writer=bioformats needs. */
   static final String BIO_FORMATS_EXPORTER = "Bio-Formats Exporter";
 
-  @Parameter(description = "The trajectory: an open image's title or a trajectory file (trajectory.tif,"
-      + " trajectory.ome.tif); empty: the active image", required = false, persist = false)
-  String image = "";
-
-  @Parameter(description = "The OME-TIFF file to write (its name ends in .ome.tif)", persist = false)
-  String output = "";
-
-  @Parameter(description = "Lossless compression of the planes", choices = {"none", "deflate"}, persist = false)
-  String compression = "none";
-
-  @Parameter(description = "diffxai: this plugin's writer (per-plane timesteps, provenance); bioformats: Fiji's"
-      + " Bio-Formats Exporter (only inside Fiji; Bio-Formats' own metadata)", choices = {"diffxai", "bioformats"},
-      persist = false)
-  String writer = "diffxai";
-
   @Override
   public void run() {
-    CommandSpec.of(getClass()).validate(this);
-    if (output == null || output.trim().isEmpty()) {
-      throw new UserException("No output given. Set output= to the OME-TIFF file to write, e.g. output=[/data/"
-          + "trajectory.ome.tif].");
+    if (!"bioformats".equals(writer)) {
+      ExportTrajectoryRun.run(this, Ui.env());
+      return;
     }
-    Path target = Paths.get(output.trim()).toAbsolutePath().normalize();
-    Compression c = Compression.parse(compression);
-    if ("bioformats".equals(writer)) {
-      requireBioFormats();
-      TrajectoryExport.checkTarget(target);
-      ImagePlus imp = Ui.openImage(image, "image");
-      Trajectory.of(imp); // the same check as the default writer: only trajectories are exported
-      bioFormatsExport(imp, target, c);
-    } else {
-      TrajectoryExport.toOmeTiff(Ui.openImage(image, "image"), target, c, Ui.progress());
-    }
+    requireBioFormats();
+    ExportTrajectoryRun.check(this, Ui.env());
+    ImagePlus imp = ((ImagePlusPlanes) Ui.image("image", image)).image();
+    bioFormatsExport(imp, target(), Compression.parse(compression));
   }
 
   private static void requireBioFormats() {

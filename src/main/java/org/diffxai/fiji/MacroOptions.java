@@ -1,5 +1,7 @@
 package org.diffxai.fiji;
 
+import org.diffxai.run.InvalidKeyException;
+import org.diffxai.run.ParameterSpec;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -24,7 +26,7 @@ public final class MacroOptions {
    * Splits an option string into keys and value texts, in order. A bare key maps to null.
    *
    * @param options the option string; null or blank gives an empty map
-   * @throws MacroOptionsException for a repeated key, an unbalanced {@code [}, text glued after {@code ]}, or no key
+   * @throws InvalidKeyException for a repeated key, an unbalanced {@code [}, text glued after {@code ]}, or no key
    */
   public static Map<String, String> split(String options) {
     Map<String, String> out = new LinkedHashMap<>();
@@ -39,11 +41,11 @@ public final class MacroOptions {
       while (i < n && s.charAt(i) != '=' && !Character.isWhitespace(s.charAt(i))) i++;
       String key = s.substring(start, i);
       if (key.isEmpty()) {
-        throw new MacroOptionsException("Option text \"" + excerpt(s, start) + "\" has no key before \"=\"; write"
+        throw new InvalidKeyException("Option text \"" + excerpt(s, start) + "\" has no key before \"=\"; write"
             + " key=value.");
       }
       if (key.startsWith("[")) {
-        throw new MacroOptionsException("Option text \"" + excerpt(s, start) + "\" has no key; write key=[value].");
+        throw new InvalidKeyException("Option text \"" + excerpt(s, start) + "\" has no key; write key=[value].");
       }
       String value = null;
       if (i < n && s.charAt(i) == '=') {
@@ -51,13 +53,13 @@ public final class MacroOptions {
         if (i < n && s.charAt(i) == '[') {
           int close = matchingBracket(s, i);
           if (close < 0) {
-            throw new MacroOptionsException("The value of \"" + key + "\" starts with \"[\" but has no matching"
+            throw new InvalidKeyException("The value of \"" + key + "\" starts with \"[\" but has no matching"
                 + " closing \"]\".");
           }
           value = s.substring(i + 1, close);
           i = close + 1;
           if (i < n && !Character.isWhitespace(s.charAt(i))) {
-            throw new MacroOptionsException("The value of \"" + key + "\" ends at its closing \"]\", but \""
+            throw new InvalidKeyException("The value of \"" + key + "\" ends at its closing \"]\", but \""
                 + excerpt(s, i) + "\" follows it; brackets inside a value must be balanced.");
           }
         } else {
@@ -67,7 +69,7 @@ public final class MacroOptions {
         }
       }
       if (out.containsKey(key)) {
-        throw new MacroOptionsException("Key \"" + key + "\" is given twice; give each key once.");
+        throw new InvalidKeyException("Key \"" + key + "\" is given twice; give each key once.");
       }
       out.put(key, value);
     }
@@ -95,7 +97,7 @@ public final class MacroOptions {
    * (booleans), which are off unless given, as in ImageJ.
    *
    * @return typed values by key, in the command's parameter order
-   * @throws MacroOptionsException naming the key: unknown keys (listing the valid ones), values of the wrong type
+   * @throws InvalidKeyException naming the key: unknown keys (listing the valid ones), values of the wrong type
    *     (naming the expected type), values outside the choices (listing them) or the range
    */
   public static Map<String, Object> parse(String options, CommandSpec spec) {

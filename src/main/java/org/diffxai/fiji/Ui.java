@@ -11,7 +11,13 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
+import org.diffxai.io.ImagePlusPlanes;
 import org.diffxai.io.ImageReaders;
+import org.diffxai.io.Planes;
+import org.diffxai.run.Env;
+import org.diffxai.run.Inputs;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The one place commands use to talk to the user: progress, cancel, showing images and tables. Knows about headless
@@ -84,6 +90,44 @@ public final class Ui {
           + " image first or give the path of an image file.");
     }
     return ImageReaders.openVirtual(p);
+  }
+
+  /** What the run layer needs from Fiji: progress and cancel, and image keys resolved against open windows. */
+  public static Env env() {
+    return new Env(progress(), Ui::image);
+  }
+
+  /**
+   * The image {@code key=value} names: an open image with that title (the only one: a title that several open images
+   * share is an error naming them), else an image file; an empty value means the active image.
+   *
+   * @throws UserException when there is no such image, or the title is ambiguous
+   */
+  static Planes image(String key, String value) {
+    String s = value == null ? "" : value.trim();
+    if (s.isEmpty()) {
+      if (headless()) return Inputs.FILES.image(key, s);
+      ImagePlus current = WindowManager.getCurrentImage();
+      if (current != null) return new ImagePlusPlanes(current, current.getTitle());
+      throw new UserException("No " + key + " given and no image is open. Open an image, or choose an image file for "
+          + key + ".");
+    }
+    if (!headless()) {
+      List<ImagePlus> matches = new ArrayList<>();
+      int[] ids = WindowManager.getIDList();
+      if (ids != null) {
+        for (int id : ids) {
+          ImagePlus imp = WindowManager.getImage(id);
+          if (imp != null && imp.getTitle().equals(s)) matches.add(imp);
+        }
+      }
+      if (matches.size() > 1) {
+        throw new UserException(matches.size() + " open images are called \"" + s + "\" (" + key + "=" + s + " would"
+            + " be a guess). Rename all but one (Image > Rename...) or close the others, then run again.");
+      }
+      if (matches.size() == 1) return new ImagePlusPlanes(matches.get(0), s);
+    }
+    return Inputs.file(key, Paths.get(s));
   }
 
   /** Shows a results table under the given title; no-op when headless. */

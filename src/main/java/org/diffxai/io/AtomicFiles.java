@@ -17,6 +17,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.diffxai.core.UserException;
 
@@ -265,12 +267,48 @@ public final class AtomicFiles {
     return parent;
   }
 
-  /** A hidden, unique sibling such as {@code .name.3f9a0c1d.tmp}; the name part is shortened to stay a valid name. */
-  private static Path siblingName(Path abs, String suffix) {
+  /**
+   * A hidden, unique sibling such as {@code .name.4711.3f9a0c1d.tmp}: the name part (shortened to stay a valid name),
+   * the id of the process writing it, a random part. The process id lets a later run remove the leftovers of a run
+   * that was killed ({@link #removeDeadTemporaries}).
+   */
+  public static Path siblingName(Path abs, String suffix) {
     String name = abs.getFileName().toString();
     if (name.length() > 100) name = name.substring(0, 100);
     String rnd = Long.toHexString(ThreadLocalRandom.current().nextLong() & 0xffffffffffffL);
-    return abs.resolveSibling("." + name + "." + rnd + suffix);
+    return abs.resolveSibling("." + name + "." + ProcessHandle.current().pid() + "." + rnd + suffix);
+  }
+
+  /** Temporaries named by {@link #siblingName}: group 1 is the process id. */
+  private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.(\\d+)\\.[0-9a-f]+\\.(tmp|old|staging)");
+
+  /**
+   * Deletes the temporary files and folders that runs which no longer exist left in {@code dir} (a process killed
+   * while writing). Temporaries of running processes, this one included, are left alone.
+   *
+   * @return how many were removed
+   */
+  public static int removeDeadTemporaries(Path dir) {
+    int removed = 0;
+    if (!Files.isDirectory(dir)) return 0;
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        Matcher m = TEMPORARY.matcher(p.getFileName().toString());
+        if (!m.matches()) continue;
+        long pid;
+        try {
+          pid = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+          continue;
+        }
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) continue;
+        deleteRecursively(p);
+        removed++;
+      }
+    } catch (IOException | RuntimeException e) {
+      // best effort: a folder we cannot list is reported when we write to it
+    }
+    return removed;
   }
 
   private static void move(Path from, Path to) throws IOException {

@@ -3,8 +3,9 @@ package org.diffxai.io;
 import ij.measure.ResultsTable;
 import java.util.ArrayList;
 import java.util.List;
+import org.diffxai.core.Table;
 
-/** ImageJ results tables as CSV files. */
+/** Results tables as CSV files. */
 public final class Csv {
 
   private Csv() {}
@@ -37,7 +38,32 @@ public final class Csv {
     return sb.toString();
   }
 
-  private static String quote(String s) {
+  /**
+   * The table as CSV, in the same format: a header row, comma-separated, '.' decimals; whole numbers without decimals,
+   * text quoted when it holds a comma, quote or line break; NaN and Infinity as Java spells them; an empty cell for a
+   * row without a value in a column.
+   */
+  public static String of(Table t) {
+    StringBuilder sb = new StringBuilder(String.join(",", t.columns())).append('\n');
+    for (int row = 0; row < t.size(); row++) {
+      int j = 0;
+      for (String col : t.columns()) {
+        if (j++ > 0) sb.append(',');
+        Object v = t.get(col, row);
+        if (v instanceof String) sb.append(quote((String) v));
+        else if (v instanceof Double) sb.append(number((Double) v));
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String number(double v) {
+    return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
+  }
+
+  /** A text cell, quoted when it holds a comma, quote or line break. */
+  public static String quote(String s) {
     if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\n') < 0) return s;
     return '"' + s.replace("\"", "\"\"") + '"';
   }

@@ -1,12 +1,14 @@
 package org.diffxai.io;
 
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Map;
 
 /**
  * Float planes of a (hyper)stack in ImageJ's order (channel fastest, then slice, then frame), each row-major, with
  * optional slice labels. Plain data holder; the arrays are not copied.
  */
-public final class FloatStack {
+public final class FloatStack implements Planes {
   public final int width;
   public final int height;
   public final int channels;
@@ -34,8 +36,59 @@ public final class FloatStack {
   }
 
   /** Number of planes, C x Z x T. */
+  @Override
   public int planeCount() {
     return planes.length;
+  }
+
+  @Override
+  public String name() {
+    return "";
+  }
+
+  @Override
+  public int width() {
+    return width;
+  }
+
+  @Override
+  public int height() {
+    return height;
+  }
+
+  @Override
+  public int channels() {
+    return channels;
+  }
+
+  @Override
+  public int slices() {
+    return slices;
+  }
+
+  @Override
+  public int frames() {
+    return frames;
+  }
+
+  @Override
+  public int bitDepth() {
+    return 32;
+  }
+
+  @Override
+  public Map<String, String> properties() {
+    return Collections.emptyMap();
+  }
+
+  @Override
+  public String description() {
+    return null;
+  }
+
+  @Override
+  public FloatStack toFloatStack() {
+    return this;
   }
 
   /** Number of samples when each slice and frame is one sample of {@link #channels} channels: Z x T. */
@@ -44,6 +97,7 @@ public final class FloatStack {
   }
 
   /** Plane by 0-based index in ImageJ order. */
+  @Override
   public float[] plane(int index) {
     return planes[index];
   }
@@ -54,6 +108,7 @@ public final class FloatStack {
   }
 
   /** Slice label of a plane (0-based index), or null. */
+  @Override
   public String label(int index) {
     return labels[index];
   }

@@ -1,18 +1,18 @@
 package org.diffxai.io;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.diffxai.core.Progress;
 import org.diffxai.phantom.Phantom;
 import org.diffxai.phantom.PhantomSet;
 import org.diffxai.phantom.Shortcut;
 import org.diffxai.phantom.Tissue;
 
 /**
- * Generates a {@link PhantomSet} and writes it as files (the work of Generate Phantoms without its front-end): per
- * slice {@code dir/<class>/phantom_0000.tif} (32-bit) and, with ground truth, its companions (see {@link MaskFiles})
+ * Writes the slices of a {@link PhantomSet} as files: per slice {@code dir/<class>/phantom_0000.tif} (32-bit) and, with ground truth, its companions (see {@link MaskFiles})
  * {@code phantom_0000_mask.tif} (the lesion mask, {@link Phantom#lesionPixels}; empty for healthy slices),
  * {@code phantom_0000_labels.tif} (the {@link Tissue} code per pixel) and, when the set plants a shortcut,
  * {@code phantom_0000_shortcut.tif} (its pixels; empty for slices without it). Each file is written atomically, the
@@ -20,39 +20,16 @@ import org.diffxai.phantom.Tissue;
  */
 public final class PhantomFiles {
 
-  /** Receives each generated slice, in order. */
-  @FunctionalInterface
-  public interface Sink {
-    void accept(int k, Phantom phantom);
-  }
-
   private PhantomFiles() {}
 
   /**
-   * Generates every slice of the set, writes it below {@code dir} when that is not null, and hands it to {@code sink}.
-   * Class folders are created (and checked writable) before any work.
+   * Writes slice k (and its companions when {@code groundTruth}) into {@code dir/<class>/}.
    *
-   * @param groundTruth also write the companions
-   * @throws org.diffxai.core.CancelledException when cancelled (complete files stay)
+   * @return the files written, relative to {@code dir} ('/'-separated), companions first
    */
-  public static void generate(PhantomSet set, Path dir, boolean groundTruth, Progress progress, Sink sink) {
-    if (dir != null) {
-      for (boolean lesion : set.classes) AtomicFiles.ensureDirectory(dir.resolve(PhantomSet.className(lesion)));
-    }
-    int total = set.total();
-    for (int k = 0; k < total; k++) {
-      progress.checkCancelled();
-      progress.report("Generating phantom " + (k + 1) + "/" + total, k / (double) total);
-      Phantom p = set.generate(k);
-      if (dir != null) write(dir, set, k, p, groundTruth);
-      sink.accept(k, p);
-    }
-    progress.report("Generated " + total + " phantoms", 1);
-  }
-
-  /** Writes slice k (and its companions when {@code groundTruth}) into {@code dir/<class>/}. */
-  public static void write(Path dir, PhantomSet set, int k, Phantom p, boolean groundTruth) {
+  public static List<String> write(Path dir, PhantomSet set, int k, Phantom p, boolean groundTruth) {
     Path file = dir.resolve(p.className()).resolve(set.fileName(k));
+    List<String> written = new ArrayList<>();
     String info = set.describe() + "\nclass=" + p.className() + "\nindex=" + set.index(k);
     Map<String, String> props = new LinkedHashMap<>();
     props.put("phantom.class", p.className());
@@ -71,12 +48,15 @@ public final class PhantomFiles {
     }
     if (groundTruth) {
       String of = "\nimage=" + file.getFileName();
+      written.add(relative(dir, MaskFiles.companion(file, MaskFiles.Kind.LESION)));
+      written.add(relative(dir, MaskFiles.companion(file, MaskFiles.Kind.LABELS)));
       MaskFiles.writeMask(MaskFiles.companion(file, MaskFiles.Kind.LESION), p.lesionPixels, p.width, p.height,
           info + of + "\nmask=lesion: 255 where the lesion's core, rim or oedema changed the noise-free image",
           withKind(props, "lesion"));
       MaskFiles.writeLabels(MaskFiles.companion(file, MaskFiles.Kind.LABELS), p.tissue, p.width, p.height,
           Tissue.values().length - 1, info + of + "\nlabels=" + Tissue.legend(), withKind(props, "labels"));
       if (set.shortcut.kind != Shortcut.Kind.NONE) {
+        written.add(relative(dir, MaskFiles.companion(file, MaskFiles.Kind.SHORTCUT)));
         MaskFiles.writeMask(MaskFiles.companion(file, MaskFiles.Kind.SHORTCUT), p.shortcutPixels, p.width, p.height,
             info + of + "\nmask=shortcut: 255 where the planted shortcut replaced the image",
             withKind(props, "shortcut"));
@@ -93,6 +73,12 @@ public final class PhantomFiles {
     } finally {
       if (!ok) w.abort();
     }
+    written.add(relative(dir, file));
+    return written;
+  }
+
+  private static String relative(Path dir, Path file) {
+    return dir.relativize(file).toString().replace('\\', '/');
   }
 
   private static Map<String, String> withKind(Map<String, String> props, String kind) {

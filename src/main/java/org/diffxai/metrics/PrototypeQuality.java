@@ -33,8 +33,8 @@ import org.diffxai.io.FloatStack;
  * </ul>
  */
 public final class PrototypeQuality {
-  /** Cosine similarity above which two prototype vectors are duplicates. */
-  public static final double DUPLICATE_COSINE = 0.99;
+  /** Cosine similarity above which two prototype vectors are duplicates ({@link PrototypeInfo#DUPLICATE_COSINE}). */
+  public static final double DUPLICATE_COSINE = PrototypeInfo.DUPLICATE_COSINE;
   /** A box is outside the anatomy when less than this share of its pixels is foreground. */
   public static final double OUTSIDE_FOREGROUND_SHARE = 0.5;
   /** A mask pixel counts when its value is at least this (masks may hold partial-volume fractions). */
@@ -92,7 +92,8 @@ public final class PrototypeQuality {
     for (int j = 0; j < p; j++) parent[j] = j;
     for (int i = 0; i < p; i++) {
       for (int j = i + 1; j < p; j++) {
-        if (samePatch(infos.get(i), infos.get(j)) || cosine(vectors[i], vectors[j]) > DUPLICATE_COSINE) {
+        if (samePatch(infos.get(i), infos.get(j))
+            || PrototypeInfo.cosine(vectors[i], vectors[j]) > DUPLICATE_COSINE) {
           union(parent, i, j);
         }
       }
@@ -110,22 +111,6 @@ public final class PrototypeQuality {
     boolean sameImage = a.sourceImage != null && !a.sourceImage.isEmpty() ? a.sourceImage.equals(b.sourceImage)
         : a.sourceIndex == b.sourceIndex;
     return sameImage && a.patchRow == b.patchRow && a.patchCol == b.patchCol;
-  }
-
-  /** Cosine similarity (0 when a vector is zero). */
-  public static double cosine(float[] a, float[] b) {
-    return cosine(a, b, 0, b.length);
-  }
-
-  /** Cosine similarity of a[0, d) and b[off, off + d) (0 when one of them is zero). */
-  public static double cosine(float[] a, float[] b, int off, int d) {
-    double ab = 0, aa = 0, bb = 0;
-    for (int i = 0; i < d; i++) {
-      ab += (double) a[i] * b[off + i];
-      aa += (double) a[i] * a[i];
-      bb += (double) b[off + i] * b[off + i];
-    }
-    return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
   }
 
   /** Union-find root with the smaller index as representative. */

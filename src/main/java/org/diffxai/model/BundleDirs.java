@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
@@ -21,7 +22,6 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +31,8 @@ import java.util.function.Function;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.diffxai.core.UserException;
+import org.diffxai.io.AtomicFiles;
 
 /**
  * What denoiser and classifier bundles share on disk: the SavedModel directory checks, the {@code sha256} verification
@@ -218,6 +218,17 @@ final class BundleDirs {
 
   // ---------------------------------------------------------------------------------------------- bundled models
 
+  /**
+   * The checksum manifest of every file of every bundled model, inside the jar next to them: {@code sha256sum} lines
+   * {@code <hex>  <key>/<path>} (from sample-data/models/SHA256SUMS, which a test keeps equal to the files).
+   */
+  static final String SAMPLE_MANIFEST = "SHA256SUMS";
+
+  /**
+   * Opens a bundled model: its cached copy when every file (model.json included) matches the jar's manifest and no
+   * other file is there, else a fresh extraction, verified the same way. model.json's own sha256 entries are not
+   * trusted for this: whoever can replace the cached files can replace model.json with them.
+   */
   private static <T> T openSample(String key, ClassLoader cl, Path cacheDir, Kind kind, Function<Path, T> openDir) {
     String root = DenoiserBundle.SAMPLE_RESOURCE_ROOT + key + "/";
     byte[] modelJson = readResource(cl, root + DenoiserBundle.MODEL_JSON);
@@ -232,38 +243,80 @@ final class BundleDirs {
           + (avail.isEmpty() ? "none in this build" : String.join(", ", avail)) + ". Give one of these or the path of "
           + "a bundle directory (a directory called " + key + " is given as ./" + key + ").");
     }
+    Map<String, String> files = sampleManifest(cl, key);
+    if (!Checksums.sha256Hex(modelJson).equals(files.get(DenoiserBundle.MODEL_JSON))) {
+      throw damagedJar(key, DenoiserBundle.MODEL_JSON);
+    }
     String id = key + "-" + Checksums.sha256Hex(modelJson).substring(0, 12);
     Path target = cacheDir.resolve(id);
     if (Files.isDirectory(target)) {
-      try {
-        return openDir.apply(target);
-      } catch (ChecksumException damaged) {
-        deleteRecursively(target); // someone modified the cached copy: extract it again from the jar
-      }
+      if (differs(target, files) == null) return openDir.apply(target);
+      AtomicFiles.deleteRecursively(target); // someone modified the cached copy: extract it again from the jar
     }
-    extract(key, cl, root, modelJson, cacheDir, target, kind);
+    extract(key, cl, root, files.keySet(), cacheDir, target);
+    String bad = differs(target, files);
+    if (bad != null) {
+      AtomicFiles.deleteRecursively(target);
+      throw damagedJar(key, bad);
+    }
+    return openDir.apply(target);
+  }
+
+  private static UserException damagedJar(String key, String file) {
+    return new UserException("The bundled model '" + key + "' in the plugin jar is damaged: " + file + " does not "
+        + "match its checksum. Reinstall the plugin.");
+  }
+
+  /** The jar manifest's files of one bundled model: path inside the bundle → SHA-256. */
+  static Map<String, String> sampleManifest(ClassLoader cl, String key) {
+    String name = DenoiserBundle.SAMPLE_RESOURCE_ROOT + SAMPLE_MANIFEST;
+    byte[] text = readResource(cl, name);
+    if (text == null) {
+      throw new UserException("The plugin jar has no checksum manifest of its bundled models (resource /" + name
+          + "), so the bundled model '" + key + "' cannot be verified. This is a build problem; reinstall the "
+          + "plugin.");
+    }
+    Map<String, String> files = new java.util.TreeMap<>();
+    for (String line : new String(text, StandardCharsets.UTF_8).split("\n")) {
+      java.util.regex.Matcher m = MANIFEST_LINE.matcher(line);
+      if (m.matches() && m.group(2).equals(key)) files.put(m.group(3), m.group(1));
+    }
+    if (files.isEmpty()) {
+      throw new UserException("The plugin jar's checksum manifest /" + name + " lists no files of the bundled model '"
+          + key + "', so it cannot be verified. This is a build problem; reinstall the plugin.");
+    }
+    return files;
+  }
+
+  private static final Pattern MANIFEST_LINE = Pattern.compile("([0-9a-f]{64}) [ *]([^/]+)/(.+)");
+
+  /**
+   * Null when {@code dir} holds exactly the listed files with the listed checksums, else the first file that differs
+   * (or is missing or extra).
+   */
+  private static String differs(Path dir, Map<String, String> files) {
     try {
-      return openDir.apply(target);
-    } catch (ChecksumException damaged) {
-      deleteRecursively(target);
-      throw new UserException("The bundled model '" + key + "' in the plugin jar is damaged: " + damaged.file
-          + " does not match its checksum. Reinstall the plugin.", damaged);
+      List<String> present = Checksums.relativeFiles(dir);
+      for (String rel : present) {
+        if (!files.containsKey(rel)) return rel;
+      }
+      for (Map.Entry<String, String> e : files.entrySet()) {
+        Path f = dir.resolve(e.getKey());
+        if (!Files.isRegularFile(f) || !Checksums.sha256Hex(f).equals(e.getValue())) return e.getKey();
+      }
+      return null;
+    } catch (IOException e) {
+      return dir.toString();
     }
   }
 
-  private static void extract(String key, ClassLoader cl, String root, byte[] modelJson, Path cacheDir, Path target,
-      Kind kind) {
-    ModelJson d = ModelJson.parse(new String(modelJson, StandardCharsets.UTF_8),
-        Paths.get("/" + root + DenoiserBundle.MODEL_JSON), kind);
-    if (d.sha256 == null || d.sha256.isEmpty()) {
-      throw new UserException("The bundled model '" + key + "' cannot be extracted: its model.json lists no sha256 "
-          + "entries, which name the files to extract. This is a build problem; reinstall the plugin.");
-    }
+  private static void extract(String key, ClassLoader cl, String root, Set<String> files, Path cacheDir,
+      Path target) {
     Path tmp = null;
     try {
       Files.createDirectories(cacheDir);
       tmp = Files.createTempDirectory(cacheDir, "." + target.getFileName() + ".tmp");
-      for (String rel : d.sha256.keySet()) {
+      for (String rel : files) {
         Path out = tmp.resolve(rel).normalize();
         if (!out.startsWith(tmp)) throw new IOException("unsafe path " + rel);
         try (InputStream in = cl.getResourceAsStream(root + rel)) {
@@ -275,7 +328,6 @@ final class BundleDirs {
           Files.copy(in, out);
         }
       }
-      Files.write(tmp.resolve(DenoiserBundle.MODEL_JSON), modelJson);
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException raced) {
@@ -286,7 +338,7 @@ final class BundleDirs {
           + "that directory writable or choose another with -D" + DenoiserBundle.CACHE_DIR_PROPERTY + "=/some/dir.",
           e);
     } finally {
-      if (tmp != null && Files.exists(tmp)) deleteRecursively(tmp);
+      if (tmp != null && Files.exists(tmp)) AtomicFiles.deleteRecursively(tmp);
     }
   }
 
@@ -363,14 +415,6 @@ final class BundleDirs {
       // listing is best effort: the error message then lists what was found
     }
     return new ArrayList<>(keys);
-  }
-
-  static void deleteRecursively(Path p) {
-    try (Stream<Path> st = Files.walk(p)) {
-      st.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException | RuntimeException ignored) {
-      // best effort
-    }
   }
 
   static String dirName(Path dir) {

@@ -1,8 +1,6 @@
 package org.diffxai.model;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDList;
-import ai.djl.repository.zoo.ZooModel;
 import org.diffxai.core.Classifier;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.UserException;
@@ -19,14 +17,30 @@ public final class ClassifierModels {
    *     contract
    */
   public static DjlClassifier load(ClassifierBundle bundle, String device) {
+    return load(bundle, TensorFlowRuntime.DeviceChoice.parse(device), false);
+  }
+
+  /** {@link #load(ClassifierBundle, TensorFlowRuntime.DeviceChoice, boolean)} with the device as typed. */
+  public static DjlClassifier load(ClassifierBundle bundle, String device, boolean trust) {
+    return load(bundle, TensorFlowRuntime.DeviceChoice.parse(device), trust);
+  }
+
+  /**
+   * Loads the bundle on a parsed device, trusting the model when {@code trust}.
+   *
+   * @param trust run the model even if its graph holds ops outside the allow-list ({@link ModelTrust}); the
+   *     environment setting {@value ModelTrust#ENV}=1 trusts too. Provenance records it.
+   * @throws UserException also when the graph holds disallowed ops and the model is not trusted
+   */
+  public static DjlClassifier load(ClassifierBundle bundle, TensorFlowRuntime.DeviceChoice device, boolean trust) {
     final Device d = TensorFlowRuntime.device(device);
     return TensorFlowRuntime.withPluginClassLoader(() -> {
-      ZooModel<NDList, NDList> model = SavedModels.load(bundle.dir(), d, DjlClassifier.DOC);
+      SavedModels.Loaded loaded = SavedModels.load(bundle.dir(), bundle.name(), d, DjlClassifier.DOC, trust);
       try {
-        return bundle.isPrototypeNetwork() ? new DjlPrototypeClassifier(bundle, d, model)
-            : new DjlClassifier(bundle, d, model);
+        return bundle.isPrototypeNetwork() ? new DjlPrototypeClassifier(bundle, d, loaded)
+            : new DjlClassifier(bundle, d, loaded);
       } catch (RuntimeException e) {
-        model.close();
+        loaded.model.close();
         throw e;
       }
     });
@@ -38,11 +52,16 @@ public final class ClassifierModels {
    * @throws UserException naming the model when the bundle is not a prototype network
    */
   public static DjlPrototypeClassifier loadPrototypes(ClassifierBundle bundle, String device) {
+    return loadPrototypes(bundle, device, false);
+  }
+
+  /** {@link #loadPrototypes(ClassifierBundle, String)}, trusting the model when {@code trust} ({@link ModelTrust}). */
+  public static DjlPrototypeClassifier loadPrototypes(ClassifierBundle bundle, String device, boolean trust) {
     if (!bundle.isPrototypeNetwork()) {
       throw new UserException("Model " + bundle.name() + " is not a prototype network: its bundle has no "
           + ClassifierBundle.PROTOTYPES_JSON + ". Give a bundle made by Train Prototype Network, e.g. "
           + "model=sample-ppnet.");
     }
-    return (DjlPrototypeClassifier) load(bundle, device);
+    return (DjlPrototypeClassifier) load(bundle, device, trust);
   }
 }

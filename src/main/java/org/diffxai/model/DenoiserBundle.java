@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -241,41 +242,6 @@ public final class DenoiserBundle {
   /** The text of scheduler_config.json (parsed by {@code org.diffxai.core.SchedulerConfig}). */
   public String schedulerConfigJson() {
     return schedulerConfigJson;
-  }
-
-  /**
-   * The label index for a class name or index as the user typed it. Names match exactly, else case-insensitively.
-   *
-   * @throws UserException for an unknown name or an index out of range (listing the valid classes), and for models
-   *     that declare no classes (unless the bundle has no model.json, when any index >= 0 is accepted)
-   */
-  public int labelIndex(String nameOrIndex) {
-    String s = nameOrIndex == null ? "" : nameOrIndex.trim();
-    if (classNames.isEmpty()) {
-      if (!hasDescriptor && s.matches("\\d{1,9}")) return Integer.parseInt(s);
-      if (!hasDescriptor) {
-        throw new UserException("Model " + name + " has no model.json naming its classes, so the class must be given "
-            + "as a number (0, 1, ...); got '" + s + "'.");
-      }
-      throw new UserException("Model " + name + " is unconditional (its model.json declares no class_names), so it "
-          + "takes no class; leave the class empty" + (s.isEmpty() ? "." : " instead of '" + s + "'."));
-    }
-    int idx = classNames.indexOf(s);
-    if (idx >= 0) return idx;
-    int ci = -1;
-    for (int i = 0; i < classNames.size(); i++) {
-      if (classNames.get(i).equalsIgnoreCase(s)) {
-        if (ci >= 0) {
-          ci = -2;
-          break;
-        }
-        ci = i;
-      }
-    }
-    if (ci >= 0) return ci;
-    if (s.matches("\\d{1,9}") && Integer.parseInt(s) < classNames.size()) return Integer.parseInt(s);
-    throw new UserException((s.isEmpty() ? "No class given" : "Unknown class '" + s + "'") + " for model " + name
-        + ". Valid classes: " + String.join(", ", classNames) + " (or their index 0-" + (classNames.size() - 1) + ").");
   }
 
   /**

@@ -38,20 +38,27 @@ public final class DjlDenoiser implements Denoiser {
   private final DenoiserBundle bundle;
   private final Device device;
   private final Contract contract;
+  private final ModelTrust trust;
   private ZooModel<NDList, NDList> model;
   private TfSymbolBlock block;
 
-  private DjlDenoiser(DenoiserBundle bundle, Device device, Contract contract, ZooModel<NDList, NDList> model) {
+  private DjlDenoiser(DenoiserBundle bundle, Device device, Contract contract, SavedModels.Loaded loaded) {
     this.bundle = bundle;
     this.device = device;
     this.contract = contract;
-    this.model = model;
+    this.trust = loaded.trust;
+    this.model = loaded.model;
     this.block = (TfSymbolBlock) model.getBlock();
   }
 
   /** Opens the bundle ({@link DenoiserBundle#open(String)}) and loads it on the device ({@code auto/cpu/gpu}). */
   public static DjlDenoiser open(String modelKeyOrDir, String device) {
-    return load(DenoiserBundle.open(modelKeyOrDir), device, null);
+    return open(modelKeyOrDir, device, false);
+  }
+
+  /** {@link #open(String, String)}, trusting the model when {@code trust} ({@link ModelTrust}). */
+  public static DjlDenoiser open(String modelKeyOrDir, String device, boolean trust) {
+    return load(DenoiserBundle.open(modelKeyOrDir), TensorFlowRuntime.DeviceChoice.parse(device), null, trust);
   }
 
   /** {@link #load(DenoiserBundle, TensorFlowRuntime.DeviceChoice, int[])} with the device as the user typed it. */
@@ -73,15 +80,27 @@ public final class DjlDenoiser implements Denoiser {
    *     contract, or the sizes disagree
    */
   public static DjlDenoiser load(DenoiserBundle bundle, TensorFlowRuntime.DeviceChoice choice, int[] imageShape) {
+    return load(bundle, choice, imageShape, false);
+  }
+
+  /**
+   * {@link #load(DenoiserBundle, TensorFlowRuntime.DeviceChoice, int[])}, trusting the model when {@code trust}.
+   *
+   * @param trust run the model even if its graph holds ops outside the allow-list ({@link ModelTrust}); the
+   *     environment setting {@value ModelTrust#ENV}=1 trusts too. Provenance records it.
+   * @throws UserException also when the graph holds disallowed ops and the model is not trusted
+   */
+  public static DjlDenoiser load(DenoiserBundle bundle, TensorFlowRuntime.DeviceChoice choice, int[] imageShape,
+      boolean trust) {
     final Device device = TensorFlowRuntime.device(choice);
     return TensorFlowRuntime.withPluginClassLoader(() -> {
-      ZooModel<NDList, NDList> model = SavedModels.load(bundle.directory(), device, DOC);
+      SavedModels.Loaded loaded = SavedModels.load(bundle.directory(), bundle.name(), device, DOC, trust);
       try {
-        SignatureDef sig = SavedModels.servingDefault(model, bundle.name(), "its denoiser", DOC);
-        Contract c = Contract.check(bundle, sig, imageShape);
-        return new DjlDenoiser(bundle, device, c, model);
+        SignatureDef sig = SavedModels.servingDefault(loaded.model, bundle.name(), "its denoiser", DOC);
+        Contract c = Contract.check(bundle, sig, imageShape, loaded.graph.embeddingRows("label"));
+        return new DjlDenoiser(bundle, device, c, loaded);
       } catch (RuntimeException e) {
-        model.close();
+        loaded.model.close();
         throw e;
       }
     });
@@ -99,7 +118,8 @@ public final class DjlDenoiser implements Denoiser {
     boolean label;
     int numClasses; // 0 when unknown (no model.json)
 
-    static Contract check(DenoiserBundle b, SignatureDef sig, int[] imageShape) {
+    /** @param labelRows rows of the label embedding the graph shows, or -1 when it does not show one */
+    static Contract check(DenoiserBundle b, SignatureDef sig, int[] imageShape, long labelRows) {
       String model = "Model " + b.name();
       Map<String, TensorInfo> in = sig.getInputsMap();
       for (String k : in.keySet()) {
@@ -134,6 +154,13 @@ public final class DjlDenoiser implements Denoiser {
               + b.classNames() + ". Remove class_names from model.json, or export the model with an int32 [N] "
               + "'label' input.");
         }
+        if (c.label && labelRows > 0 && labelRows != c.numClasses) {
+          throw new UserException(model + "'s label embedding has " + labelRows + " rows, one per class, but its "
+              + "model.json names " + c.numClasses + " class" + (c.numClasses == 1 ? "" : "es") + " " + b.classNames()
+              + ". Give \"class_names\" exactly " + labelRows + " names, one per label value; see docs/bundles.md.");
+        }
+      } else if (c.label && labelRows > 0) {
+        c.numClasses = (int) labelRows;
       }
 
       TensorInfo cond = in.get("condition");
@@ -286,11 +313,13 @@ public final class DjlDenoiser implements Denoiser {
 
   /**
    * Bundle provenance ({@link DenoiserBundle#provenance()}) plus {@code model.input_shape} (H x W x C as run),
-   * {@code model.condition_channels}, {@code model.class_conditional}, {@code device}, and the runtime versions
+   * {@code model.condition_channels}, {@code model.class_conditional}, {@code model.trust} and
+   * {@code model.graph_check} ({@link ModelTrust#provenance()}), {@code device}, and the runtime versions
    * ({@link TensorFlowRuntime#versions()}).
    */
   public Map<String, String> provenance() {
     Map<String, String> m = new LinkedHashMap<>(bundle.provenance());
+    m.putAll(trust.provenance());
     m.put("model.input_shape", contract.height + "x" + contract.width + "x" + contract.channels);
     m.put("model.condition_channels", Integer.toString(contract.conditionChannels));
     m.put("model.class_conditional", Boolean.toString(contract.label));
@@ -302,7 +331,7 @@ public final class DjlDenoiser implements Denoiser {
    * Runs the model on a batch.
    *
    * @throws IllegalArgumentException when n &lt; 1 or an array has the wrong length or presence, or a label is out of
-   *     range (programming errors: callers validate user input first, e.g. with {@link DenoiserBundle#labelIndex})
+   *     range (programming errors: callers validate user input first, e.g. with {@link org.diffxai.core.ClassNames#index})
    * @throws UserException when TensorFlow fails while running the model
    */
   @Override

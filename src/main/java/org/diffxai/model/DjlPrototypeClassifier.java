@@ -1,8 +1,6 @@
 package org.diffxai.model;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDList;
-import ai.djl.repository.zoo.ZooModel;
 import ai.djl.tensorflow.engine.TfSymbolBlock;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
@@ -26,8 +24,8 @@ public final class DjlPrototypeClassifier extends DjlClassifier implements Proto
   private final TfSymbolBlock prototypesBlock;
   private final TfSymbolBlock featuresBlock;
 
-  DjlPrototypeClassifier(ClassifierBundle bundle, Device device, ZooModel<NDList, NDList> model) {
-    super(bundle, device, model);
+  DjlPrototypeClassifier(ClassifierBundle bundle, Device device, SavedModels.Loaded loaded) {
+    super(bundle, device, loaded);
     manifest = bundle.manifest();
     prototypesBlock = signatureBlock(PROTOTYPES);
     featuresBlock = signatureBlock(FEATURES);

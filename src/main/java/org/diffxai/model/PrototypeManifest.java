@@ -16,6 +16,10 @@ import org.diffxai.core.UserException;
  * prototype vectors and their provenance. Parsing checks that the sizes agree with each other.
  */
 final class PrototypeManifest {
+  /** The methods of the bundle contract, as the trainer writes them. */
+  static final List<String> METHODS = Collections.unmodifiableList(java.util.Arrays.asList("PPNet", "EPPNet",
+      "ProtoPool"));
+
   final String method;
   final int latentHeight;
   final int latentWidth;
@@ -68,6 +72,9 @@ final class PrototypeManifest {
             + ClassifierBundle.PROTOTYPES_FORMAT + "\". Update the plugin.");
       }
       String method = o.get("method").getAsString();
+      if (!METHODS.contains(method)) {
+        throw bad(file, "has \"method\": \"" + method + "\"; it must be one of " + String.join(", ", METHODS));
+      }
       int[] latent = ints(o.getAsJsonArray("latent"));
       if (latent.length != 3 || latent[0] < 1 || latent[1] < 1 || latent[2] < 1) {
         throw bad(file, "has \"latent\": " + o.get("latent") + "; it must be [h, w, D] with positive entries");

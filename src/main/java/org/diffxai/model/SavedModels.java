@@ -1,41 +1,60 @@
 package org.diffxai.model;
 
 import ai.djl.Device;
-import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.tensorflow.engine.TfSymbolBlock;
 import ai.djl.training.ParameterStore;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import org.diffxai.io.AtomicFiles;
 import org.diffxai.core.UserException;
+import org.tensorflow.SavedModelBundle;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorShapeProto;
 
 /**
- * Loading a bundle's SavedModel through DJL's TensorFlow engine and checking its signatures against a bundle contract:
- * what {@link DjlDenoiser} and {@link DjlClassifier} share. Call inside
- * {@link TensorFlowRuntime#withPluginClassLoader}.
+ * Loading a bundle's SavedModel and checking its signatures against a bundle contract: what {@link DjlDenoiser} and
+ * {@link DjlClassifier} share. Every SavedModel the plugin opens goes through {@link #load} (DJL; call inside
+ * {@link TensorFlowRuntime#withPluginClassLoader}) or {@link #loadTensorFlow} (TensorFlow Java), which first parse and
+ * check its graph ({@link ModelTrust}) and its variables, and load paths with glob characters through a link.
  */
-final class SavedModels {
+public final class SavedModels {
   private SavedModels() {}
 
+  /** A loaded model with what its checks found. */
+  static final class Loaded {
+    final ZooModel<NDList, NDList> model;
+    final SavedModelGraph graph;
+    final ModelTrust trust;
+
+    Loaded(ZooModel<NDList, NDList> model, SavedModelGraph graph, ModelTrust trust) {
+      this.model = model;
+      this.graph = graph;
+      this.trust = trust;
+    }
+  }
+
   /**
-   * Loads the SavedModel in {@code dir} (tag {@code serve}; DJL's block runs {@code serving_default}) on the device.
+   * Checks the SavedModel in {@code dir} ({@link #check}) and loads it through DJL (tag {@code serve}; DJL's block
+   * runs {@code serving_default}) on the device.
    *
    * @param doc the document describing the contract, for messages
+   * @param trust the caller's explicit trust ({@link ModelTrust})
    */
-  static ZooModel<NDList, NDList> load(Path dir, Device device, String doc) {
+  static Loaded load(Path dir, String modelName, Device device, String doc, boolean trust) {
+    SavedModelGraph graph = SavedModelGraph.read(dir, modelName, doc);
+    ModelTrust t = check(graph, dir, modelName, trust);
     Criteria.Builder<NDList, NDList> b = Criteria.builder().setTypes(NDList.class, NDList.class)
-        .optModelPath(dir)
         // the model file itself: TfModel then loads this very directory (never a sub-directory named like it)
         .optModelName(DenoiserBundle.SAVED_MODEL)
         .optEngine(TensorFlowRuntime.ENGINE)
@@ -45,11 +64,104 @@ final class SavedModels {
     String config = TensorFlowRuntime.sessionConfigOption(device);
     if (config != null) b.optOption("ConfigProto", config);
     try {
-      return b.build().loadModel();
-    } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+      ZooModel<NDList, NDList> model = withGlobFreePath(dir, p -> b.optModelPath(p).build().loadModel());
+      return new Loaded(model, graph, t);
+    } catch (UserException e) {
+      throw e;
+    } catch (Exception e) {
       // TensorFlow's own errors (e.g. a damaged saved_model.pb) come as EngineException or other runtime exceptions
       throw new UserException("TensorFlow could not load the model in " + dir + ": " + firstLine(deepestMessage(e))
           + ". The bundle must hold a TensorFlow 2 SavedModel with tag 'serve'; see " + doc + ".", e);
+    }
+  }
+
+  /**
+   * Checks the SavedModel in {@code dir}, then loads it with TensorFlow Java (tag {@code serve}) for callers that run
+   * its session themselves (e.g. reading trained weights). The caller closes the result.
+   *
+   * @param trust the caller's explicit trust ({@link ModelTrust})
+   * @throws UserException when the graph is refused, variables are missing or TensorFlow cannot load it
+   */
+  public static SavedModelBundle loadTensorFlow(Path dir, String modelName, boolean trust) {
+    SavedModelGraph graph = SavedModelGraph.read(dir, modelName, "docs/security.md");
+    check(graph, dir, modelName, trust);
+    TensorFlowRuntime.ensureLoaded();
+    try {
+      return withGlobFreePath(dir, p -> SavedModelBundle.load(p.toString(), SavedModelGraph.SERVE));
+    } catch (UserException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new UserException("TensorFlow could not load the model in " + dir + ": " + firstLine(deepestMessage(e))
+          + ". Restore the original bundle.", e);
+    }
+  }
+
+  /**
+   * What must hold before TensorFlow sees a SavedModel: only allowed ops (unless trusted), and the variables the
+   * graph restores are present.
+   */
+  private static ModelTrust check(SavedModelGraph graph, Path dir, String modelName, boolean trust) {
+    ModelTrust t = ModelTrust.check(graph, dir, modelName, trust);
+    List<String> vars = graph.variables();
+    if (!vars.isEmpty() && graph.restoresVariables()
+        && !Files.isRegularFile(dir.resolve("variables").resolve("variables.index"))) {
+      String some = String.join(", ", vars.subList(0, Math.min(5, vars.size())))
+          + (vars.size() > 5 ? " and " + (vars.size() - 5) + " more" : "");
+      throw new UserException("Model " + modelName + " (" + dir + ") needs " + plural(vars.size(), "variable") + " ("
+          + some + "), but its bundle has no variables/variables.index, so all of them are missing. Copy the "
+          + "complete bundle, including its variables/ folder.");
+    }
+    return t;
+  }
+
+  /** Something that loads a model from a directory. */
+  interface DirLoader<T> {
+    T load(Path dir) throws Exception;
+  }
+
+  /**
+   * Runs {@code loader} on {@code dir}, or, when the path holds a character TensorFlow reads as a glob ({@code [ ] * ?
+   * \}: it matches the variables prefix as a file pattern), on a symbolic link to it (a copy where links are not
+   * allowed) in a private temporary directory, removed when the loader returns. TensorFlow reads the variables and
+   * assets while loading, so the loaded model no longer needs the path.
+   */
+  static <T> T withGlobFreePath(Path dir, DirLoader<T> loader) throws Exception {
+    if (!hasGlobCharacter(dir.toString())) return loader.load(dir);
+    Path tmp = Files.createTempDirectory("diffxai-model-");
+    if (hasGlobCharacter(tmp.toString())) {
+      AtomicFiles.deleteRecursively(tmp);
+      throw new UserException("The model path " + dir + " contains one of [ ] * ? \\, which TensorFlow reads as a "
+          + "file pattern, and so does the temporary directory " + tmp + " it would be linked from. Rename the "
+          + "model's folder, or set -Djava.io.tmpdir to a folder without these characters.");
+    }
+    Path link = tmp.resolve("bundle");
+    try {
+      try {
+        Files.createSymbolicLink(link, dir);
+      } catch (IOException | UnsupportedOperationException | SecurityException noLinks) {
+        copyTree(dir, link);
+      }
+      return loader.load(link);
+    } finally {
+      if (Files.isSymbolicLink(link)) Files.delete(link);
+      AtomicFiles.deleteRecursively(tmp);
+    }
+  }
+
+  static boolean hasGlobCharacter(String path) {
+    for (char c : new char[] {'[', ']', '*', '?', '\\'}) {
+      if (path.indexOf(c) >= 0) return true;
+    }
+    return false;
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (java.util.stream.Stream<Path> st = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) st::iterator) {
+        Path q = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) Files.createDirectories(q);
+        else Files.copy(p, q);
+      }
     }
   }
 
@@ -83,9 +195,28 @@ final class SavedModels {
     try {
       return block.forward(new ParameterStore(m, false), in, false);
     } catch (RuntimeException e) {
-      throw new UserException("TensorFlow failed while running model " + modelName + " on a batch of " + n
-          + ": " + firstLine(deepestMessage(e)) + ". If memory ran out, use a smaller batch or device=cpu.", e);
+      throw runFailure(modelName, n, e);
     }
+  }
+
+  /** The message for a failed call: memory is named only when memory ran out ({@link #outOfMemory}). */
+  static UserException runFailure(String modelName, int n, RuntimeException e) {
+    return new UserException("TensorFlow failed while running model " + modelName + " on a batch of " + n + ": "
+        + firstLine(deepestMessage(e)) + (outOfMemory(e) ? ". Memory ran out: use a smaller batch or device=cpu."
+            : ". Check that the model meets its bundle contract (docs/bundles.md, docs/classifiers.md)."), e);
+  }
+
+  /** True when TensorFlow ran out of memory: a ResourceExhausted status or an OOM message anywhere in the chain. */
+  static boolean outOfMemory(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      String m = c.getMessage() == null ? "" : c.getMessage();
+      if (c instanceof OutOfMemoryError || c.getClass().getSimpleName().contains("ResourceExhausted")
+          || m.contains("OOM when allocating") || m.contains("ResourceExhausted") || m.contains("Resource exhausted")
+          || m.contains("RESOURCE_EXHAUSTED")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Frees a loaded model (with the plugin's class loader, as DJL needs). */

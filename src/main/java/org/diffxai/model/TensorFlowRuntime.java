@@ -68,6 +68,11 @@ public final class TensorFlowRuntime {
 
   private TensorFlowRuntime() {}
 
+  /** True once TensorFlow's native library is loaded in this JVM (loading takes seconds the first time). */
+  public static boolean isLoaded() {
+    return engine != null;
+  }
+
   /**
    * Loads TensorFlow's native library (once; later calls return at once) and returns DJL's TensorFlow engine.
    *

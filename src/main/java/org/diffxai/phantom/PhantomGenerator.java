@@ -172,7 +172,7 @@ public final class PhantomGenerator {
   /** Approximate temporary memory of one {@link #generate} call, in bytes (the supersampled working arrays). */
   public long workingMemoryBytes() {
     long s = supersampling();
-    return width * s * height * s * 19L + width * (long) height * 13L;
+    return width * s * height * s * 19L + width * (long) height * 14L;
   }
 
   private Phantom render(Anatomy an, Lesion les, Random noiseRng) {

@@ -2,8 +2,6 @@ package org.diffxai.trajectory;
 
 import com.google.gson.Gson;
 import com.google.gson.reflect.TypeToken;
-import ij.ImagePlus;
-import ij.io.FileInfo;
 import java.io.IOException;
 import java.io.StringReader;
 import java.nio.file.Path;
@@ -16,9 +14,11 @@ import java.util.Locale;
 import java.util.Map;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.parsers.ParserConfigurationException;
+import org.diffxai.core.InfoText;
 import org.diffxai.core.KeptStep;
 import org.diffxai.core.UserException;
 import org.diffxai.io.OmeTiffWriter;
+import org.diffxai.io.Planes;
 import org.diffxai.io.StreamingTiffWriter;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -37,7 +37,7 @@ import org.xml.sax.SAXException;
  *
  * <p>The same metadata travels two ways: as ImageJ properties ({@code trajectory.*}, {@link #properties()}) on the
  * Trajectory hyperstack and in {@code trajectory.tif}; and as OME-XML map annotations in {@code trajectory.ome.tif}
- * ({@link #omeTiffWriter}). {@link #of(ImagePlus)} reads either. The provenance (model, checksum, scheduler, sampler,
+ * ({@link #omeTiffWriter}). {@link #of(Planes)} reads either. The provenance (model, checksum, scheduler, sampler,
  * seed, ...) is the property {@code trajectory.provenance} (a JSON object; each entry is also a property of its own),
  * or the OME image's provenance map annotation.
  */
@@ -145,15 +145,6 @@ public final class Trajectory {
         " step %d t=%d abar=%.6g", s.stepIndex + 1, s.timestep, s.alphaCumprod);
   }
 
-  /** The provenance as ImageJ's Info text: one {@code key = value} line per entry. */
-  public static String infoText(Map<String, String> provenance) {
-    StringBuilder sb = new StringBuilder();
-    for (Map.Entry<String, String> e : provenance.entrySet()) {
-      sb.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
-    }
-    return sb.toString();
-  }
-
   /**
    * The layout as ImageJ properties ({@code trajectory.*}); ᾱ_t as the float32 values the sampler used; the provenance
    * as one JSON object (ImageJ keeps properties unordered and drops empty ones).
@@ -176,20 +167,21 @@ public final class Trajectory {
     return m;
   }
 
-  /** Sets the layout and provenance properties, the Info text and the hyperstack dimensions of {@code imp}. */
-  public ImagePlus describe(ImagePlus imp) {
-    for (Map.Entry<String, String> e : provenance.entrySet()) imp.setProp(e.getKey(), e.getValue());
-    for (Map.Entry<String, String> e : properties().entrySet()) imp.setProp(e.getKey(), e.getValue());
-    imp.setProperty("Info", infoText(provenance));
-    imp.setDimensions(channels(), samples, steps.size());
-    imp.setOpenAsHyperStack(true);
-    return imp;
+  /**
+   * Every property an image of this trajectory carries: each provenance entry, the layout ({@link #properties()}) and
+   * the provenance as {@code Info}.
+   */
+  public Map<String, String> imageProperties() {
+    Map<String, String> m = new LinkedHashMap<>(provenance);
+    m.putAll(properties());
+    m.put("Info", InfoText.of(provenance));
+    return m;
   }
 
   /** A writer for this trajectory as an ImageJ hyperstack TIFF, with the layout and provenance as properties. */
   public StreamingTiffWriter imagejWriter(Path target) {
     StreamingTiffWriter w = new StreamingTiffWriter(target, width, height, channels(), samples, steps.size());
-    w.info(infoText(provenance));
+    w.info(InfoText.of(provenance));
     for (Map.Entry<String, String> e : provenance.entrySet()) w.property(e.getKey(), e.getValue());
     for (Map.Entry<String, String> e : properties().entrySet()) w.property(e.getKey(), e.getValue());
     return w;
@@ -202,7 +194,7 @@ public final class Trajectory {
    */
   public OmeTiffWriter omeTiffWriter(Path target, StreamingTiffWriter.Compression compression) {
     OmeTiffWriter w = new OmeTiffWriter(target, width, height, channelNames(), samples, steps.size(), compression);
-    w.imageName("Trajectory").info(infoText(provenance));
+    w.imageName("Trajectory").info(InfoText.of(provenance));
     w.imageAnnotation(PROVENANCE_NAMESPACE, provenance);
     for (KeptStep s : steps) {
       Map<String, String> v = new LinkedHashMap<>();
@@ -219,21 +211,21 @@ public final class Trajectory {
 
   /**
    * The trajectory an image holds: from its {@code trajectory.*} properties (the Trajectory hyperstack of Synthesize,
-   * {@code trajectory.tif}), else from the OME-XML of the file it was opened from ({@code trajectory.ome.tif}).
+   * {@code trajectory.tif}), else from the OME-XML of the file it was read from ({@code trajectory.ome.tif}).
    *
    * @throws UserException if the image is not a trajectory, or its dimensions or type do not fit its metadata
    */
-  public static Trajectory of(ImagePlus imp) {
+  public static Trajectory of(Planes image) {
     Trajectory tr;
-    if (imp.getProp(KINDS) != null) {
-      tr = fromProperties(imp);
+    Map<String, String> props = image.properties();
+    if (props.get(KINDS) != null) {
+      tr = fromProperties(props, image.width(), image.height(), image.name());
     } else {
-      FileInfo fi = imp.getOriginalFileInfo();
-      String desc = fi == null ? null : fi.description;
-      if (desc == null || !desc.trim().endsWith("OME>")) throw notATrajectory(imp.getTitle());
-      tr = fromOmeXml(desc, imp.getTitle());
+      String desc = image.description();
+      if (desc == null || !desc.trim().endsWith("OME>")) throw notATrajectory(image.name());
+      tr = fromOmeXml(desc, image.name());
     }
-    tr.check(imp);
+    tr.check(image);
     return tr;
   }
 
@@ -243,31 +235,30 @@ public final class Trajectory {
         + "(keep_every > 0), or its trajectory.tif or trajectory.ome.tif.");
   }
 
-  private void check(ImagePlus imp) {
-    String title = "\"" + imp.getTitle() + "\"";
-    if (imp.getBitDepth() != 32) {
-      throw new UserException(title + " is a " + imp.getBitDepth() + "-bit image; a trajectory is 32-bit float. Use "
+  private void check(Planes imp) {
+    String title = "\"" + imp.name() + "\"";
+    if (imp.bitDepth() != 32) {
+      throw new UserException(title + " is a " + imp.bitDepth() + "-bit image; a trajectory is 32-bit float. Use "
           + "the trajectory as Synthesize wrote it.");
     }
-    if (imp.getWidth() != width || imp.getHeight() != height) {
-      throw new UserException(title + " is " + imp.getWidth() + "x" + imp.getHeight() + " but its trajectory "
+    if (imp.width() != width || imp.height() != height) {
+      throw new UserException(title + " is " + imp.width() + "x" + imp.height() + " but its trajectory "
           + "metadata says " + width + "x" + height + ". Use the trajectory as Synthesize wrote it.");
     }
-    boolean dims = imp.getNChannels() == channels() && imp.getNSlices() == samples
-        && imp.getNFrames() == steps.size();
-    boolean plain = imp.getNChannels() == 1 && imp.getNFrames() == 1 && imp.getStackSize() == planeCount();
+    boolean dims = imp.channels() == channels() && imp.slices() == samples && imp.frames() == steps.size();
+    boolean plain = imp.channels() == 1 && imp.frames() == 1 && imp.planeCount() == planeCount();
     if (!dims && !plain) {
       throw new UserException(String.format(Locale.ROOT, "%s has %d channels x %d slices x %d frames, but its "
           + "trajectory metadata says %d channels (%s) x %d samples x %d kept steps. Undo the change of dimensions "
-          + "(Image > Hyperstacks) or use the trajectory as Synthesize wrote it.", title, imp.getNChannels(),
-          imp.getNSlices(), imp.getNFrames(), channels(), String.join(", ", channelNames()), samples, steps.size()));
+          + "(Image > Hyperstacks) or use the trajectory as Synthesize wrote it.", title, imp.channels(),
+          imp.slices(), imp.frames(), channels(), String.join(", ", channelNames()), samples, steps.size()));
     }
   }
 
-  private static Trajectory fromProperties(ImagePlus imp) {
-    String where = "\"" + imp.getTitle() + "\"";
+  private static Trajectory fromProperties(Map<String, String> imp, int width, int height, String title) {
+    String where = "\"" + title + "\"";
     try {
-      List<String> kinds = List.of(imp.getProp(KINDS).split(","));
+      List<String> kinds = List.of(imp.get(KINDS).split(","));
       int c = Integer.parseInt(prop(imp, MODEL_CHANNELS));
       int s = Integer.parseInt(prop(imp, SAMPLES));
       String[] step = prop(imp, STEP).split(","), t = prop(imp, TIMESTEP).split(","), a = prop(imp, ALPHA).split(",");
@@ -279,15 +270,15 @@ public final class Trajectory {
       }
       Map<String, String> prov = new Gson().fromJson(prop(imp, PROVENANCE),
           new TypeToken<LinkedHashMap<String, String>>() {}.getType());
-      return new Trajectory(imp.getWidth(), imp.getHeight(), kinds, c, s, steps, prov);
+      return new Trajectory(width, height, kinds, c, s, steps, prov);
     } catch (RuntimeException e) {
       throw new UserException(where + " has damaged trajectory.* properties (" + e.getMessage() + "). Use the "
           + "trajectory as Synthesize wrote it.", e);
     }
   }
 
-  private static String prop(ImagePlus imp, String key) {
-    String v = imp.getProp(key);
+  private static String prop(Map<String, String> imp, String key) {
+    String v = imp.get(key);
     if (v == null) throw new IllegalArgumentException(key + " is missing");
     return v;
   }

@@ -1,15 +1,12 @@
 package org.diffxai.trajectory;
 
-import ij.ImagePlus;
-import ij.ImageStack;
-import ij.measure.Calibration;
-import ij.process.ImageProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
 import org.diffxai.io.OmeTiffWriter;
+import org.diffxai.io.Planes;
 import org.diffxai.io.StreamingTiffWriter.Compression;
 
 /** Writes a trajectory image (in memory or a virtual stack on disk) as OME-TIFF, plane by plane. */
@@ -24,23 +21,21 @@ public final class TrajectoryExport {
    *
    * @throws UserException if the image is not a trajectory or the target is not a writable {@code .ome.tif} path
    */
-  public static Path toOmeTiff(ImagePlus imp, Path target, Compression compression, Progress progress) {
+  public static Path toOmeTiff(Planes imp, Path target, Compression compression, Progress progress) {
     checkTarget(target);
     Trajectory tr = Trajectory.of(imp);
     OmeTiffWriter w = tr.omeTiffWriter(target, compression);
     boolean ok = false;
     try {
-      String info = imp.getInfoProperty();
+      String info = imp.properties().get("Info");
       if (info != null) w.info(info);
-      Calibration cal = imp.getCalibration();
-      if (cal != null && cal.scaled()) w.physicalSize(cal.pixelWidth, cal.pixelHeight, cal.getUnit());
-      ImageStack stack = imp.getStack();
+      double[] size = imp.pixelSize();
+      if (size != null) w.physicalSize(size[0], size[1], imp.unit());
       int n = tr.planeCount();
       for (int p = 0; p < n; p++) {
         progress.checkCancelled();
         if (p % 16 == 0) progress.report("Exporting plane " + (p + 1) + "/" + n, p / (double) n);
-        ImageProcessor ip = stack.getProcessor(p + 1);
-        w.writePlane((float[]) ip.getPixels(), stack.getSliceLabel(p + 1));
+        w.writePlane(imp.plane(p), imp.label(p));
       }
       w.close();
       ok = true;

@@ -9,12 +9,13 @@ import ij.ImagePlus;
 import java.util.List;
 import org.diffxai.core.Progress;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.RgbTiff;
 import org.junit.jupiter.api.Test;
 
-class ExplanationImagesTest {
+public class ExplanationImagesTest {
 
   /** Five 8×8 gallery planes; plane p is the horizontal ramp x + 10 p. */
-  static FloatStack gallery() {
+  public static FloatStack gallery() {
     float[][] planes = new float[5][64];
     for (int p = 0; p < 5; p++) {
       for (int i = 0; i < 64; i++) planes[p][i] = i % 8 + 10 * p;
@@ -39,7 +40,8 @@ class ExplanationImagesTest {
         PrototypeExplainerTest.image(64, 3, 3));
     List<Explanation> ex = new PrototypeExplainer(PrototypeExplainerTest.model(), "analytic")
         .explain(img, 2, 1, 32, "img", Progress.NONE);
-    ImagePlus imp = ExplanationImages.overlays(img, ex, gallery(), PrototypeExplainerTest.CLASSES);
+    ImagePlus imp = RgbTiff.image("Prototype explanation", ExplanationImages.overlays(img, ex, gallery(),
+        PrototypeExplainerTest.CLASSES), null);
     // 64 px image, a 2 px gap, the 8x8 gallery plane scaled to 64 px high.
     int w = 130;
     assertEquals(w, imp.getWidth());

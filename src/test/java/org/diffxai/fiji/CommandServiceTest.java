@@ -1,5 +1,6 @@
 package org.diffxai.fiji;
 
+import org.diffxai.run.InvalidKeyException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -46,7 +47,7 @@ class CommandServiceTest {
           () -> cs.run(TestWriteCommand.class, true, "mode", "FAST", "output", out.toString()).get());
       Throwable cause = ex;
       while (cause.getCause() != null) cause = cause.getCause(); // ExecutionException > "Module threw exception" > ours
-      assertEquals(MacroOptionsException.class, cause.getClass());
+      assertEquals(InvalidKeyException.class, cause.getClass());
       assertEquals("Invalid value for \"mode\": \"FAST\". Choose one of: fast, slow.", cause.getMessage());
 
       // persist = false: a second run that leaves "count" out gets the default, not the 4 of the first run

@@ -1,5 +1,7 @@
 package org.diffxai.fiji;
 
+import org.diffxai.run.InvalidKeyException;
+import org.diffxai.run.ParameterSpec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -53,12 +55,12 @@ class CommandSpecTest {
     assertEquals("a b", v.get("text"));
     assertEquals("fast", v.get("mode"));
     in.put("scael", 1);
-    assertTrue(assertThrows(MacroOptionsException.class, () -> spec.create(in)).getMessage()
+    assertTrue(assertThrows(InvalidKeyException.class, () -> spec.create(in)).getMessage()
         .startsWith("Unknown key \"scael\" for Diffusion Test Write. Did you mean \"scale\"?"));
     Map<String, Object> bad = new HashMap<>();
     bad.put("count", 2.5);
     assertEquals("Invalid value for \"count\": 2.5 is not a whole number from 0 to 100.",
-        assertThrows(MacroOptionsException.class, () -> spec.create(bad)).getMessage());
+        assertThrows(InvalidKeyException.class, () -> spec.create(bad)).getMessage());
   }
 
   @Test
@@ -70,7 +72,7 @@ class CommandSpecTest {
     f.setAccessible(true);
     f.set(cmd, "FAST");
     assertEquals("Invalid value for \"mode\": \"FAST\". Choose one of: fast, slow.",
-        assertThrows(MacroOptionsException.class, () -> spec.validate(cmd)).getMessage());
+        assertThrows(InvalidKeyException.class, () -> spec.validate(cmd)).getMessage());
   }
 
   @Test

@@ -20,15 +20,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.diffxai.compare.CompareRun;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
+import org.diffxai.run.CompareMethodsRun;
+import org.diffxai.run.Env;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageFolder;
-import org.diffxai.metrics.FaithfulnessRun;
 import org.diffxai.model.ClassifierBundle;
-import org.diffxai.model.ClassifierModels;
-import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.TestBundles;
 import org.diffxai.model.TestClassifiers;
 import org.diffxai.tf.TinyPrototypeBundles;
@@ -176,11 +178,11 @@ class CompareExplanationMethodsTest {
   @Test
   void cancellingLeavesNoFile() throws Exception {
     Path out = dir.resolve("cancelled");
-    CompareRun.Request req = new CompareRun.Request();
+    CompareMethodsRun.Request req = new CompareMethodsRun.Request();
     ImageFolder f = ImageFolder.load(phantoms, TinyPrototypeBundles.SIZE, false);
-    req.images = new FloatStack(32, 32, 1, 4, 1, new float[][] {f.image(0), f.image(5), f.image(10), f.image(15)},
-        null);
-    req.output = out;
+    CompareMethodsRun.Images images = new CompareMethodsRun.Images(new FloatStack(32, 32, 1, 4, 1,
+        new float[][] {f.image(0), f.image(5), f.image(10), f.image(15)}, null), "four phantoms", Map.of());
+    req.output = out.toString();
     int[] reports = {0};
     Progress cancelLater = new Progress() {
       @Override
@@ -193,13 +195,13 @@ class CompareExplanationMethodsTest {
         return reports[0] >= 40;
       }
     };
-    ClassifierBundle b = ClassifierBundle.open(Path.of(models.split(",")[0]));
-    try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
-      assertThrows(CancelledException.class, () -> CompareRun.run(req, List.of(new FaithfulnessRun.Model(c, b.name(),
-          b.provenance())), (i, st, s) -> RandomizedPrototypeNetwork.of(b, st, s), cancelLater));
+    String key = models.split(",")[0];
+    try (LoadedModel<PrototypeClassifier> c = Models.prototypes(key, DeviceChoice.CPU, 32, false, Progress.NONE)) {
+      assertThrows(CancelledException.class, () -> CompareMethodsRun.run(req, images, List.of(c),
+          (i, st, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(key), st, s), Env.files(cancelLater)));
     }
     assertTrue(reports[0] >= 40, "cancelled during the run");
-    assertEquals(List.of(), list(out), "no file, no temporary file");
+    assertFalse(Files.exists(out), "no file, no temporary file, no folder");
   }
 
   static void assertUserError(String options, String... parts) throws Exception {
@@ -220,13 +222,21 @@ class CompareExplanationMethodsTest {
     assertUserError("images=[" + phantoms + "] denoiser=sample models=[" + one + "]", "Both images= and denoiser=");
     assertUserError("images=[" + phantoms + "] models=[" + dir.resolve("nope") + "]", "does not exist");
     assertUserError("images=[" + phantoms + "] models=[" + one + "," + one + "]", "Two models are called tiny-PPNet");
-    assertUserError("images=[" + phantoms + "] models=[" + one + "] metric=speed", "metric=speed", "deletion");
+    CliTest.Out speed = CliTest.inProcess(LABEL, "images=[" + phantoms + "] models=[" + one + "] metric=speed");
+    assertEquals(2, speed.code, speed.toString()); // a value outside the key's choices is a usage error
+    assertTrue(speed.err.contains("\"metric\": \"speed\"") && speed.err.contains("deletion"), speed.err);
     assertUserError("images=[" + phantoms + "] models=[" + one + "] target=tumour", "target=tumour", "healthy");
     Path linear = TestClassifiers.writeLinear(dir.resolve("linear"), new float[2][32 * 32], 32, 32);
     assertUserError("images=[" + phantoms + "] models=[" + linear + "]", "not a prototype network");
     ImagePlus big = new ImagePlus("big", new FloatProcessor(48, 48));
     Path bigFile = dir.resolve("big.tif");
     new FileSaver(big).saveAsTiff(bigFile.toString());
-    assertUserError("images=[" + bigFile + "] models=[" + one + "]", "48x48", "32x32");
+    // An image of another size is brought to the models' by the fit rule (pad by default), not refused.
+    Path fitted = dir.resolve("fitted");
+    CliTest.Out big48 = CliTest.inProcess(LABEL, "images=[" + bigFile + "] models=[" + one + "] metric=nis"
+        + " randomization=none device=cpu output=[" + fitted + "]");
+    assertEquals(0, big48.code, big48.toString());
+    String prov = Files.readString(fitted.resolve("compare.json"));
+    assertTrue(prov.contains("\"images.input_fit\": \"pad\"") || prov.contains("pad"), prov);
   }
 }

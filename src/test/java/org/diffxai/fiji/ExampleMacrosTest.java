@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.diffxai.model.TestBundles;
 import org.diffxai.tf.TinyPrototypeBundles;
+import org.diffxai.run.OutputFolder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,7 +87,8 @@ class ExampleMacrosTest {
         "keep_every=10", "keep_every=3"));
     assertTrue(r.completed(), r.toString());
     assertTrue(r.log().contains("Synthesized 2 image(s)"), r.toString()); // samples and trajectory
-    assertEquals(List.of("samples.tif", "synthesis.csv", "synthesis.json", "trajectory.ome.tif", "trajectory.tif"),
+    assertEquals(List.of(OutputFolder.MANIFEST, "samples.tif", "synthesis.csv", "synthesis.json", "trajectory.ome.tif",
+        "trajectory.tif"),
         list(out));
     String shapes = python("import tifffile,sys\n"
         + "for f in sys.argv[1:]:\n"
@@ -116,7 +118,7 @@ class ExampleMacrosTest {
     assertTrue(activeCsv.get(1).startsWith("Phantoms,1,"), activeCsv.get(1));
     // 4 slices x top 3 panels; the first panel's label names slice, rank and prototype
     assertTrue(r.log().contains("Prototype explanation: 12 panels; first: slice 1 rank 1 prototype "), r.toString());
-    assertEquals(List.of("explain.csv", "explain.json", "overlays.tif"), list(out));
+    assertEquals(List.of(OutputFolder.MANIFEST, "explain.csv", "explain.json", "overlays.tif"), list(out));
     List<String> csv = Files.readAllLines(out.resolve("explain.csv"));
     assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,target,rank,prototype,prototype_class,"
         + "similarity,weight,contribution,source_image,source_box,box", csv.get(0));
@@ -139,7 +141,7 @@ class ExampleMacrosTest {
         "\"sample-ppnet\"", "\"" + bundle.toString().replace("\\", "/") + "\"", "imageSize = 64;", "imageSize = 32;"));
     assertTrue(r.completed(), r.toString());
     assertTrue(r.log().contains("image,slice,target,metric,value,ci_low,ci_high,forwards,note"), r.toString());
-    assertEquals(List.of("faithfulness.csv", "faithfulness.json", "faithfulness_curves.csv",
+    assertEquals(List.of(OutputFolder.MANIFEST, "faithfulness.csv", "faithfulness.json", "faithfulness_curves.csv",
         "faithfulness_deletion.png", "faithfulness_faithfulness_correlation.png", "faithfulness_insertion.png",
         "faithfulness_monotonicity.png", "faithfulness_prototype_perturbation.png",
         "faithfulness_prototype_similarity_drop.png", "faithfulness_region_perturbation.png"), list(out));
@@ -182,14 +184,18 @@ class ExampleMacrosTest {
         "model=sample samples=2 steps=50", "model=[" + denoiser + "] samples=2 steps=7",
         "keep_every=5", "keep_every=2", "model=sample-ppnet", "model=[" + ppnet + "]"));
     assertTrue(r.completed(), r.toString());
-    // kept steps 1, 3, 5, 7 of 2 samples; one decision line per sample; Synthesized, Trajectory, plots, heatmaps open
-    assertTrue(r.log().contains("Explained 8 steps; heatmaps: 4 image(s) open"), r.toString());
+    // kept steps 1, 3, 5, 7 of 2 samples; one decision line per sample; Synthesized, Trajectory, Heatmaps and one
+    // plot per sample open
+    assertTrue(r.log().contains("Explained 8 steps; heatmaps: 5 image(s) open"), r.toString());
     assertEquals(2, r.log().lines().filter(l -> l.matches("sample \\d: \\w+ from step \\d \\(t=\\d+\\) on")).count(),
         r.toString());
-    assertTrue(list(out).containsAll(List.of("explain_trajectory.csv", "explain_trajectory.json", "heatmaps.tif",
-        "heatmaps.ome.tif", "explain_trajectory_sample_1.png", "trajectory.tif")), list(out).toString());
+    assertTrue(list(out).contains("trajectory.tif"), list(out).toString());
+    Path explained = out.resolve("explained");
+    assertEquals(List.of(OutputFolder.MANIFEST, "explain_trajectory.csv", "explain_trajectory.json",
+        "explain_trajectory_sample_1.png", "explain_trajectory_sample_2.png", "heatmaps.ome.tif", "heatmaps.tif"),
+        list(explained));
     String shape = python("import tifffile,sys; a=tifffile.imread(sys.argv[1]); print(a.shape, a.dtype)",
-        out.resolve("heatmaps.tif").toString());
+        explained.resolve("heatmaps.tif").toString());
     assertEquals("(4, 2, 5, 32, 32) float32", shape);
   }
 
@@ -225,7 +231,8 @@ class ExampleMacrosTest {
     ImageJApp.Result r = app.runMacro(macro("trajectory_profile.ijm", out, "samples=2 steps=20", "samples=2 steps=10"));
     assertTrue(r.completed(), r.toString());
     assertTrue(r.log().contains("Kept steps profiled: 6"), r.toString()); // steps 0, 2, 4, 6, 8 and the last
-    assertEquals(List.of("trajectory_profile.csv", "trajectory_profile.png"), list(out));
+    assertEquals(List.of(OutputFolder.MANIFEST, "trajectory_profile.csv", "trajectory_profile.json",
+        "trajectory_profile.png"), list(out));
     List<String> csv = Files.readAllLines(out.resolve("trajectory_profile.csv"));
     assertEquals(7, csv.size(), String.join("\n", csv));
     assertTrue(csv.get(6).startsWith("10,0,"), csv.get(6));

@@ -21,6 +21,7 @@ import org.diffxai.io.ImageReaders;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.tf.TinyPrototypeBundles;
+import org.diffxai.run.OutputFolder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,7 +90,8 @@ class ExplainPrototypesCommandTest {
     CliTest.Out r = explain("image=[" + stack + "] model=[" + ppnet + "] top=" + top + " device=cpu output=[" + out
         + "]");
     assertEquals(0, r.code, r.toString());
-    assertEquals(List.of("explain.csv", "explain.json", "overlays.tif"), ExampleMacrosTest.list(out));
+    assertEquals(List.of(OutputFolder.MANIFEST, "explain.csv", "explain.json", "overlays.tif"),
+        ExampleMacrosTest.list(out));
     List<Map<String, String>> rows = csv(out.resolve("explain.csv"));
     assertEquals("[image, slice, predicted, probability, p_healthy, p_lesion, target, rank, prototype,"
         + " prototype_class, similarity, weight, contribution, source_image, source_box, box]",

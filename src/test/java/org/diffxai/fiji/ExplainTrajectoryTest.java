@@ -29,7 +29,14 @@ import org.diffxai.model.TestBundles;
 import org.diffxai.model.TestClassifiers;
 import org.diffxai.tf.TinyPrototypeBundles;
 import org.diffxai.trajectory.Trajectory;
-import org.diffxai.trajexplain.TrajectoryExplainRun;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.io.ImagePlusPlanes;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
+import org.diffxai.run.Env;
+import org.diffxai.run.ExplainTrajectoryRun;
+import org.diffxai.run.OutputFolder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,12 +77,12 @@ class ExplainTrajectoryTest {
 
   @Test
   void decisionStepIsTheFirstFromWhichTheFinalClassStays() {
-    assertEquals(0, TrajectoryExplainRun.decisionIndex(new int[] {1}));
-    assertEquals(0, TrajectoryExplainRun.decisionIndex(new int[] {1, 1, 1}));
-    assertEquals(2, TrajectoryExplainRun.decisionIndex(new int[] {0, 0, 1, 1}));
-    assertEquals(2, TrajectoryExplainRun.decisionIndex(new int[] {1, 0, 1}), "an early visit does not count");
-    assertEquals(5, TrajectoryExplainRun.decisionIndex(new int[] {0, 0, 1, 1, 1, 0}), "a late flip decides last");
-    assertEquals(3, TrajectoryExplainRun.decisionIndex(new int[] {2, 0, 1, 2, 2}));
+    assertEquals(0, ExplainTrajectoryRun.decisionIndex(new int[] {1}));
+    assertEquals(0, ExplainTrajectoryRun.decisionIndex(new int[] {1, 1, 1}));
+    assertEquals(2, ExplainTrajectoryRun.decisionIndex(new int[] {0, 0, 1, 1}));
+    assertEquals(2, ExplainTrajectoryRun.decisionIndex(new int[] {1, 0, 1}), "an early visit does not count");
+    assertEquals(5, ExplainTrajectoryRun.decisionIndex(new int[] {0, 0, 1, 1, 1, 0}), "a late flip decides last");
+    assertEquals(3, ExplainTrajectoryRun.decisionIndex(new int[] {2, 0, 1, 2, 2}));
   }
 
   @Test
@@ -85,12 +92,13 @@ class ExplainTrajectoryTest {
         + "] top=2 device=cpu output=[" + out + "]");
     assertEquals(0, r.code, r.toString());
     try (Stream<Path> s = Files.list(out)) {
-      assertEquals(List.of("explain_trajectory.csv", "explain_trajectory.json", "explain_trajectory_sample_1.png",
+      assertEquals(List.of(OutputFolder.MANIFEST, "explain_trajectory.csv", "explain_trajectory.json",
+          "explain_trajectory_sample_1.png",
           "explain_trajectory_sample_2.png", "explain_trajectory_sample_3.png", "heatmaps.ome.tif", "heatmaps.tif"),
           s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList()));
     }
     ImagePlus traj = ImageReaders.open(synth.resolve("trajectory.tif"));
-    Trajectory tr = Trajectory.of(traj);
+    Trajectory tr = Trajectory.of(new ImagePlusPlanes(traj, "trajectory.tif"));
     int kk = tr.steps().size(); // steps 0, 2, 4, 6 (the last)
     assertEquals(4, kk);
     List<Map<String, String>> rows = csv(out.resolve("explain_trajectory.csv"));
@@ -130,7 +138,7 @@ class ExplainTrajectoryTest {
             assertEquals(a.scores[k][order[j]], Double.parseDouble(row.get("top" + (j + 1) + "_similarity")), 1e-4);
           }
         }
-        int d = TrajectoryExplainRun.decisionIndex(predicted);
+        int d = ExplainTrajectoryRun.decisionIndex(predicted);
         for (int k = 0; k < kk; k++) {
           Map<String, String> row = rows.get(s * kk + k);
           assertEquals(Integer.toString(tr.steps().get(d).stepIndex + 1), row.get("decision_step"));
@@ -147,7 +155,8 @@ class ExplainTrajectoryTest {
         out.resolve("heatmaps.tif").toString(), out.resolve("heatmaps.ome.tif").toString(),
         synth.resolve("trajectory.tif").toString());
     assertEquals("(4, 3, 4, 32, 32) (4, 3, 4, 32, 32) float32\nTrue True", shapes);
-    Trajectory heat = Trajectory.of(ImageReaders.openVirtual(out.resolve("heatmaps.ome.tif")));
+    Trajectory heat = Trajectory.of(new ImagePlusPlanes(ImageReaders.openVirtual(out.resolve("heatmaps.ome.tif")),
+        "heatmaps.ome.tif"));
     assertEquals(List.of("x0_pred", "contribution", "top1", "top2"), heat.kinds());
     assertEquals(tr.steps().get(1).timestep, heat.steps().get(1).timestep);
     assertTrue(Files.readString(out.resolve("explain_trajectory.json")).contains("\"trajectory.sampler\": \"DDIM\""));
@@ -209,10 +218,10 @@ class ExplainTrajectoryTest {
   @Test
   void cancellingLeavesNoFile() throws Exception {
     Path out = dir.resolve("cancelled");
-    TrajectoryExplainRun.Request req = new TrajectoryExplainRun.Request();
-    req.image = ImageReaders.openVirtual(synth.resolve("trajectory.tif"));
-    req.trajectory = Trajectory.of(req.image);
-    req.output = out;
+    ExplainTrajectoryRun.Request req = new ExplainTrajectoryRun.Request();
+    req.trajectory = synth.resolve("trajectory.tif").toString();
+    req.output = out.toString();
+    Files.createDirectories(out);
     int[] reports = {0};
     Progress cancelAtThirdStep = new Progress() {
       @Override
@@ -225,10 +234,9 @@ class ExplainTrajectoryTest {
         return reports[0] >= 3;
       }
     };
-    ClassifierBundle b = ClassifierBundle.open(ppnet);
-    try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
-      assertThrows(CancelledException.class, () -> TrajectoryExplainRun.run(req, new TrajectoryExplainRun.Model(c,
-          b.name(), b.provenance()), cancelAtThirdStep));
+    try (LoadedModel<PrototypeClassifier> c = Models.prototypes(ppnet.toString(), DeviceChoice.CPU, 32, false,
+        Progress.NONE)) {
+      assertThrows(CancelledException.class, () -> ExplainTrajectoryRun.run(req, c, Env.files(cancelAtThirdStep)));
     }
     try (Stream<Path> s = Files.list(out)) {
       assertEquals(List.of(), s.collect(Collectors.toList()), "no file, no temporary file");
@@ -248,7 +256,8 @@ class ExplainTrajectoryTest {
         + out.resolve("exported.ome.tif") + "]");
     assertEquals(0, e.code, e.toString());
     assertEquals(List.of("x0_pred", "contribution", "top1"),
-        Trajectory.of(ImageReaders.openVirtual(out.resolve("exported.ome.tif"))).kinds());
+        Trajectory.of(new ImagePlusPlanes(ImageReaders.openVirtual(out.resolve("exported.ome.tif")), "exported"))
+            .kinds());
   }
 
   @Test

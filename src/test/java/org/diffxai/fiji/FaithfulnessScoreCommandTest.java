@@ -1,5 +1,6 @@
 package org.diffxai.fiji;
 
+import org.diffxai.run.ParameterSpec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,7 +113,7 @@ class FaithfulnessScoreCommandTest {
     assertEquals("mean", exact.get(10).get("slice"));
     Path out = dir.resolve("exact");
     try (Stream<Path> s = Files.list(out)) {
-      assertEquals(8, s.count()); // two CSVs, the JSON and one PNG per metric: nothing else, no temporary files
+      assertEquals(9, s.count()); // two CSVs, the JSON, one PNG per metric, the manifest: no temporary files
     }
     String json = Files.readString(out.resolve("faithfulness.json"));
     assertTrue(json.contains("\"command\": \"Faithfulness Score\"") && json.contains("\"model.checksum\"")
@@ -183,7 +184,7 @@ class FaithfulnessScoreCommandTest {
 
   @Test
   void theChoicesAreTheMetricsAndBaselinesOfTheCore() {
-    List<String> metrics = new ArrayList<>(List.of(org.diffxai.metrics.FaithfulnessRun.ALL));
+    List<String> metrics = new ArrayList<>(List.of(org.diffxai.metrics.FaithfulnessScoring.ALL));
     for (org.diffxai.metrics.Metric m : org.diffxai.metrics.Metric.values()) {
       if (m != org.diffxai.metrics.Metric.PROTOTYPE_SIMILARITY_DROP) metrics.add(m.key()); // reported with its pair
     }

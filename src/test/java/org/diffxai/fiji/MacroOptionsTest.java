@@ -1,5 +1,7 @@
 package org.diffxai.fiji;
 
+import org.diffxai.run.InvalidKeyException;
+import org.diffxai.run.ParameterSpec;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -18,7 +20,7 @@ class MacroOptionsTest {
   static final CommandSpec SPEC = CommandSpec.of(TestWriteCommand.class);
 
   static String error(String options) {
-    return assertThrows(MacroOptionsException.class, () -> MacroOptions.parse(options, SPEC)).getMessage();
+    return assertThrows(InvalidKeyException.class, () -> MacroOptions.parse(options, SPEC)).getMessage();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package org.diffxai.fiji;
 
+import org.diffxai.run.ParameterSpec;
 import ij.IJ;
 import ij.gui.GenericDialog;
 import ij.plugin.PlugIn;

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.diffxai.io.External;
 import org.diffxai.io.ImageReaders;
 import org.diffxai.model.TestBundles;
+import org.diffxai.run.OutputFolder;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -106,7 +107,8 @@ class TrajectoryCommandsTest {
     r = CliTest.inProcess("Trajectory Profile", "image=[" + run.resolve("trajectory.ome.tif") + "] output=[" + b
         + "]");
     assertEquals(0, r.code, r.toString());
-    assertEquals(List.of("trajectory_profile.csv", "trajectory_profile.png"), listing(a));
+    assertEquals(List.of(OutputFolder.MANIFEST, "trajectory_profile.csv", "trajectory_profile.json",
+        "trajectory_profile.png"), listing(a));
     List<String> csv = Files.readAllLines(a.resolve("trajectory_profile.csv"));
     assertEquals(csv, Files.readAllLines(b.resolve("trajectory_profile.csv")));
     assertEquals("step,t,alpha_cumprod,sigma,xt_mean,xt_sd,eps_abs_mean,x0_psnr,x0_ssim,x0_change", csv.get(0));
@@ -134,7 +136,7 @@ class TrajectoryCommandsTest {
     Path out = dir.resolve("bad");
     String tif = "image=[" + run.resolve("trajectory.tif") + "]";
     assertUserError("Export Trajectory", "image=[" + run.resolve("samples.tif") + "] output=[" + out.resolve(
-        "x.ome.tif") + "]", out, "\"samples.tif\" is not a trajectory");
+        "x.ome.tif") + "]", out, "samples.tif\" is not a trajectory");
     assertUserError("Export Trajectory", tif + " output=[" + out.resolve("x.tif") + "]", out, "does not end in "
         + ".ome.tif");
     Path file = Files.writeString(dir.resolve("a-file"), "x");

@@ -29,6 +29,16 @@ class MaskFilesTest {
   @TempDir
   Path dir;
 
+  /** Every slice of the set written below dir (what Generate Phantoms writes), the phantoms returned. */
+  static Phantom[] write(PhantomSet set, Path dir) {
+    Phantom[] out = new Phantom[set.total()];
+    for (int k = 0; k < out.length; k++) {
+      out[k] = set.generate(k);
+      PhantomFiles.write(dir, set, k, out[k], true);
+    }
+    return out;
+  }
+
   private PhantomSet set(int count, int size) {
     return new PhantomSet(count, size, 8, List.of(false, true), Contrast.T1, Shortcut.NONE);
   }
@@ -36,7 +46,7 @@ class MaskFilesTest {
   @Test
   void findsCompanionsACollectedFolderAMirrorAndOneFile() throws Exception {
     PhantomSet set = set(2, 32);
-    PhantomFiles.generate(set, dir.resolve("images"), true, Progress.NONE, (k, p) -> {});
+    write(set, dir.resolve("images"));
     Path image = dir.resolve("images/lesion/phantom_0001.tif");
     Path companion = dir.resolve("images/lesion/phantom_0001_mask.tif");
     assertEquals(companion, MaskFiles.companion(image, MaskFiles.Kind.LESION));
@@ -124,7 +134,7 @@ class MaskFilesTest {
     PhantomSet set = new PhantomSet(3, 32, 8, List.of(false, true), Contrast.T1,
         new Shortcut(Shortcut.Kind.TEXT, true, 1.0, Shortcut.Corner.TOP_RIGHT));
     Path images = dir.resolve("images");
-    PhantomFiles.generate(set, images, true, Progress.NONE, (k, p) -> {});
+    write(set, images);
     try (java.util.stream.Stream<Path> all = Files.walk(images)) {
       assertEquals(6 + 6 + 6 + 6, all.filter(Files::isRegularFile).count()); // image, mask, labels, shortcut
     }
@@ -143,8 +153,7 @@ class MaskFilesTest {
   @Test
   void writtenMasksCarryTheirMetadata() throws Exception {
     PhantomSet set = set(1, 32);
-    Phantom[] got = new Phantom[2];
-    PhantomFiles.generate(set, dir, true, Progress.NONE, (k, p) -> got[k] = p);
+    Phantom[] got = write(set, dir);
     ImagePlus imp = ImageReaders.open(dir.resolve("lesion/phantom_0000_mask.tif"));
     assertEquals(8, imp.getBitDepth());
     assertEquals("lesion", imp.getProp("phantom.mask"));

@@ -12,7 +12,7 @@ import org.diffxai.core.PrototypeInfo;
  * gain_p · mean(cell) on that cell and 0 elsewhere; its score is the maximum over cells. logits = W · scores.
  * Occluding prototype p's cell with zeros therefore drops its score to 0 and the target logit by exactly W[t][p]·s_p.
  */
-final class CellPrototypeClassifier implements PrototypeClassifier {
+public final class CellPrototypeClassifier implements PrototypeClassifier {
   static final int CELL = 4;
   final int h, w;
   final int[] cellOf; // prototype -> cell index

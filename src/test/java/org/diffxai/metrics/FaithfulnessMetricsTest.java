@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Test;
  * closed-form expectations (correlation ±1, pointwise ordering of the deletion/insertion/region curves), invariance to
  * attribution scaling, seeded repeatability, batching independence and bad arguments.
  */
-class FaithfulnessMetricsTest {
-  static final int H = 16, W = 12;
+public class FaithfulnessMetricsTest {
+  public static final int H = 16, W = 12;
 
-  static float[] image(int c, long seed) {
+  public static float[] image(int c, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
     float[] x = new float[H * W * c];
     for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble();

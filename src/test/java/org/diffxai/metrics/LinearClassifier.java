@@ -9,7 +9,7 @@ import org.diffxai.core.Classifier;
  * Relative to a baseline b, the target logit drops by exactly Σ_{i∈S} W[t][i]·(x_i − b_i) when the pixels S go to b.
  * Counts the images and calls it receives.
  */
-final class LinearClassifier implements Classifier {
+public final class LinearClassifier implements Classifier {
   final int h, w, c;
   final float[][] weights;
   final float[] bias;
@@ -25,7 +25,7 @@ final class LinearClassifier implements Classifier {
   }
 
   /** K classes with weights uniform in [-1, 1] and zero bias. */
-  static LinearClassifier random(int h, int w, int c, int k, long seed) {
+  public static LinearClassifier random(int h, int w, int c, int k, long seed) {
     java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
     float[][] wt = new float[k][h * w * c];
     for (float[] row : wt) {
@@ -35,7 +35,7 @@ final class LinearClassifier implements Classifier {
   }
 
   /** Per-pixel exact attribution of class t relative to the baseline image b: Σ_ch W[t][p,ch]·(x − b). */
-  float[] exact(int t, float[] x, float[] b) {
+  public float[] exact(int t, float[] x, float[] b) {
     float[] a = new float[h * w];
     for (int p = 0; p < h * w; p++) {
       double s = 0;

@@ -11,15 +11,15 @@ import java.util.SplittableRandom;
 import org.diffxai.core.UserException;
 import org.junit.jupiter.api.Test;
 
-class PrototypeAndNisTest {
+public class PrototypeAndNisTest {
   static final int[] CELLS = {0, 5, 10, 15, 3, 12};
 
-  static CellPrototypeClassifier model() {
+  public static CellPrototypeClassifier model() {
     float[][] last = {{1f, -0.5f, 2f, 0.3f, 1.2f, -1f}, {-1f, 1f, 0.1f, 0.2f, 0.5f, 2f}};
     return new CellPrototypeClassifier(16, 16, CELLS, new float[] {1, 2, 0.5f, 1.5f, 1, 3}, last);
   }
 
-  static float[] image() {
+  public static float[] image() {
     SplittableRandom r = new SplittableRandom(8);
     float[] x = new float[256];
     for (int i = 0; i < x.length; i++) x[i] = (float) (0.2 + 0.8 * r.nextDouble());

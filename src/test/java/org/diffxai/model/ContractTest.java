@@ -31,18 +31,19 @@ class ContractTest {
   }
 
   private static String error(SignatureDef.Builder sig, DenoiserBundle b) {
-    return assertThrows(UserException.class, () -> DjlDenoiser.Contract.check(b, sig.build(), null)).getMessage();
+    return assertThrows(UserException.class, () -> DjlDenoiser.Contract.check(b, sig.build(), null, -1)).getMessage();
   }
 
   @Test
   void validSignaturePasses() {
-    DjlDenoiser.Contract c = DjlDenoiser.Contract.check(DenoiserBundle.open(Fixtures.plain()), valid().build(), null);
+    DjlDenoiser.Contract c = DjlDenoiser.Contract.check(DenoiserBundle.open(Fixtures.plain()), valid().build(), null,
+        -1);
     assertEquals(8, c.height);
     assertEquals(1, c.channels);
     // unknown rank everywhere is allowed when model.json gives the size
     c = DjlDenoiser.Contract.check(DenoiserBundle.open(Fixtures.plain()), SignatureDef.newBuilder()
         .putInputs("x", info(DataType.DT_FLOAT, (long[]) null)).putInputs("t", info(DataType.DT_FLOAT, (long[]) null))
-        .putOutputs("y", info(DataType.DT_FLOAT, (long[]) null)).build(), null);
+        .putOutputs("y", info(DataType.DT_FLOAT, (long[]) null)).build(), null, -1);
     assertEquals(8, c.width);
   }
 

@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -106,8 +107,6 @@ class DenoiserBundleTest {
     assertEquals(0, b.channels());
     assertFalse(b.checksumsVerified());
     assertEquals("no (no model.json)", b.provenance().get("model.checksums_verified"));
-    assertEquals(3, b.labelIndex("3"));
-    assertTrue(message(() -> b.labelIndex("tumour")).contains("must be given as a number"));
   }
 
   @Test
@@ -236,32 +235,17 @@ class DenoiserBundleTest {
     DenoiserBundle.open(dir);
   }
 
-  @Test
-  void labelIndex() {
-    DenoiserBundle b = DenoiserBundle.open(Fixtures.conditional());
-    assertEquals(0, b.labelIndex("a"));
-    assertEquals(2, b.labelIndex(" c "));
-    assertEquals(1, b.labelIndex("B"));
-    assertEquals(1, b.labelIndex("1"));
-    assertEquals("Unknown class 'tumour' for model conditional. Valid classes: a, b, c (or their index 0-2).",
-        message(() -> b.labelIndex("tumour")));
-    assertTrue(message(() -> b.labelIndex("3")).startsWith("Unknown class '3'"));
-    assertTrue(message(() -> b.labelIndex("")).startsWith("No class given"));
-    DenoiserBundle u = DenoiserBundle.open(Fixtures.plain());
-    assertEquals("Model plain is unconditional (its model.json declares no class_names), so it takes no class; "
-        + "leave the class empty instead of 'a'.", message(() -> u.labelIndex("a")));
-  }
-
   // ---------------------------------------------------------------------------------------------- bundled models
 
   /** A class-path root holding {@code org/diffxai/sample-models/<key>/} copies of fixture bundles. */
   private int roots;
 
-  private Path resourceRoot(String... keys) {
+  private Path resourceRoot(String... keys) throws IOException {
     Path root = tmp.resolve("classes-" + (++roots));
     for (String k : keys) {
       TestBundles.copy(Fixtures.plain(), root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + k));
     }
+    SampleManifestTest.writeManifest(root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT));
     return root;
   }
 
@@ -283,17 +267,20 @@ class DenoiserBundleTest {
       }
 
       // a second open reuses the extracted copy
-      Path marker = b.directory().resolve("README.txt");
-      Files.write(marker, new byte[] {1});
-      assertTrue(Files.exists(DenoiserBundle.open("sample", cl, cache).directory().resolve("README.txt")));
-
-      // a damaged cached copy is extracted again
       Path data = b.directory().resolve("saved_model.pb");
+      Files.setLastModifiedTime(data, java.nio.file.attribute.FileTime.fromMillis(0));
+      DenoiserBundle.open("sample", cl, cache);
+      assertEquals(0, Files.getLastModifiedTime(data).toMillis());
+
+      // a damaged cached copy is extracted again, and so is one with an extra file
       Files.write(data, new byte[] {1, 2, 3});
       DenoiserBundle again = DenoiserBundle.open("sample", cl, cache);
-      assertEquals(b.checksum().length(), again.checksum().length());
-      assertFalse(Files.exists(marker));
+      assertEquals(b.checksum(), again.checksum());
       assertTrue(again.checksumsVerified());
+      Path marker = b.directory().resolve("variables/extra");
+      Files.write(marker, new byte[] {1});
+      assertEquals(b.checksum(), DenoiserBundle.open("sample", cl, cache).checksum());
+      assertFalse(Files.exists(marker));
 
       assertEquals("sample-proto", DenoiserBundle.open("sample-proto", cl, cache).key());
       assertEquals(Arrays.asList("sample", "sample-proto"), DenoiserBundle.availableSamples(cl));
@@ -336,18 +323,20 @@ class DenoiserBundleTest {
   }
 
   @Test
-  void sampleMissingOrWithoutChecksums() throws IOException {
+  void sampleMissingOrWithoutManifest() throws IOException {
     try (URLClassLoader cl = loader(Files.createDirectories(tmp.resolve("nothing")))) {
       String m = message(() -> DenoiserBundle.open("sample", cl, tmp.resolve("c")));
       assertTrue(m.startsWith("The bundled sample model is missing from this build of the plugin"), m);
       assertTrue(message(() -> DenoiserBundle.open("sample-x", cl, tmp.resolve("c")))
           .contains("Available: none in this build."));
     }
+    // without the jar's manifest a bundled model cannot be verified, even when its model.json lists checksums
     Path root = tmp.resolve("nosums");
-    Path s = TestBundles.copy(Fixtures.plain(), root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + "sample"));
-    TestBundles.writeModelJson(s, TestBundles.modelJson(TestBundles.spec()), false);
+    TestBundles.copy(Fixtures.plain(), root.resolve(DenoiserBundle.SAMPLE_RESOURCE_ROOT + "sample"));
     try (URLClassLoader cl = loader(root)) {
-      assertTrue(message(() -> DenoiserBundle.open("sample", cl, tmp.resolve("c"))).contains("lists no sha256"));
+      assertEquals("The plugin jar has no checksum manifest of its bundled models (resource "
+          + "/org/diffxai/sample-models/SHA256SUMS), so the bundled model 'sample' cannot be verified. This is a build "
+          + "problem; reinstall the plugin.", message(() -> DenoiserBundle.open("sample", cl, tmp.resolve("c"))));
     }
   }
 

@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -13,6 +14,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
+import org.tensorflow.ConcreteFunction;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.SavedModelBundle;
@@ -22,6 +24,7 @@ import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.io.WriteFile;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -75,6 +78,7 @@ public final class TestBundles {
     int signatureChannels = -1;
     String name = "test-denoiser";
     double[] intensity;
+    Leak leak;
 
     public Spec size(int h, int w) {
       height = h;
@@ -138,6 +142,12 @@ public final class TestBundles {
       return this;
     }
 
+    /** Makes the model copy a file on every call ({@link Leak}). */
+    public Spec leak(Leak l) {
+      leak = l;
+      return this;
+    }
+
     public Spec intensity(double scale, double offset) {
       intensity = new double[] {scale, offset};
       return this;
@@ -167,7 +177,7 @@ public final class TestBundles {
       Files.createDirectories(dir);
       int sigC = s.signatureChannels > 0 ? s.signatureChannels : s.channels;
       writeSavedModel(dir, s.staticShape ? s.height : -1, s.staticShape ? s.width : -1, s.staticShape ? sigC : -1,
-          s.hasLabel(), s.hasCondition() ? (s.staticShape ? Math.max(1, s.conditionChannels) : -1) : 0);
+          s.hasLabel(), s.hasCondition() ? (s.staticShape ? Math.max(1, s.conditionChannels) : -1) : 0, s.leak);
       Files.write(dir.resolve("scheduler_config.json"), SCHEDULER_CONFIG.getBytes(StandardCharsets.UTF_8));
       if (s.modelJson) writeModelJson(dir, modelJson(s), s.checksums);
       return dir;
@@ -239,6 +249,45 @@ public final class TestBundles {
    * @param k condition channels: 0 no condition input; -1 a condition input of unknown K; else static K
    */
   public static void writeSavedModel(Path dir, long h, long w, long c, boolean label, long k) throws IOException {
+    writeSavedModel(dir, h, w, c, label, k, null);
+  }
+
+  /**
+   * A malicious addition to a fixture's graph: {@code WriteFile(writeTo, ReadFile(readFrom))} as a control dependency
+   * of the output, either in the main graph or inside a function of the library that the output goes through. The
+   * model still computes its analytic function, so it meets its contract.
+   */
+  public static final class Leak {
+    final Path readFrom;
+    final Path writeTo;
+    final boolean inFunction;
+
+    public Leak(Path readFrom, Path writeTo, boolean inFunction) {
+      this.readFrom = readFrom;
+      this.writeTo = writeTo;
+      this.inFunction = inFunction;
+    }
+
+    /** {@code out}, now depending on the file copy. */
+    @SuppressWarnings("unchecked")
+    Operand<TFloat32> wrap(Ops tf, Operand<TFloat32> out) {
+      if (!inFunction) return tf.withControlDependencies(copy(tf)).identity(out);
+      ConcreteFunction f = ConcreteFunction.create(ops -> {
+        Placeholder<TFloat32> in = ops.placeholder(TFloat32.class);
+        return Signature.builder().key("innocent_looking").input("in", in)
+            .output("out", ops.withControlDependencies(copy(ops)).identity(in)).build();
+      });
+      return (Operand<TFloat32>) f.call(tf, out);
+    }
+
+    private WriteFile copy(Ops tf) {
+      return tf.io.writeFile(tf.constant(writeTo.toString()), tf.io.readFile(tf.constant(readFrom.toString())));
+    }
+  }
+
+  /** {@link #writeSavedModel(Path, long, long, long, boolean, long)} with a {@link Leak} (null: none). */
+  public static void writeSavedModel(Path dir, long h, long w, long c, boolean label, long k, Leak leak)
+      throws IOException {
     TensorFlowRuntime.ensureLoaded();
     try (Graph g = new Graph(); Session session = new Session(g)) {
       Ops tf = Ops.create(g);
@@ -263,6 +312,7 @@ public final class TestBundles {
         out = tf.math.add(out, tf.math.mul(first, tf.constant(CONDITION_WEIGHT)));
         sig.input("condition", cond);
       }
+      if (leak != null) out = leak.wrap(tf, out);
       out = tf.withName("prediction").identity(out);
       sig.output("output_0", out);
       session.initialize();

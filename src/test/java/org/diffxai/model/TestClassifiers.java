@@ -32,6 +32,15 @@ public final class TestClassifiers {
    * @param weights K rows of h·w weights
    */
   public static Path writeLinear(Path dir, float[][] weights, int h, int w) {
+    return writeLinear(dir, weights, h, w, null, false);
+  }
+
+  /**
+   * {@link #writeLinear(Path, float[][], int, int)}, optionally with a {@link TestBundles.Leak} on the logits (null:
+   * none) and with the class count hidden from the signature ({@code hideK}: logits reshaped by a shape that shape
+   * inference cannot see, so the signature says [N, ?]).
+   */
+  public static Path writeLinear(Path dir, float[][] weights, int h, int w, TestBundles.Leak leak, boolean hideK) {
     int k = weights.length;
     float[] flat = new float[k * h * w];
     for (int c = 0; c < k; c++) {
@@ -46,8 +55,13 @@ public final class TestClassifiers {
       Variable<TFloat32> wv = tf.withName("weights").variable(Shape.of(k, (long) h * w), TFloat32.class);
       Placeholder<TFloat32> init = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(k, (long) h * w)));
       Operand<TFloat32> assign = tf.assign(wv, init);
-      Operand<TFloat32> logits = tf.withName("logits").linalg.matMul(tf.reshape(x, tf.constant(new int[] {-1,
-          h * w})), wv, MatMul.transposeB(true));
+      Operand<TFloat32> logits = tf.linalg.matMul(tf.reshape(x, tf.constant(new int[] {-1, h * w})), wv,
+          MatMul.transposeB(true));
+      if (hideK) {
+        logits = tf.reshape(logits, tf.placeholderWithDefault(tf.constant(new int[] {-1, k}), Shape.of(2)));
+      }
+      if (leak != null) logits = leak.wrap(tf, logits);
+      logits = tf.withName("logits").identity(logits);
       try (Session s = new Session(g);
           org.tensorflow.types.TFloat32 t = TFloat32.tensorOf(Shape.of(k, (long) h * w),
               DataBuffers.of(flat, true, false))) {

@@ -18,6 +18,7 @@ import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
 import org.diffxai.io.ImageReaders;
+import org.diffxai.io.ImagePlusPlanes;
 import org.diffxai.io.StreamingTiffWriter.Compression;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,6 +39,17 @@ class TrajectoryTest {
     prov.put("model", "test \u00b5 model");
     prov.put("seed", "7");
     return new Trajectory(6, 5, kinds, 2, 3, steps, prov);
+  }
+
+  /** What the Fiji layer does with a trajectory image: its properties and hyperstack dimensions. */
+  static ImagePlus describe(Trajectory tr, ImagePlus imp) {
+    for (java.util.Map.Entry<String, String> e : tr.imageProperties().entrySet()) {
+      if (e.getKey().equals("Info")) imp.setProperty("Info", e.getValue());
+      else imp.setProp(e.getKey(), e.getValue());
+    }
+    imp.setDimensions(tr.channels(), tr.samples(), tr.steps().size());
+    imp.setOpenAsHyperStack(true);
+    return imp;
   }
 
   static ImagePlus image(Trajectory tr) {
@@ -83,9 +95,9 @@ class TrajectoryTest {
   @Test
   void propertiesOfAnInMemoryImageAndOfTrajectoryTif() throws Exception {
     Trajectory tr = sample(List.of(Trajectory.X_T, Trajectory.X0_PRED));
-    ImagePlus imp = tr.describe(image(tr));
+    ImagePlus imp = describe(tr, image(tr));
     assertEquals(4, imp.getNChannels());
-    assertSameMetadata(tr, Trajectory.of(imp));
+    assertSameMetadata(tr, Trajectory.of(new ImagePlusPlanes(imp, imp.getTitle())));
 
     Path tif = dir.resolve("trajectory.tif");
     try (org.diffxai.io.StreamingTiffWriter w = tr.imagejWriter(tif)) {
@@ -93,7 +105,7 @@ class TrajectoryTest {
     }
     ImagePlus virtual = ImageReaders.openVirtual(tif);
     assertTrue(virtual.getStack().isVirtual());
-    assertSameMetadata(tr, Trajectory.of(virtual));
+    assertSameMetadata(tr, Trajectory.of(new ImagePlusPlanes(virtual, virtual.getTitle())));
   }
 
   @Test
@@ -101,11 +113,11 @@ class TrajectoryTest {
     Trajectory tr = sample(List.of(Trajectory.X_T, Trajectory.X0_PRED, Trajectory.EPS_PRED));
     ImagePlus imp = image(tr);
     Path ome = dir.resolve("trajectory.ome.tif");
-    TrajectoryExport.toOmeTiff(tr.describe(imp), ome, Compression.DEFLATE, Progress.NONE);
+    TrajectoryExport.toOmeTiff(new ImagePlusPlanes(describe(tr, imp), "Trajectory"), ome, Compression.DEFLATE, Progress.NONE);
     ImagePlus back = ImageReaders.openVirtual(ome);
     assertNull(back.getProp("trajectory.kinds"), "read from the OME-XML, not from properties");
     assertEquals(tr.planeCount(), back.getStackSize());
-    assertSameMetadata(tr, Trajectory.of(back));
+    assertSameMetadata(tr, Trajectory.of(new ImagePlusPlanes(back, back.getTitle())));
     for (int p = 0; p < tr.planeCount(); p++) {
       assertEquals("p" + p, back.getStack().getSliceLabel(p + 1));
       org.junit.jupiter.api.Assertions.assertArrayEquals((float[]) imp.getStack().getPixels(p + 1),
@@ -116,39 +128,39 @@ class TrajectoryTest {
   @Test
   void anImageWithoutTrajectoryMetadataIsRefused() {
     Trajectory tr = sample(List.of(Trajectory.X_T, Trajectory.X0_PRED));
-    UserException e = assertThrows(UserException.class, () -> Trajectory.of(image(tr)));
+    UserException e = assertThrows(UserException.class, () -> Trajectory.of(new ImagePlusPlanes(image(tr), "Trajectory")));
     assertTrue(e.getMessage().startsWith("\"Trajectory\" is not a trajectory"), e.getMessage());
   }
 
   @Test
   void wrongDimensionsTypeOrDamagedPropertiesAreRefused() {
     Trajectory tr = sample(List.of(Trajectory.X_T, Trajectory.X0_PRED));
-    ImagePlus swapped = tr.describe(image(tr));
+    ImagePlus swapped = describe(tr, image(tr));
     swapped.setDimensions(4, 4, 3); // samples and steps swapped
-    UserException e = assertThrows(UserException.class, () -> Trajectory.of(swapped));
+    UserException e = assertThrows(UserException.class, () -> Trajectory.of(new ImagePlusPlanes(swapped, swapped.getTitle())));
     assertTrue(e.getMessage().contains("has 4 channels x 4 slices x 3 frames, but its trajectory metadata says 4 "
         + "channels (x_t[1], x_t[2], x0_pred[1], x0_pred[2]) x 3 samples x 4 kept steps"), e.getMessage());
 
-    ImagePlus short16 = tr.describe(image(tr));
+    ImagePlus short16 = describe(tr, image(tr));
     short16.getStack().deleteLastSlice();
     short16.setDimensions(1, tr.planeCount() - 1, 1);
-    assertThrows(UserException.class, () -> Trajectory.of(short16));
+    assertThrows(UserException.class, () -> Trajectory.of(new ImagePlusPlanes(short16, short16.getTitle())));
 
-    ImagePlus bits = tr.describe(image(tr));
+    ImagePlus bits = describe(tr, image(tr));
     new ij.process.StackConverter(bits).convertToGray16();
-    e = assertThrows(UserException.class, () -> Trajectory.of(bits));
+    e = assertThrows(UserException.class, () -> Trajectory.of(new ImagePlusPlanes(bits, bits.getTitle())));
     assertTrue(e.getMessage().contains("16-bit"), e.getMessage());
 
-    ImagePlus damaged = tr.describe(image(tr));
+    ImagePlus damaged = describe(tr, image(tr));
     damaged.setProp("trajectory.timestep", "900,600");
-    e = assertThrows(UserException.class, () -> Trajectory.of(damaged));
+    e = assertThrows(UserException.class, () -> Trajectory.of(new ImagePlusPlanes(damaged, damaged.getTitle())));
     assertTrue(e.getMessage().contains("damaged trajectory.* properties"), e.getMessage());
   }
 
   @Test
   void cancelledExportLeavesNoFile() throws Exception {
     Trajectory tr = sample(List.of(Trajectory.X_T, Trajectory.X0_PRED));
-    ImagePlus imp = tr.describe(image(tr));
+    ImagePlus imp = describe(tr, image(tr));
     Progress cancelSoon = new Progress() {
       int reports;
 
@@ -163,7 +175,8 @@ class TrajectoryTest {
       }
     };
     Path out = dir.resolve("c").resolve("t.ome.tif");
-    assertThrows(CancelledException.class, () -> TrajectoryExport.toOmeTiff(imp, out, Compression.NONE, cancelSoon));
+    assertThrows(CancelledException.class, () -> TrajectoryExport.toOmeTiff(new ImagePlusPlanes(imp, "t"), out, Compression.NONE,
+        cancelSoon));
     try (java.util.stream.Stream<Path> s = java.nio.file.Files.list(out.getParent())) {
       assertEquals(0, s.count());
     }

@@ -13,9 +13,9 @@ import java.util.Random;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeInfo;
 import org.diffxai.core.Seeds;
 import org.diffxai.core.UserException;
-import org.diffxai.metrics.PrototypeQuality;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.Adam;
 import org.diffxai.tf.DenoiserTrainer;
@@ -72,7 +72,7 @@ import org.tensorflow.types.TInt32;
 public final class ProtoTrainer implements AutoCloseable {
   static final String SCOPE = "proto";
   /** Cosine above which the push treats a patch as a duplicate of a placed prototype: the quality metric's limit. */
-  private static final double DUPLICATE = PrototypeQuality.DUPLICATE_COSINE;
+  private static final double DUPLICATE = PrototypeInfo.DUPLICATE_COSINE;
   /** Percentile of the upsampled similarity map that bounds the activation box (Chen et al. 2019). */
   public static final double ACTIVATION_PERCENTILE = 95;
 
@@ -592,7 +592,7 @@ public final class ProtoTrainer implements AutoCloseable {
    *
    * <p>The assignment is unique (docs/prototype-networks.md, "Push"): no two prototypes take the same training patch,
    * and none takes a patch whose latent vector has a cosine similarity above
-   * {@value PrototypeQuality#DUPLICATE_COSINE} with a prototype already placed (a duplicate in the sense of
+   * {@value PrototypeInfo#DUPLICATE_COSINE} with a prototype already placed (a duplicate in the sense of
    * {@code metrics.PrototypeQuality}). Greedy by distance, in rounds: each round scans the training images once and
    * finds, for every prototype not yet placed, its nearest admissible patch (not taken, not a duplicate of a placed
    * prototype); these pairs are accepted in order of increasing distance (ties: lower prototype index) unless they
@@ -637,7 +637,7 @@ public final class ProtoTrainer implements AutoCloseable {
         boolean clash = false;
         for (Candidate a : accepted) {
           clash |= a.patchKey(h * w) == c.patchKey(h * w)
-              || (strict && PrototypeQuality.cosine(a.vector, c.vector) > DUPLICATE);
+              || (strict && PrototypeInfo.cosine(a.vector, c.vector) > DUPLICATE);
         }
         if (clash) continue;
         accepted.add(c);
@@ -682,7 +682,7 @@ public final class ProtoTrainer implements AutoCloseable {
   /**
    * One scan of the training images: for each prototype in {@code open}, its nearest patch that it may represent, that
    * no placed prototype took and (when {@code strict}) whose vector has cosine at most
-   * {@value PrototypeQuality#DUPLICATE_COSINE} with every placed prototype; null where there is none. Ties: the lower
+   * {@value PrototypeInfo#DUPLICATE_COSINE} with every placed prototype; null where there is none. Ties: the lower
    * image and cell index.
    */
   private Candidate[] nearestAdmissible(TrainingData data, int[] labels, List<Integer> open, boolean[] anyClass,
@@ -706,7 +706,7 @@ public final class ProtoTrainer implements AutoCloseable {
           int at = (i * cells + q) * d;
           boolean duplicate = false;
           for (int j = 0; strict && j < p && !duplicate; j++) {
-            duplicate = chosen[j] != null && PrototypeQuality.cosine(chosen[j].vector, z, at, d) > DUPLICATE;
+            duplicate = chosen[j] != null && PrototypeInfo.cosine(chosen[j].vector, z, at, d) > DUPLICATE;
           }
           if (duplicate) continue;
           for (int j : open) {

@@ -15,8 +15,9 @@ import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeInfo;
 import org.diffxai.core.UserException;
-import org.diffxai.compare.ModelRandomization.Stage;
+import org.diffxai.core.Randomization;
 import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.SavedModels;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.DenoiserTrainer;
 import org.diffxai.tf.ParamSpec;
@@ -38,9 +39,9 @@ import org.tensorflow.types.TFloat32;
  * network down, exactly as {@link ProtoTrainer} initialises a new network with the given seed:
  *
  * <ul>
- *   <li>{@link Stage#TOP}: the last layer, the prototypes and the add-on layers are re-initialised; the backbone keeps
+ *   <li>{@link Randomization#TOP}: the last layer, the prototypes and the add-on layers are re-initialised; the backbone keeps
  *       its trained weights (read from the bundle's SavedModel);
- *   <li>{@link Stage#FULL}: every layer is re-initialised (the end of Adebayo et al.'s cascade).
+ *   <li>{@link Randomization#FULL}: every layer is re-initialised (the end of Adebayo et al.'s cascade).
  * </ul>
  *
  * Re-initialised means: convolutions He-uniform, biases zero, prototypes U(0, 1) (the trainer's {@link ParamSpec}s,
@@ -68,7 +69,8 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
   private final float[][] vectors;
   private final int[] prototypeClass;
 
-  private RandomizedPrototypeNetwork(ClassifierBundle bundle, ProtoConfig cfg, List<String> trained, long seed) {
+  private RandomizedPrototypeNetwork(ClassifierBundle bundle, ProtoConfig cfg, List<String> trained, long seed,
+      boolean trust) {
     this.bundle = bundle;
     this.cfg = cfg;
     this.classNames = Collections.unmodifiableList(new ArrayList<>(bundle.classNames()));
@@ -82,7 +84,7 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
       net = new ProtoNetBuilder(cfg).build(tf, store, x);
       store.prepareAssign();
       Map<String, float[]> w = initialWeights(store, seed);
-      if (!trained.isEmpty()) w.putAll(trainedWeights(bundle, store, trained));
+      if (!trained.isEmpty()) w.putAll(trainedWeights(bundle, store, trained, trust));
       s = new Session(graph, DenoiserTrainer.sessionConfig(0, false));
       store.assignAll(s, w);
     } catch (RuntimeException | Error e) {
@@ -108,16 +110,25 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
    *
    * @throws UserException when the bundle is not a prototype network written by Train Prototype Network
    */
-  public static RandomizedPrototypeNetwork of(ClassifierBundle bundle, Stage stage, long seed) {
-    return withTrained(bundle, stage == Stage.TOP ? Collections.singletonList("backbone.")
-        : Collections.<String>emptyList(), seed);
+  public static RandomizedPrototypeNetwork of(ClassifierBundle bundle, Randomization stage, long seed) {
+    return of(bundle, stage, seed, false);
+  }
+
+  /**
+   * {@link #of(ClassifierBundle, Randomization, long)}; stage {@code top} reads the bundle's SavedModel, trusting it when
+   * {@code trust} ({@link org.diffxai.model.ModelTrust}).
+   */
+  public static RandomizedPrototypeNetwork of(ClassifierBundle bundle, Randomization stage, long seed, boolean trust) {
+    return withTrained(bundle, stage == Randomization.TOP ? Collections.singletonList("backbone.")
+        : Collections.<String>emptyList(), seed, trust);
   }
 
   /** The network with the parameters whose names start with one of {@code trained} read from the bundle. */
-  static RandomizedPrototypeNetwork withTrained(ClassifierBundle bundle, List<String> trained, long seed) {
+  static RandomizedPrototypeNetwork withTrained(ClassifierBundle bundle, List<String> trained, long seed,
+      boolean trust) {
     ProtoConfig cfg = architecture(bundle);
     TensorFlowRuntime.ensureLoaded();
-    return new RandomizedPrototypeNetwork(bundle, cfg, trained, seed);
+    return new RandomizedPrototypeNetwork(bundle, cfg, trained, seed, trust);
   }
 
   /** The architecture a bundle's prototypes.json describes. */
@@ -192,7 +203,7 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
 
   /** The trained parameters whose names start with one of {@code prefixes}, read from the bundle's SavedModel. */
   private static Map<String, float[]> trainedWeights(ClassifierBundle bundle, VariableStore store,
-      List<String> prefixes) {
+      List<String> prefixes, boolean trust) {
     List<ParamSpec> wanted = new ArrayList<>();
     for (ParamSpec ps : store.specs()) {
       for (String pre : prefixes) {
@@ -203,7 +214,7 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
       }
     }
     Map<String, float[]> out = new LinkedHashMap<>();
-    try (SavedModelBundle saved = SavedModelBundle.load(bundle.dir().toString(), SavedModelBundle.DEFAULT_TAG)) {
+    try (SavedModelBundle saved = SavedModels.loadTensorFlow(bundle.dir(), bundle.name(), trust)) {
       Session.Runner r = saved.session().runner();
       for (ParamSpec ps : wanted) r.fetch(ProtoTrainer.SCOPE + "/" + ps.name());
       try (Result res = r.run()) {
@@ -219,6 +230,8 @@ public final class RandomizedPrototypeNetwork implements PrototypeClassifier {
           out.put(ps.name(), v);
         }
       }
+    } catch (UserException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new UserException("Model " + bundle.name() + ": cannot read its trained weights from the SavedModel ("
           + e.getMessage() + "). Randomisation stage 'top' needs a bundle written by Train Prototype Network; use"

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.diffxai.core.PrototypeInfo;
 import org.diffxai.io.ImageFolder;
-import org.diffxai.metrics.PrototypeQuality;
 import org.diffxai.tf.TinyPrototypeBundles;
 import org.diffxai.tf.TrainingData;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,9 +87,9 @@ class ProtoTrainerTest {
           if (a.prototype >= b.prototype) continue;
           assertTrue(a.sourceIndex != b.sourceIndex || a.patchRow != b.patchRow || a.patchCol != b.patchCol,
               m + " prototypes " + a.prototype + " and " + b.prototype + " share a patch");
-          double cos = PrototypeQuality.cosine(Arrays.copyOfRange(protos, a.prototype * d, (a.prototype + 1) * d),
+          double cos = PrototypeInfo.cosine(Arrays.copyOfRange(protos, a.prototype * d, (a.prototype + 1) * d),
               Arrays.copyOfRange(protos, b.prototype * d, (b.prototype + 1) * d));
-          assertTrue(cos <= PrototypeQuality.DUPLICATE_COSINE, m + " prototypes " + a.prototype + ", " + b.prototype
+          assertTrue(cos <= PrototypeInfo.DUPLICATE_COSINE, m + " prototypes " + a.prototype + ", " + b.prototype
               + " have cosine " + cos);
         }
       }

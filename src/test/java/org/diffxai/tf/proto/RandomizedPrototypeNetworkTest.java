@@ -13,8 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.diffxai.compare.ModelRandomization;
-import org.diffxai.compare.ModelRandomization.Stage;
+import org.diffxai.metrics.ModelRandomization;
+import org.diffxai.core.Randomization;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.UserException;
@@ -56,11 +56,11 @@ class RandomizedPrototypeNetworkTest {
     int n = 5;
     float[] x = TinyPrototypeBundles.images(n);
     try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
-        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 1);
-        RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Stage.TOP, 1);
-        RandomizedPrototypeNetwork top2 = RandomizedPrototypeNetwork.of(b, Stage.TOP, 1);
-        RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Stage.FULL, 1);
-        RandomizedPrototypeNetwork full2 = RandomizedPrototypeNetwork.of(b, Stage.FULL, 2)) {
+        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 1, false);
+        RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 1);
+        RandomizedPrototypeNetwork top2 = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 1);
+        RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Randomization.FULL, 1);
+        RandomizedPrototypeNetwork full2 = RandomizedPrototypeNetwork.of(b, Randomization.FULL, 2)) {
       // Rebuilt from prototypes.json with the trained weights: the bundle's own numbers.
       PrototypeActivations want = real.activations(x, n);
       PrototypeActivations got = rebuilt.activations(x, n);
@@ -117,9 +117,9 @@ class RandomizedPrototypeNetworkTest {
     FloatStack stack = new FloatStack(32, 32, 1, n, 1, planes, null);
     try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
         DjlPrototypeClassifier again = ClassifierModels.loadPrototypes(b, "cpu");
-        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 3);
-        RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Stage.TOP, 3);
-        RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Stage.FULL, 3)) {
+        RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 3, false);
+        RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 3);
+        RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Randomization.FULL, 3)) {
       int[] targets = new int[n];
       for (int i = 0; i < n; i++) targets[i] = i % 2;
       float[][] a = ModelRandomization.maps(real, "real", stack, targets, Progress.NONE);
@@ -147,7 +147,7 @@ class RandomizedPrototypeNetworkTest {
       ClassifierBundle b = ClassifierBundle.open(TinyPrototypeBundles.train(tmp, method));
       ProtoConfig cfg = TinyPrototypeBundles.config(ProtoConfig.Method.parse(method)).size(32, 32).numClasses(2);
       long seed = 9;
-      try (RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Stage.FULL, seed);
+      try (RandomizedPrototypeNetwork full = RandomizedPrototypeNetwork.of(b, Randomization.FULL, seed);
           ProtoTrainer trainer = new ProtoTrainer(cfg, TinyPrototypeBundles.options().seed(seed))) {
         Map<String, float[]> w = trainer.weights();
         int p = cfg.prototypes(), d = cfg.featureDepth(), k = 2;
@@ -193,7 +193,7 @@ class RandomizedPrototypeNetworkTest {
     Files.writeString(json, text);
     Files.delete(dir.resolve(ClassifierBundle.MODEL_JSON)); // no checksums to trip over
     ClassifierBundle b = ClassifierBundle.open(dir);
-    UserException e = assertThrows(UserException.class, () -> RandomizedPrototypeNetwork.of(b, Stage.FULL, 0));
+    UserException e = assertThrows(UserException.class, () -> RandomizedPrototypeNetwork.of(b, Randomization.FULL, 0));
     assertTrue(e.getMessage().contains("randomization=none"), e.getMessage());
   }
 }

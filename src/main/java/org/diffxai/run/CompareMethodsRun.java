@@ -1,0 +1,576 @@
+package org.diffxai.run;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.diffxai.core.Chart;
+import org.diffxai.core.Classifier;
+import org.diffxai.core.GaussianNoise;
+import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.Randomization;
+import org.diffxai.core.Table;
+import org.diffxai.core.UserException;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.Fit;
+import org.diffxai.io.ImageInput;
+import org.diffxai.io.InputImages;
+import org.diffxai.metrics.Bootstrap;
+import org.diffxai.metrics.FaithfulnessMetrics;
+import org.diffxai.metrics.FaithfulnessScoring;
+import org.diffxai.metrics.Metric;
+import org.diffxai.metrics.MetricResult;
+import org.diffxai.metrics.ModelRandomization;
+import org.diffxai.model.ClassifierBundle;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.tf.proto.RandomizedPrototypeNetwork;
+import org.scijava.plugin.Parameter;
+
+/**
+ * Compare Explanation Methods: several prototype networks (PPNet, EPPNet, ProtoPool) explain the same images, and the
+ * faithfulness metrics score each network's own explanation ({@link FaithfulnessScoring}), with two controls — a
+ * random attribution map scored on the same network, and the model-randomisation check of Adebayo et al. 2018
+ * ({@link ModelRandomization}: how similar the explanation of a re-initialised copy of the network is to the real
+ * one). Every (model, method, metric) becomes one row: the mean over the images with its percentile-bootstrap 95 %
+ * interval and n; plus a bar plot per metric and, with an output folder, {@code compare.csv},
+ * {@code compare_images.csv} (every image's value), {@code compare.json} and {@code compare_<metric>.png}.
+ */
+public final class CompareMethodsRun {
+  public static final String COMMAND = "Compare Explanation Methods";
+  public static final String TABLE_FILE = "compare.csv";
+  public static final String IMAGES_FILE = "compare_images.csv";
+  public static final String PROVENANCE_FILE = "compare.json";
+  /** The method name of the random-attribution control. */
+  public static final String RANDOM = "random";
+  /** Prefix of the method names of the model-randomisation control, followed by the stage key. */
+  public static final String RANDOMIZED = "randomized_";
+
+  /** The keys of Compare Explanation Methods. */
+  public static class Request extends MetricKeys {
+    @Parameter(style = "image", required = false, persist = false, description = "The images: a folder of images"
+        + " (brought to the models' size by fit), an open stack or an image file; or leave empty and set denoiser")
+    public String images = "";
+
+    @Parameter(style = "model:denoiser", required = false, persist = false,
+        description = "Instead of images: a denoiser bundle (or 'sample') that synthesizes the images")
+    public String denoiser = "";
+
+    @Parameter(min = "1", persist = false, description = "With denoiser: number of images to synthesize")
+    public int samples = 16;
+
+    @Parameter(min = "1", persist = false, description = "With denoiser: DDIM steps")
+    public int steps = 50;
+
+    @Parameter(persist = false, description = "Prototype bundles to compare, comma-separated (folders or sample-<x>)")
+    public String models = "sample-ppnet,sample-eppnet,sample-protopool";
+
+    @Parameter(min = "1", persist = false, description = "Bootstrap resamples of each 95% interval")
+    public int bootstrap = 2000;
+
+    @Parameter(choices = {"both", "top", "full", "none"}, persist = false, description = "Model-randomisation"
+        + " control: re-initialise the head (top), every layer (full), both or none")
+    public String randomization = "both";
+
+    @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
+    public String fit = Fit.KEY_DEFAULT;
+  }
+
+  /** Makes the re-initialised copy of model {@code index} (closed by the run after use). */
+  public interface Randomizer {
+    PrototypeClassifier randomize(int index, Randomization stage, long seed);
+  }
+
+  /** One row: a metric of one method on one model, over the images. */
+  public static final class Row {
+    public final String model;
+    public final String method;
+    public final String metric;
+    /** Per image, NaN where undefined. */
+    public final double[] values;
+    public final double mean;
+    public final double low;
+    public final double high;
+    /** Images with a finite value. */
+    public final int n;
+
+    Row(String model, String method, String metric, double[] values, double mean, double low, double high, int n) {
+      this.model = model;
+      this.method = method;
+      this.metric = metric;
+      this.values = values;
+      this.mean = mean;
+      this.low = low;
+      this.high = high;
+      this.n = n;
+    }
+  }
+
+  /** What a run produced. */
+  public static final class Result {
+    public final List<Row> rows;
+    public final Table table;
+    /** One bar chart per metric. */
+    public final List<Chart> plots;
+    public final Map<String, String> provenance;
+    /** Wall time in seconds by "model/method" ({@code PPNet}, {@code random}, {@code randomized_top}, ...). */
+    public final Map<String, Double> seconds;
+    public final List<Path> files;
+
+    Result(List<Row> rows, Table table, List<Chart> plots, Map<String, String> provenance,
+        Map<String, Double> seconds, List<Path> files) {
+      this.rows = rows;
+      this.table = table;
+      this.plots = plots;
+      this.provenance = provenance;
+      this.seconds = seconds;
+      this.files = files;
+    }
+
+    public Outputs outputs() {
+      Outputs o = new Outputs().table("comparison", "Compare Explanation Methods", table);
+      for (int i = 0; i < plots.size(); i++) o.chart(i == 0 ? "plots" : "plots_" + (i + 1), plots.get(i));
+      return o;
+    }
+  }
+
+  /** The images compared, with their name and where they came from. */
+  public static final class Images {
+    public final FloatStack stack;
+    public final String name;
+    public final Map<String, String> provenance;
+
+    public Images(FloatStack stack, String name, Map<String, String> provenance) {
+      this.stack = stack;
+      this.name = name;
+      this.provenance = provenance;
+    }
+  }
+
+  private CompareMethodsRun() {}
+
+  /** Opens the models, reads or synthesizes the images, compares, closes the models. */
+  public static Result run(Request r, Env env) {
+    RequestKeys.of(Request.class).validate(r);
+    boolean noImages = blank(r.images), noDenoiser = blank(r.denoiser);
+    if (noImages == noDenoiser) {
+      throw new UserException(noImages ? "No images given. Set images= (a folder, an open stack or an image"
+          + " file) or denoiser= (a denoiser bundle that synthesizes them, e.g. denoiser=sample)."
+          : "Both images= and denoiser= are set. Give one of them: images to compare on existing images, denoiser to"
+          + " synthesize new ones.");
+    }
+    List<String> keys = new ArrayList<>();
+    for (String k : r.models.split(",")) if (!k.trim().isEmpty()) keys.add(k.trim());
+    if (keys.isEmpty()) {
+      throw new UserException("models= is empty. Give one or more prototype bundles, e.g."
+          + " models=sample-ppnet,sample-eppnet,sample-protopool.");
+    }
+    List<LoadedModel<PrototypeClassifier>> loaded = new ArrayList<>();
+    try {
+      for (String k : keys) loaded.add(Models.prototypes(k, r.deviceChoice(), 32, r.trust, env.progress));
+      PrototypeClassifier first = loaded.get(0).get();
+      for (LoadedModel<PrototypeClassifier> m : loaded) {
+        if (m.get().width() != first.width() || m.get().height() != first.height()) {
+          throw new UserException("Model " + m.name() + " takes " + m.get().width() + "x" + m.get().height()
+              + " images but " + loaded.get(0).name() + " takes " + first.width() + "x" + first.height() + ". Compare"
+              + " models of the same input size.");
+        }
+      }
+      Images images = images(r, first.width(), first.height(), env);
+      return run(r, images, loaded,
+          (i, stage, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(keys.get(i)), stage, s, r.trust), env);
+    } finally {
+      for (LoadedModel<PrototypeClassifier> m : loaded) m.close();
+    }
+  }
+
+  /** The images from the folder, stack or file of {@code images}, or synthesized by {@code denoiser}. */
+  static Images images(Request r, int width, int height, Env env) {
+    if (!blank(r.images)) {
+      InputImages in = ImageKeys.read(env, "images", r.images, ImageInput.Settings.size(width, height)
+          .fit(Fit.of(r.fit)).channels(1), env.progress);
+      return new Images(in.stack(), ImageKeys.name(env, "images", r.images, in), in.summary().toStrings());
+    }
+    SynthesizeRun.Request s = new SynthesizeRun.Request();
+    s.model = r.denoiser.trim();
+    s.samples = r.samples;
+    s.steps = r.steps;
+    s.sampler = "DDIM";
+    s.seed = r.seed;
+    s.device = r.device;
+    SynthesizeRun.Result res = SynthesizeRun.run(s, env);
+    return new Images(res.samples, String.format(Locale.ROOT, "%d samples of %s (DDIM %d steps, seed %d)", r.samples,
+        r.denoiser.trim(), r.steps, r.seed), res.provenance);
+  }
+
+  /**
+   * Compares opened prototype networks (the caller closes them) on the given images.
+   *
+   * @param randomizer makes the re-initialised copies for the model-randomisation control
+   */
+  public static Result run(Request r, Images images, List<LoadedModel<PrototypeClassifier>> models,
+      Randomizer randomizer, Env env) {
+    Progress progress = env.progress;
+    if (models.isEmpty()) throw new UserException("No models given. Set models= to one or more prototype bundles.");
+    if (images.stack.channels != 1) {
+      throw new UserException("The images " + images.name + " have " + images.stack.channels + " channels; the"
+          + " prototype explanations work on gray images. Give 1-channel images.");
+    }
+    List<String> seen = new ArrayList<>();
+    for (LoadedModel<PrototypeClassifier> m : models) {
+      if (seen.contains(m.name())) {
+        throw new UserException("Two models are called " + m.name() + ". Compare each model once (give different"
+            + " bundles, or rename one in its model.json).");
+      }
+      seen.add(m.name());
+    }
+    List<Randomization> stages = Randomization.parse(r.randomization);
+    List<String> labels = barLabels(models);
+    boolean randomControl = attributionMetric(r.metric);
+    int n = images.stack.sampleCount();
+    List<Row> rows = new ArrayList<>();
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    double parts = models.size() * ((randomControl ? 2 : 1) + 0.2 * stages.size());
+    double done = 0;
+    try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, IMAGES_FILE, PROVENANCE_FILE,
+        "compare_*.png")) {
+      for (int mi = 0; mi < models.size(); mi++) {
+        LoadedModel<PrototypeClassifier> m = models.get(mi);
+        PrototypeClassifier pc = m.get();
+        String prefix = m.name() + ": ";
+
+        FaithfulnessScoring.Job own = job(r, images);
+        own.prototypeAttribution = true;
+        own.attributionName = FaithfulnessScoring.PROTOTYPES;
+        long t0 = System.nanoTime();
+        FaithfulnessScoring.Scores res = FaithfulnessScoring.score(own, pc, m.name(), progress.sub(done / parts,
+            (done + 1) / parts, prefix + "own map, "));
+        seconds.put(m.name() + "/" + pc.method(), (System.nanoTime() - t0) / 1e9);
+        done++;
+        rows.addAll(rows(m.name(), pc.method(), res, r));
+        int[] targets = new int[n];
+        for (int i = 0; i < n; i++) targets[i] = res.images.get(i).target;
+
+        if (randomControl) {
+          FaithfulnessScoring.Job rnd = job(r, images);
+          rnd.attribution = randomMaps(images.stack.width, images.stack.height, n, r.seed);
+          rnd.attributionName = "random (i.i.d. normal per pixel)";
+          t0 = System.nanoTime();
+          FaithfulnessScoring.Scores rr = FaithfulnessScoring.score(rnd, plain(pc), m.name(),
+              progress.sub(done / parts, (done + 1) / parts, prefix + "random map, "));
+          seconds.put(m.name() + "/" + RANDOM, (System.nanoTime() - t0) / 1e9);
+          done++;
+          rows.addAll(rows(m.name(), RANDOM, rr, r));
+        }
+
+        if (!stages.isEmpty()) {
+          FloatStack gray = planes(images.stack);
+          t0 = System.nanoTime();
+          float[][] real = ModelRandomization.maps(pc, m.name(), gray, targets, progress);
+          double realSeconds = (System.nanoTime() - t0) / 1e9;
+          for (Randomization st : stages) {
+            progress.report(prefix + "randomised network (" + st.key() + ")", done / parts);
+            t0 = System.nanoTime();
+            double[] rho = new double[n], ssim = new double[n];
+            try (PrototypeClassifier rand = randomizer.randomize(mi, st, r.seed)) {
+              float[][] other = ModelRandomization.maps(rand, m.name() + " (randomised)", gray, targets, progress);
+              for (int i = 0; i < n; i++) {
+                rho[i] = ModelRandomization.spearman(real[i], other[i]);
+                ssim[i] = ModelRandomization.ssim(real[i], other[i], gray.width, gray.height);
+              }
+            }
+            seconds.put(m.name() + "/" + RANDOMIZED + st.key(), realSeconds + (System.nanoTime() - t0) / 1e9);
+            rows.add(row(m.name(), RANDOMIZED + st.key(), ModelRandomization.SPEARMAN, rho, r));
+            rows.add(row(m.name(), RANDOMIZED + st.key(), ModelRandomization.SSIM, ssim, r));
+            done += 0.2;
+          }
+        }
+      }
+      progress.checkCancelled();
+      Table table = table(rows);
+      Map<String, String> prov = provenance(r, images, models, stages, n);
+      for (Map.Entry<String, Double> e : seconds.entrySet()) {
+        prov.put("seconds." + e.getKey(), String.format(Locale.ROOT, "%.2f", e.getValue()));
+      }
+      List<Chart> plots = plots(rows, models, labels, images.name, n);
+      if (out.active()) {
+        out.csv(TABLE_FILE, table);
+        out.text(IMAGES_FILE, imagesCsv(rows));
+        out.json(PROVENANCE_FILE, prov);
+        for (Chart c : plots) out.png("compare_" + c.yLabel + ".png", c);
+      }
+      List<Path> files = out.commit();
+      progress.report("Compared " + models.size() + " model" + (models.size() == 1 ? "" : "s") + " on " + n
+          + " image" + (n == 1 ? "" : "s"), 1);
+      return new Result(rows, table, plots, prov, seconds, files);
+    }
+  }
+
+  /** True when the metric key selects attribution metrics (all, or one of them): the random map is then scored. */
+  static boolean attributionMetric(String key) {
+    String k = key == null ? FaithfulnessScoring.ALL : key.trim();
+    if (k.equalsIgnoreCase(FaithfulnessScoring.ALL)) return true;
+    Metric m = Metric.of(k);
+    return m != null && m.needsAttribution;
+  }
+
+  private static FaithfulnessScoring.Job job(Request r, Images images) {
+    FaithfulnessScoring.Job f = new FaithfulnessScoring.Job();
+    f.image = images.stack;
+    f.imageName = images.name;
+    f.target = r.target;
+    f.metric = r.metric;
+    f.settings = r.settings(32);
+    f.seed = r.seed;
+    f.top = r.top;
+    return f;
+  }
+
+  /**
+   * The random attribution control: i.i.d. standard-normal values per pixel, image i from the stream
+   * {@code GaussianNoise.forSample(mix64(seed ^ "random"), i)} (independent of the metrics' own random subsets).
+   */
+  static FloatStack randomMaps(int w, int h, int n, long seed) {
+    long s = GaussianNoise.mix64(seed ^ 0x72616E646F6DL);
+    float[][] planes = new float[n][];
+    for (int i = 0; i < n; i++) planes[i] = GaussianNoise.forSample(s, i).fill(new float[w * h]);
+    return new FloatStack(w, h, 1, n, 1, planes, null);
+  }
+
+  /** The classifier without its prototype interface, so the faithfulness run scores only the given map. */
+  private static Classifier plain(Classifier c) {
+    return new Classifier() {
+      @Override
+      public int height() {
+        return c.height();
+      }
+
+      @Override
+      public int width() {
+        return c.width();
+      }
+
+      @Override
+      public int channels() {
+        return c.channels();
+      }
+
+      @Override
+      public List<String> classNames() {
+        return c.classNames();
+      }
+
+      @Override
+      public float[][] logits(float[] x, int n) {
+        return c.logits(x, n);
+      }
+    };
+  }
+
+  /** Every image as one gray plane (the images have one channel). */
+  private static FloatStack planes(FloatStack s) {
+    float[][] p = new float[s.planeCount()][];
+    for (int i = 0; i < p.length; i++) p[i] = s.plane(i);
+    return new FloatStack(s.width, s.height, 1, p.length, 1, p, null);
+  }
+
+  /** The rows of one scoring, one per metric in the order it produced them. */
+  private static List<Row> rows(String model, String method, FaithfulnessScoring.Scores res, Request r) {
+    List<Metric> order = new ArrayList<>();
+    for (FaithfulnessScoring.ImageResult ir : res.images) {
+      for (MetricResult mr : ir.metrics) if (!order.contains(mr.metric)) order.add(mr.metric);
+    }
+    List<Row> out = new ArrayList<>();
+    int n = res.images.size();
+    for (Metric mt : order) {
+      double[] v = new double[n];
+      Arrays.fill(v, Double.NaN);
+      for (int i = 0; i < n; i++) {
+        for (MetricResult mr : res.images.get(i).metrics) if (mr.metric == mt) v[i] = mr.value;
+      }
+      out.add(row(model, method, mt.key(), v, r));
+    }
+    return out;
+  }
+
+  /** The mean of the finite values with its bootstrap interval; NaN and n = 0 when there is none. */
+  static Row row(String model, String method, String metric, double[] values, Request r) {
+    double[] finite = Arrays.stream(values).filter(Double::isFinite).toArray();
+    if (finite.length == 0) return new Row(model, method, metric, values, Double.NaN, Double.NaN, Double.NaN, 0);
+    Bootstrap.Interval ci = Bootstrap.meanCi(finite, r.bootstrap, 0.95, r.seed);
+    return new Row(model, method, metric, values, ci.mean, ci.low, ci.high, finite.length);
+  }
+
+  /** Which direction is better for a metric, as the table's {@code better} column says. */
+  static String better(String metric) {
+    switch (metric) {
+      case "deletion":
+        return "lower";
+      case "nis":
+        return "see docs";
+      case ModelRandomization.SPEARMAN:
+      case ModelRandomization.SSIM:
+        return "nearer 0";
+      default:
+        return "higher";
+    }
+  }
+
+  static Table table(List<Row> rows) {
+    Table rt = new Table();
+    for (Row row : rows) {
+      rt.incrementCounter();
+      rt.addValue("model", row.model);
+      rt.addValue("method", row.method);
+      rt.addValue("metric", row.metric);
+      rt.addValue("mean", row.mean);
+      rt.addValue("ci_low", row.low);
+      rt.addValue("ci_high", row.high);
+      rt.addValue("n", row.n);
+      rt.addValue("better", better(row.metric));
+      int undefined = row.values.length - row.n;
+      rt.addValue("note", undefined == 0 ? "" : undefined + " of " + row.values.length + " images undefined");
+    }
+    for (String c : new String[] {"mean", "ci_low", "ci_high"}) rt.setDecimalPlaces(c, 6);
+    return rt;
+  }
+
+  /** Every image's value: model, method, metric, image (1-based), value. */
+  static String imagesCsv(List<Row> rows) {
+    StringBuilder sb = new StringBuilder("model,method,metric,image,value\n");
+    for (Row row : rows) {
+      for (int i = 0; i < row.values.length; i++) {
+        sb.append(csv(row.model)).append(',').append(csv(row.method)).append(',').append(row.metric).append(',')
+            .append(i + 1).append(',').append(row.values[i]).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String csv(String s) {
+    return s.matches("[^,\"\n]*") ? s : '"' + s.replace("\"", "\"\"") + '"';
+  }
+
+  /** Bar labels: the method of each model (PPNet, EPPNet, ProtoPool), or the model name when two share a method. */
+  private static List<String> barLabels(List<LoadedModel<PrototypeClassifier>> models) {
+    List<String> methods = new ArrayList<>();
+    for (LoadedModel<PrototypeClassifier> m : models) methods.add(m.get().method());
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < models.size(); i++) {
+      String method = methods.get(i);
+      boolean unique = methods.indexOf(method) == methods.lastIndexOf(method);
+      out.add((unique ? method : models.get(i).name()).replace(',', ' ').replace('{', '(').replace('}', ')'));
+    }
+    return out;
+  }
+
+  private static final int OWN = 0x4c78a8;
+  private static final int RANDOM_COLOR = 0xb0b0b0;
+  private static final int TOP_COLOR = 0xf58518;
+  private static final int FULL_COLOR = 0xe45756;
+
+  /** One bar chart per metric: a bar per (model, method) with its 95 % interval as an error bar. */
+  static List<Chart> plots(List<Row> rows, List<LoadedModel<PrototypeClassifier>> models, List<String> labels,
+      String imagesName, int n) {
+    List<String> metrics = new ArrayList<>();
+    for (Row row : rows) if (!metrics.contains(row.metric)) metrics.add(row.metric);
+    List<Chart> out = new ArrayList<>();
+    for (String metric : metrics) {
+      List<Row> bars = new ArrayList<>();
+      List<String> names = new ArrayList<>();
+      for (Row row : rows) {
+        if (!row.metric.equals(metric)) continue;
+        bars.add(row);
+        String model = labels.get(indexOf(models, row.model));
+        names.add(row.method.equals(RANDOM) ? "random (" + model + ")" : row.method.startsWith(RANDOMIZED)
+            ? model + " " + row.method.substring(RANDOMIZED.length()) : model);
+      }
+      Chart chart = new Chart(metric + " — " + imagesName, "", metric).categories(names);
+      double lo = 0, hi = 0;
+      for (String kind : new String[] {"own", RANDOM, RANDOMIZED + Randomization.TOP.key(),
+          RANDOMIZED + Randomization.FULL.key()}) {
+        double[] x = new double[bars.size()], y = new double[bars.size()];
+        boolean any = false;
+        for (int i = 0; i < bars.size(); i++) {
+          x[i] = i;
+          Row b = bars.get(i);
+          boolean mine = kind.equals("own") ? !b.method.equals(RANDOM) && !b.method.startsWith(RANDOMIZED)
+              : b.method.equals(kind);
+          y[i] = mine && Double.isFinite(b.mean) ? b.mean : 0; // ImageJ draws a NaN bar down to the frame's bottom
+          any |= mine && Double.isFinite(b.mean);
+        }
+        if (!any) continue;
+        int c = kind.equals("own") ? OWN : kind.equals(RANDOM) ? RANDOM_COLOR
+            : kind.endsWith(Randomization.TOP.key()) ? TOP_COLOR : FULL_COLOR;
+        chart.add(kind.equals("own") ? "the model's own explanation" : kind.equals(RANDOM) ? "random map"
+            : "randomised network (" + kind.substring(RANDOMIZED.length()) + ") vs real", x, y, Chart.Style.BARS, c);
+      }
+      for (int i = 0; i < bars.size(); i++) {
+        Row b = bars.get(i);
+        if (!Double.isFinite(b.mean)) continue;
+        lo = Math.min(lo, Math.min(b.low, b.mean));
+        hi = Math.max(hi, Math.max(b.high, b.mean));
+        chart.errorBar(i, b.low, b.high);
+      }
+      double pad = hi > lo ? 0.08 * (hi - lo) : 1;
+      chart.limits(-0.6, bars.size() - 0.4, lo < 0 ? lo - pad : 0, hi + pad);
+      String better = better(metric);
+      chart.note("mean and 95% bootstrap CI over n = " + n + " images; "
+          + (better.equals("see docs") ? "see docs/faithfulness.md" : better + " is better"));
+      out.add(chart);
+    }
+    return out;
+  }
+
+  private static int indexOf(List<LoadedModel<PrototypeClassifier>> models, String name) {
+    for (int i = 0; i < models.size(); i++) if (models.get(i).name().equals(name)) return i;
+    throw new IllegalStateException(name);
+  }
+
+  private static Map<String, String> provenance(Request r, Images images, List<LoadedModel<PrototypeClassifier>> models,
+      List<Randomization> stages, int n) {
+    Classifier first = models.get(0).get();
+    FaithfulnessMetrics.Settings s = r.settings(32).resolved(first.height(), first.width());
+    Map<String, String> p = Provenance.of(COMMAND, r);
+    p.put("images", images.name);
+    p.put("image_count", Integer.toString(n));
+    p.put("image_size", images.stack.width + "x" + images.stack.height);
+    for (Map.Entry<String, String> e : images.provenance.entrySet()) p.put("images." + e.getKey(), e.getValue());
+    for (int i = 0; i < models.size(); i++) {
+      LoadedModel<PrototypeClassifier> m = models.get(i);
+      String pre = "model" + (i + 1) + ".";
+      p.put(pre + "method", m.get().method());
+      for (Map.Entry<String, String> e : m.provenance().entrySet()) {
+        p.put(pre + e.getKey().replaceFirst("^model\\.", ""), e.getValue());
+      }
+    }
+    p.put("explanation", "each model's own map: sum over all prototypes of contribution x similarity map (bicubic,"
+        + " scaled to peak 1), for the target class");
+    p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class (per model)" : r.target.trim());
+    p.put("subset_size", Integer.toString(s.subsetSize));
+    p.put("step", Integer.toString(s.step));
+    p.put("patch_size", Integer.toString(s.patchSize));
+    p.put("bootstrap", "mean over the images with a finite value, percentile 95 % CI, " + r.bootstrap
+        + " resamples, SplitMix64(seed)");
+    p.put("random_control", attributionMetric(r.metric) ? "attribution = i.i.d. standard normal per pixel, image i"
+        + " from GaussianNoise.forSample(mix64(seed ^ 0x72616E646F6D), i), scored on each model with the same"
+        + " settings and random subsets as its own map" : "not run (no attribution metric selected)");
+    StringBuilder st = new StringBuilder();
+    for (Randomization stage : stages) {
+      st.append(st.length() == 0 ? "" : "; ").append(stage.key()).append(": ").append(stage.description());
+    }
+    p.put("randomization", stages.isEmpty() ? "none" : st + "; re-initialised as Train Prototype Network"
+        + " initialises a new network with seed=" + r.seed + " (Adebayo et al., NeurIPS 2018)");
+    p.put("randomization_similarity", "Spearman rank correlation and SSIM (maps min-max scaled to [0,1], data range 1)"
+        + " between the real and the randomised network's map of each image, same target class");
+    return p;
+  }
+
+  private static boolean blank(String s) {
+    return s == null || s.trim().isEmpty();
+  }
+}

@@ -1,0 +1,145 @@
+package org.diffxai.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.diffxai.core.CancelledException;
+import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.UserException;
+import org.diffxai.explain.AnalyticPrototypeClassifier;
+import org.diffxai.explain.ExplanationImagesTest;
+import org.diffxai.explain.PrototypeExplainerTest;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.Planes;
+import org.diffxai.model.LoadedModel;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A whole run on the analytic model: table, overlay stack and the three files, read back by tifffile and Python. */
+class ExplainPrototypesRunTest {
+
+  static LoadedModel<PrototypeClassifier> model(AnalyticPrototypeClassifier c) {
+    return LoadedModel.<PrototypeClassifier>of(c, "analytic", Map.of("model", "analytic", "model_sha256", "abc"))
+        .withGallery(ExplanationImagesTest.gallery());
+  }
+
+  static final FloatStack THREE = PrototypeExplainerTest.stack(32, PrototypeExplainerTest.image(32, 1, 2),
+      PrototypeExplainerTest.image(32, 3, 0), PrototypeExplainerTest.image(32, 0, 0));
+
+  static ExplainPrototypesRun.Request request(Path out) {
+    ExplainPrototypesRun.Request r = new ExplainPrototypesRun.Request();
+    r.image = "three slices.tif";
+    r.top = 2;
+    r.output = out.toString();
+    return r;
+  }
+
+  /** Image keys resolve to this stack, named as the request names it. */
+  static Env env(FloatStack image, Progress progress) {
+    return new Env(progress, (key, value) -> Planes.named(value, image));
+  }
+
+  static String python(String script, String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("/usr/bin/python3", "-c", script));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(0, p.exitValue(), out);
+    return out;
+  }
+
+  static List<String> files(Path dir) throws Exception {
+    if (!Files.isDirectory(dir)) return List.of();
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+
+  @Test
+  void writesTableOverlaysAndProvenance(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    ExplainPrototypesRun.Result res = ExplainPrototypesRun.run(request(out), model(PrototypeExplainerTest.model()),
+        env(THREE, Progress.NONE));
+    assertEquals(List.of(OutputFolder.MANIFEST, "explain.csv", "explain.json", "overlays.tif"), files(out));
+    assertEquals(6, res.table.size());
+    assertEquals(6, res.overlays.rgb().planeCount());
+
+    List<String> csv = Files.readAllLines(out.resolve("explain.csv"));
+    assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,target,rank,prototype,prototype_class,"
+        + "similarity,weight,contribution,source_image,source_box,box", csv.get(0));
+    assertEquals(7, csv.size());
+    String first = csv.get(1);
+    assertTrue(first.startsWith("three slices.tif,1,healthy,"), first);
+    // healthy is predicted; its largest contribution comes from p1 (background, exact match), weight 1.
+    assertTrue(first.contains(",healthy,1,1,healthy,"), first);
+    assertTrue(first.endsWith(",train/p1.tif,\"1,2,3,4\",\"" + boxText(res.explanations.get(0).top.get(0).box)
+        + "\""), first);
+    assertTrue(csv.get(3).startsWith("three slices.tif,2,"), csv.get(3));
+
+    String info = python("import tifffile, sys\n"
+        + "with tifffile.TiffFile(sys.argv[1]) as t:\n"
+        + "    a = t.asarray(); print(a.shape, a.dtype)\n"
+        + "    md = t.imagej_metadata; print(md['Info'].splitlines()[1]); print(md['Labels'][0])\n",
+        out.resolve("overlays.tif").toString());
+    List<String> lines = info.lines().collect(Collectors.toList());
+    assertEquals("(6, 32, 66, 3) uint8", lines.get(0)); // 32 px image + 2 px gap + gallery scaled to 32 px
+    assertEquals("command = Explain with Prototypes", lines.get(1));
+    assertTrue(lines.get(2).startsWith("slice 1 rank 1 prototype 1 (healthy) contribution "), lines.get(2));
+
+    String json = python("import json, sys\n"
+        + "d = json.load(open(sys.argv[1]))\n"
+        + "print(d['model'], d['model_sha256'], d['image'], d['image_size'], d['model_input'], d['input_scale'],"
+        + " d['target'], d['top'], d['method'], d['software'].startswith('Diffusion XAI for Fiji '))",
+        out.resolve("explain.json").toString());
+    assertEquals("analytic abc three slices.tif 32x32 16x16 2,2 predicted class 2 PPNet True", json);
+  }
+
+  @Test
+  void oneSliceOnePrototypeIsOneRgbPlane(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    ExplainPrototypesRun.Request r = request(out);
+    r.top = 1;
+    ExplainPrototypesRun.run(r, model(PrototypeExplainerTest.model()),
+        env(PrototypeExplainerTest.stack(16, PrototypeExplainerTest.image(16, 1, 2)), Progress.NONE));
+    assertEquals("(16, 34, 3) uint8", python("import tifffile, sys; a = tifffile.imread(sys.argv[1]); print(a.shape,"
+        + " a.dtype)", out.resolve("overlays.tif").toString()));
+    assertEquals(2, Files.readAllLines(out.resolve("explain.csv")).size());
+  }
+
+  static String boxText(int[] b) {
+    return b[0] + "," + b[1] + "," + b[2] + "," + b[3];
+  }
+
+  @Test
+  void failedOrCancelledRunsWriteNothing(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    ExplainPrototypesRun.Request bad = request(out);
+    bad.target = "tumour";
+    assertThrows(UserException.class, () -> ExplainPrototypesRun.run(bad, model(PrototypeExplainerTest.model()),
+        env(THREE, Progress.NONE)));
+    assertEquals(List.of(), files(out));
+    Progress cancelled = new Progress() {
+      @Override
+      public void report(String message, double fraction) {}
+
+      @Override
+      public boolean isCancelled() {
+        return true;
+      }
+    };
+    assertThrows(CancelledException.class,
+        () -> ExplainPrototypesRun.run(request(out), model(PrototypeExplainerTest.model()), env(THREE, cancelled)));
+    assertEquals(List.of(), files(out));
+  }
+}
