@@ -47,17 +47,23 @@ public final class Explanation {
   public final int predicted;
   /** The class explained: the predicted one unless another was asked for. */
   public final int target;
+  /**
+   * Out of distribution: the network has not seen the like of this image (a statistic of its distances to the
+   * prototypes, or of its pixels outside the training range, above the validation maximum; docs/confidence.md).
+   */
+  public final boolean ood;
   /** Ranked by contribution, largest first. */
   public final List<Contribution> top;
 
   Explanation(int slice, String label, float[] logits, double[] probabilities, int predicted, int target,
-      List<Contribution> top) {
+      boolean ood, List<Contribution> top) {
     this.slice = slice;
     this.label = label;
     this.logits = logits;
     this.probabilities = probabilities;
     this.predicted = predicted;
     this.target = target;
+    this.ood = ood;
     this.top = Collections.unmodifiableList(top);
   }
 }

@@ -121,7 +121,7 @@ public final class PrototypeExplainer {
       ranked.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
           PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
-    return new Explanation(slice, label, logits, prob, predicted, t, ranked);
+    return new Explanation(slice, label, logits, prob, predicted, t, a.ood[i], ranked);
   }
 
   private static float min(float[] v) {

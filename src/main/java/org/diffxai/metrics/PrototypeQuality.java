@@ -398,15 +398,25 @@ public final class PrototypeQuality {
     for (int i = 0; i < n; i++) planes[i] = Arrays.copyOfRange(images, i * h * w, (i + 1) * h * w);
     List<Explanation> ex = new PrototypeExplainer(c, "model").explain(new FloatStack(w, h, 1, n, 1, planes, null),
         top, -1, BATCH, "images", org.diffxai.core.Progress.NONE);
+    return placement(ex, foreground, w, h);
+  }
+
+  /**
+   * The boxes of explanations already computed (e.g. by Explain with Prototypes, in the explained images' pixels)
+   * against each explained slice's foreground.
+   *
+   * @param foreground per slice ({@link Explanation#slice}) width·height flags, true inside the anatomy
+   */
+  public static Placement placement(List<Explanation> explanations, boolean[][] foreground, int width, int height) {
     List<int[]> boxes = new ArrayList<>();
     List<boolean[]> fg = new ArrayList<>();
-    for (Explanation e : ex) {
+    for (Explanation e : explanations) {
       for (Explanation.Contribution t : e.top) {
         boxes.add(t.box);
         fg.add(foreground[e.slice]);
       }
     }
-    return place(boxes, fg, w, h);
+    return place(boxes, fg, width, height);
   }
 
   /**

@@ -52,9 +52,9 @@ public final class TinyPrototypeBundles {
     Path trained = CACHE.get(m.label());
     if (trained == null) {
       trained = jvmDir().resolve("tiny-" + m.label().toLowerCase(Locale.ROOT));
-      PrototypeTraining.run(phantomFolder(), SIZE, config(m), options(), 0.2, trained,
-          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture")
-              .input(ImageFolder.load(phantomFolder(), SIZE, true).input().summary().toMap()), null);
+      ImageFolder folder = ImageFolder.load(phantomFolder(), SIZE, true);
+      AtomicFiles.writeDirectory(trained, tmp -> PrototypeTraining.run(folder, null, config(m), options(), 0.2, tmp,
+          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture"), null));
       CACHE.put(m.label(), trained);
     }
     return copy(trained, target);

@@ -17,7 +17,6 @@ import org.diffxai.core.Calibration;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
-import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.tf.BundleWriter;
@@ -139,35 +138,33 @@ public final class ProtoBundleWriter {
   }
 
   /**
-   * Writes the bundle to {@code target}, which must not exist.
+   * Writes the bundle's files into {@code dir}, an existing empty directory (the caller makes them appear atomically).
    *
-   * @return the bundle directory
+   * @return {@code dir}
    */
-  public static Path write(Path target, ProtoTrainer trainer, Metadata meta, Progress progress) {
-    Path dest = target.toAbsolutePath().normalize();
-    if (Files.exists(dest)) {
-      throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
-    }
+  public static Path write(Path dir, ProtoTrainer trainer, Metadata meta, Progress progress) {
     ProtoConfig cfg = trainer.config();
     if (meta.classNames.size() != cfg.numClasses()) {
       throw new IllegalArgumentException(meta.classNames.size() + " class names for " + cfg.numClasses() + " classes");
     }
     if (trainer.pushRecords().isEmpty()) throw new IllegalStateException("The network was never pushed");
     if (progress == null) progress = Progress.NONE;
-    Progress p = progress;
-    AtomicFiles.writeDirectory(dest, tmp -> {
-      p.report("Saving prototype network", Double.NaN);
-      trainer.exportSavedModel(tmp);
-      p.checkCancelled();
-      writeGallery(tmp.resolve(ClassifierBundle.GALLERY), trainer, meta);
-      write(tmp.resolve(ClassifierBundle.PROTOTYPES_JSON), gson().toJson(prototypesJson(trainer, meta)) + "\n");
-      write(tmp.resolve(BundleWriter.TRAINING_CSV), trainingCsv(trainer));
+    try {
+      progress.report("Saving prototype network", Double.NaN);
+      trainer.exportSavedModel(dir);
+      progress.checkCancelled();
+      writeGallery(dir.resolve(ClassifierBundle.GALLERY), trainer, meta);
+      write(dir.resolve(ClassifierBundle.PROTOTYPES_JSON), gson().toJson(prototypesJson(trainer, meta)) + "\n");
+      write(dir.resolve(BundleWriter.TRAINING_CSV), trainingCsv(trainer));
       Map<String, Object> model = modelJson(trainer, meta);
-      model.put("sha256", BundleWriter.checksums(tmp));
-      write(tmp.resolve(ClassifierBundle.MODEL_JSON), gson().toJson(model) + "\n");
-      p.checkCancelled();
-    });
-    return dest;
+      model.put("sha256", BundleWriter.checksums(dir));
+      write(dir.resolve(ClassifierBundle.MODEL_JSON), gson().toJson(model) + "\n");
+      progress.checkCancelled();
+    } catch (IOException e) {
+      throw new UserException("Cannot write the prototype network to " + dir + ": " + e.getMessage()
+          + ". Check free space and permissions.", e);
+    }
+    return dir;
   }
 
   private static void write(Path file, String text) throws IOException {

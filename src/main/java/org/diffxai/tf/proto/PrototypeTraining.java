@@ -1,25 +1,21 @@
 package org.diffxai.tf.proto;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntFunction;
 import org.diffxai.core.Calibration;
 import org.diffxai.core.Confidence;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
-import org.diffxai.core.Foreground;
 import org.diffxai.io.ImageFolder;
-import org.diffxai.io.MaskFiles;
-import org.diffxai.phantom.Tissue;
 import org.diffxai.tf.TrainingData;
 
 /**
- * One training run end to end: load a folder of labelled images (sub-folders = classes), map intensities (0.5/99.5 %
- * percentiles to −1/+1, as for denoisers), hold out a seeded, stratified validation split, train
+ * One training run on a loaded folder of labelled images (sub-folders = classes; the use case with its keys is
+ * {@code run.TrainPrototypesRun}): map intensities (0.5/99.5 % percentiles to −1/+1, as for denoisers), hold out a seeded, stratified validation split, train
  * ({@link ProtoTrainer}), measure training and validation accuracy, and write the bundle ({@link ProtoBundleWriter}).
  */
 public final class PrototypeTraining {
@@ -48,36 +44,31 @@ public final class PrototypeTraining {
   }
 
   /**
-   * Trains on {@code images} and writes the bundle to {@code output} (which must not exist).
+   * Trains on a loaded folder and writes the bundle's files into {@code dir} (an existing, empty directory; the caller
+   * makes the result appear atomically, e.g. through {@code run.OutputFolder}).
    *
-   * @param net architecture; its size and class count are set from {@code size} and the folder
+   * @param folder the labelled training images (classes = sub-folders)
+   * @param foreground with background randomize or mask, the anatomy of training image i (folder index) at training
+   *     size; null with background keep
+   * @param net architecture; its size and class count are set from the folder
    * @param validation fraction of each class held out for validation, in [0, 0.9]
    */
-  public static Result run(Path images, int size, ProtoConfig net, ProtoTrainingOptions options, double validation,
-      Path output, ProtoBundleWriter.Metadata meta, Progress progress) {
+  public static Result run(ImageFolder folder, IntFunction<boolean[]> foreground, ProtoConfig net,
+      ProtoTrainingOptions options, double validation, Path dir, ProtoBundleWriter.Metadata meta, Progress progress) {
     if (progress == null) progress = Progress.NONE;
     if (!(validation >= 0 && validation <= 0.9)) {
       throw new UserException("validation must be a fraction between 0 and 0.9, got " + validation + ".");
     }
-    Path dest = output.toAbsolutePath().normalize();
-    if (Files.exists(dest)) {
-      throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
-    }
-    String fg = options.foreground();
-    if (options.background() != ProtoTrainingOptions.Background.KEEP
-        && !fg.equalsIgnoreCase(ProtoTrainingOptions.ESTIMATE) && !fg.equalsIgnoreCase(ProtoTrainingOptions.LABELS)
-        && !Files.exists(Paths.get(fg))) {
-      throw new UserException("foreground=" + fg + " does not exist. Give foreground=estimate (from each image), "
-          + "foreground=labels (the label maps Generate Phantoms writes) or a folder or file of masks.");
-    }
-    ImageFolder folder = ImageFolder.load(images, size, true, progress.sub(0, 0.05));
+    boolean masked = options.background() != ProtoTrainingOptions.Background.KEEP;
+    if (masked && foreground == null) throw new IllegalArgumentException("background " + options.background()
+        + " needs the foreground");
+    int size = folder.size();
     IntensityMapping map = folder.percentileMapping(0.5, 99.5);
     List<float[]> model = folder.toModelSpace(map);
     int[] labels = folder.labels();
     List<String> classes = folder.classNames();
     boolean[] held = split(labels, classes, validation, options.seed());
 
-    boolean masked = options.background() != ProtoTrainingOptions.Background.KEEP;
     List<boolean[]> trainForeground = masked ? new ArrayList<>() : null;
     List<float[]> trainX = new ArrayList<>();
     List<float[]> trainOriginal = new ArrayList<>();
@@ -96,7 +87,7 @@ public final class PrototypeTraining {
         trainY.add(labels[i]);
         trainOriginal.add(folder.image(i));
         trainNames.add(folder.root().relativize(folder.files().get(i)).toString().replace('\\', '/'));
-        if (masked) trainForeground.add(foreground(folder, i, options.foreground()));
+        if (masked) trainForeground.add(foreground.apply(i));
       }
     }
     TrainingData train = TrainingData.of(size, size, 1, trainX).withLabels(toArray(trainY), classes);
@@ -115,43 +106,10 @@ public final class PrototypeTraining {
       meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
           .accuracy(trainAcc, valAcc, valX.size(), validation);
       if (meta.source.isEmpty()) meta.source(folder.root().toString());
-      Path bundle = ProtoBundleWriter.write(dest, trainer, meta, progress.sub(0.97, 1));
+      if (meta.input.isEmpty()) meta.input(folder.input().summary().toMap());
+      Path bundle = ProtoBundleWriter.write(dir, trainer, meta, progress.sub(0.97, 1));
       return new Result(bundle, trainAcc, valAcc, trainX.size(), valX.size(), trainer.seconds(), trainer.epochs());
     }
-  }
-
-  /**
-   * The anatomy of training image {@code i} at training size ({@link ProtoTrainingOptions#foreground(String)}).
-   *
-   * @throws UserException when a mask file is missing or unreadable
-   */
-  static boolean[] foreground(ImageFolder folder, int i, String source) {
-    int s = folder.size();
-    Path file = folder.files().get(i);
-    if (source.equalsIgnoreCase(ProtoTrainingOptions.LABELS)) {
-      Path labels = MaskFiles.find(file, "auto", MaskFiles.Kind.LABELS).orElseThrow(() -> new UserException(
-          "foreground=labels but " + file + " has no label map " + MaskFiles.companion(file, MaskFiles.Kind.LABELS)
-              .getFileName() + " beside it. Generate the phantoms with masks, or use foreground=estimate."));
-      return anatomy(MaskFiles.readLabels(labels), labels, s);
-    }
-    if (source.equalsIgnoreCase(ProtoTrainingOptions.ESTIMATE)) return Foreground.estimate(folder.image(i), s, s);
-    Path mask = MaskFiles.find(file, source, MaskFiles.Kind.LABELS).orElseThrow(() -> new UserException(
-        "foreground=" + source + " has no mask for " + file + ". Give a folder with a mask per training image (same "
-            + "file name), or foreground=estimate."));
-    return MaskFiles.read(mask, 0, s, s);
-  }
-
-  /** Anatomy of a phantom label map at training size: every tissue code but background and shortcut. */
-  private static boolean[] anatomy(int[] labels, Path file, int size) {
-    if (labels.length != size * size) {
-      throw new UserException("The label map " + file + " has another size than its image after resizing to "
-          + size + ". Use foreground=estimate, or label maps of the images' size.");
-    }
-    boolean[] f = new boolean[labels.length];
-    for (int j = 0; j < f.length; j++) {
-      f[j] = labels[j] != Tissue.BACKGROUND.ordinal() && labels[j] != Tissue.SHORTCUT.ordinal();
-    }
-    return f;
   }
 
   /**
