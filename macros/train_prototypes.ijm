@@ -12,17 +12,21 @@ outputDir = getDirectory("temp") + "diffxai" + File.separator + "prototypes";
 setBatchMode(true);
 File.makeDirectory(outputDir);
 imagesDir = outputDir + File.separator + "phantoms";    // one sub-folder per class: healthy/, lesion/
-bundleDir = outputDir + File.separator + "ppnet";       // must not exist yet
+bundleDir = outputDir + File.separator + "ppnet";       // the bundle folder (overwrite replaces an earlier run)
 
-run("Generate Phantoms", "count=60 size=64 seed=2 classes=healthy,lesion output=[" + imagesDir + "]");
+run("Generate Phantoms", "count=60 size=64 seed=2 classes=healthy,lesion output=[" + imagesDir + "] overwrite");
 
 // images      folder, one sub-folder per class     method              PPNet, EPPNet or ProtoPool
 // size        images are resized to size x size    prototypes_per_class  PPNet/EPPNet (ProtoPool: pool_size)
 // epochs      warm-up + joint epochs               push_every          push prototypes every n joint epochs
-// validation  fraction held out per class          seed                same seed + data -> same network
-run("Train Prototype Network", "images=[" + imagesDir + "] method=PPNet prototypes_per_class=5 size=64"
-    + " epochs=10 batch=32 push_every=5 last_layer_epochs=2 validation=0.2 seed=1 output=[" + bundleDir + "]");
+// validation  fraction held out per class (accuracy, calibration, OOD thresholds)   seed  same seed + data -> same net
+// fit         pad, crop or stretch images of another size    noise, intensity  augmentation (0 = off)
+// background  keep, randomize or mask the pixels outside the anatomy (foreground: estimate, labels or a mask folder)
+run("Train Prototype Network", "images=[" + imagesDir + "] method=PPNet prototypes_per_class=5 size=64 fit=pad"
+    + " epochs=10 batch=32 push_every=5 last_layer_epochs=2 validation=0.2 seed=1 noise=0.3 intensity=0.2"
+    + " background=keep output=[" + bundleDir + "] overwrite");
 
-// The table "Prototype Training" holds loss and accuracy per epoch; the Log the validation accuracy.
+// The table "Prototype Training" holds loss and accuracy per epoch (and a plot of both); the Log the validation
+// accuracy. model.json holds the temperature and ECE before/after calibration, prototypes.json the OOD thresholds.
 print("Prototype network written to " + bundleDir);
 setBatchMode(false);

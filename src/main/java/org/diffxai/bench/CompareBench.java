@@ -20,6 +20,7 @@ import org.diffxai.run.Env;
 import org.diffxai.run.SynthesizeRun;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageFolder;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.metrics.Metric;
 import org.diffxai.model.ClassifierBundle;
@@ -197,8 +198,10 @@ final class CompareBench {
         if (quick) cfg.baseChannels(4).featureDepth(8).prototypesPerClass(2).poolSize(4).slotsPerClass(2);
         ProtoTrainingOptions opts = new ProtoTrainingOptions().epochs(quick ? 3 : 4).warmupEpochs(1).pushEvery(1)
             .lastLayerEpochs(1).batch(16).seed(7);
-        PrototypeTraining.run(phantoms, size, cfg, opts, 0.2, dir, new ProtoBundleWriter.Metadata()
-            .name("stand-in-" + m.label()).description("benchmark stand-in"), Progress.NONE);
+        ImageFolder folder = ImageFolder.load(phantoms, size, true);
+        AtomicFiles.writeDirectory(dir, tmp -> PrototypeTraining.run(folder, null, cfg, opts, 0.2, tmp,
+            new ProtoBundleWriter.Metadata().name("stand-in-" + m.label()).description("benchmark stand-in"),
+            Progress.NONE));
       }
       out.add(dir);
     }

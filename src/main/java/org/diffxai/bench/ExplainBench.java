@@ -19,6 +19,7 @@ import org.diffxai.run.Env;
 import org.diffxai.run.ExplainPrototypesRun;
 import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageFolder;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.phantom.Phantom;
@@ -134,9 +135,10 @@ final class ExplainBench {
       if (!Files.isDirectory(dir)) {
         progress.accept("(" + part + ") training a PPNet briefly (the weights do not change the timing)");
         // validation 0.25: 2 of the 8 images per class are held out (also keeps the recorded accuracy a number)
-        PrototypeTraining.run(phantomFolder(work.resolve("e-phantoms"), 64, 8), 64, net,
-            new ProtoTrainingOptions().epochs(2).warmupEpochs(1).pushEvery(1).lastLayerEpochs(1).batch(8).seed(1), 0.25,
-            dir, new ProtoBundleWriter.Metadata().name(dir.getFileName().toString()).description("benchmark"), null);
+        ImageFolder folder = ImageFolder.load(phantomFolder(work.resolve("e-phantoms"), 64, 8), 64, true);
+        AtomicFiles.writeDirectory(dir, tmp -> PrototypeTraining.run(folder, null, net, new ProtoTrainingOptions()
+            .epochs(2).warmupEpochs(1).pushEvery(1).lastLayerEpochs(1).batch(8).seed(1), 0.25, tmp,
+            new ProtoBundleWriter.Metadata().name(dir.getFileName().toString()).description("benchmark"), null));
       }
       key = dir.toString();
       notes.add("(" + part + ") Model: a PPNet of " + (opt.quick ? "a tiny architecture (base 4 channels, depth 8)"

@@ -25,6 +25,22 @@ public interface Classifier extends AutoCloseable {
    */
   float[][] logits(float[] x, int n);
 
+  /**
+   * The classifier's calibration temperature and OOD threshold (docs/confidence.md); {@link Confidence#NONE} (T = 1,
+   * no threshold) unless the model stores them.
+   */
+  default Confidence confidence() {
+    return Confidence.NONE;
+  }
+
+  /**
+   * Calibrated class probabilities softmax(logits / T) [n][K], T = {@link #confidence()}'s temperature: the
+   * probabilities every table and decision should show.
+   */
+  default double[][] probabilities(float[] x, int n) {
+    return confidence().probabilities(logits(x, n));
+  }
+
   @Override
   default void close() {}
 }

@@ -6,6 +6,12 @@ package org.diffxai.core;
  * and the box around the pixels whose upsampled similarity is at or above its 95th percentile.
  */
 public final class PrototypeInfo {
+  /**
+   * Cosine similarity above which two prototype vectors are duplicates (issue 10; {@code metrics.PrototypeQuality}
+   * counts them, the trainer's push avoids them).
+   */
+  public static final double DUPLICATE_COSINE = 0.99;
+
 
   public final int index;
   /** Class the prototype belongs to (ProtoPool: the class whose slot weight on it is largest). */
@@ -32,5 +38,21 @@ public final class PrototypeInfo {
     this.receptiveBox = receptiveBox.clone();
     this.activationBox = activationBox.clone();
     this.galleryPlane = galleryPlane;
+  }
+
+  /** Cosine similarity (0 when a vector is zero). */
+  public static double cosine(float[] a, float[] b) {
+    return cosine(a, b, 0, b.length);
+  }
+
+  /** Cosine similarity of a[0, d) and b[off, off + d) (0 when one of them is zero). */
+  public static double cosine(float[] a, float[] b, int off, int d) {
+    double ab = 0, aa = 0, bb = 0;
+    for (int i = 0; i < d; i++) {
+      ab += (double) a[i] * b[off + i];
+      aa += (double) a[i] * a[i];
+      bb += (double) b[off + i] * b[off + i];
+    }
+    return aa == 0 || bb == 0 ? 0 : ab / Math.sqrt(aa * bb);
   }
 }

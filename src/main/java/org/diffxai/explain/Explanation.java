@@ -47,24 +47,30 @@ public final class Explanation {
   /** The plane's slice label, or null. */
   public final String label;
   public final float[] logits;
-  /** Softmax of the logits. */
+  /** Calibrated class probabilities, softmax(logits / T) with the model's temperature (docs/confidence.md). */
   public final double[] probabilities;
   public final int predicted;
   /** The class explained: the predicted one unless another was asked for. */
   public final int target;
+  /**
+   * Out of distribution: the network has not seen the like of this image (a statistic of its distances to the
+   * prototypes, or of its pixels outside the training range, above the validation maximum; docs/confidence.md).
+   */
+  public final boolean ood;
   /** Ranked by contribution, largest first. */
   public final List<Contribution> top;
   /** How the prototypes' maps were made. */
   public final PrototypeMapKind mapKind;
 
   Explanation(int slice, String label, float[] logits, double[] probabilities, int predicted, int target,
-      List<Contribution> top, PrototypeMapKind mapKind) {
+      boolean ood, List<Contribution> top, PrototypeMapKind mapKind) {
     this.slice = slice;
     this.label = label;
     this.logits = logits;
     this.probabilities = probabilities;
     this.predicted = predicted;
     this.target = target;
+    this.ood = ood;
     this.top = Collections.unmodifiableList(top);
     this.mapKind = mapKind;
   }

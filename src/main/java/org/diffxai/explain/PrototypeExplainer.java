@@ -129,7 +129,7 @@ public final class PrototypeExplainer {
 
   /** The class explained for image i of a batch: the target, or the predicted class when the target is −1. */
   private int classOf(PrototypeActivations a, int i, int target) {
-    return target < 0 ? argmax(softmax(a.logits[i])) : target;
+    return target < 0 ? argmax(a.probabilities[i]) : target;
   }
 
   /** The top prototypes of image i by contribution to its class, largest first; ties by prototype index. */
@@ -172,7 +172,7 @@ public final class PrototypeExplainer {
     int width = placement.width, height = placement.height;
     int p = model.prototypes(), mh = model.mapHeight(), mw = model.mapWidth();
     float[] logits = a.logits[i];
-    double[] prob = softmax(logits);
+    double[] prob = a.probabilities[i]; // calibrated: softmax(logits / T) (docs/confidence.md)
     int predicted = argmax(prob);
     int t = target < 0 ? predicted : target;
     float[] weights = lastLayer[t];
@@ -199,23 +199,13 @@ public final class PrototypeExplainer {
       out.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
           PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
-    return new Explanation(slice, label, logits, prob, predicted, t, out, kind);
+    return new Explanation(slice, label, logits, prob, predicted, t, a.ood[i], out, kind);
   }
 
   private static float min(float[] v) {
     float m = Float.POSITIVE_INFINITY;
     for (float x : v) m = Math.min(m, x);
     return m;
-  }
-
-  static double[] softmax(float[] logits) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float l : logits) max = Math.max(max, l);
-    double[] e = new double[logits.length];
-    double sum = 0;
-    for (int k = 0; k < e.length; k++) sum += e[k] = Math.exp(logits[k] - max);
-    for (int k = 0; k < e.length; k++) e[k] /= sum;
-    return e;
   }
 
   private static int argmax(double[] v) {

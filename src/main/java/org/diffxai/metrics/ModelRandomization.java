@@ -2,13 +2,11 @@ package org.diffxai.metrics;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.ImageMetrics;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeMapKind;
-import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.PrototypeExplainer;
 import org.diffxai.io.FloatStack;

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.UserException;
 
@@ -224,6 +225,21 @@ public final class ClassifierBundle {
     return prototypes == null ? Double.NaN : prototypes.validationAccuracy;
   }
 
+  /**
+   * The calibration temperature (model.json {@code calibration.temperature}) and, for prototype networks, the OOD
+   * thresholds (prototypes.json {@code ood}) and prototype sets of each class; temperature 1 and no thresholds when
+   * absent (bundles written before calibration existed). See docs/confidence.md.
+   */
+  public Confidence confidence() {
+    double t = descriptor == null ? 1 : descriptor.temperature;
+    if (prototypes == null) return t == 1 ? Confidence.NONE : new Confidence(t, Double.NaN, Double.NaN, null);
+    int[] classOf = new int[prototypes.prototypes()];
+    for (int p = 0; p < classOf.length; p++) classOf[p] = prototypes.infos.get(p).classIndex;
+    return new Confidence(t, prototypes.nearestThreshold, prototypes.coverageThreshold,
+        Confidence.classPrototypes(classOf, prototypes.lastLayer)).withRange(prototypes.rangeThreshold, intensity,
+            descriptor == null ? null : descriptor.inputClip);
+  }
+
   PrototypeManifest manifest() {
     return prototypes;
   }
@@ -231,7 +247,8 @@ public final class ClassifierBundle {
   /**
    * Provenance for run records: {@code model.key}, {@code model.name}, {@code model.directory}, {@code model.checksum},
    * {@code model.checksums_verified}, {@code model.kind} (classifier or the prototype method), and when known
-   * {@code model.class_names}, {@code model.intensity}, {@code model.validation_accuracy}, {@code model.training}.
+   * {@code model.class_names}, {@code model.intensity}, {@code model.validation_accuracy}, {@code model.temperature},
+   * {@code model.ood_thresholds}, {@code model.training}.
    */
   public Map<String, String> provenance() {
     Map<String, String> m = new LinkedHashMap<>();
@@ -248,6 +265,12 @@ public final class ClassifierBundle {
     }
     if (prototypes != null && !Double.isNaN(prototypes.validationAccuracy)) {
       m.put("model.validation_accuracy", Double.toString(prototypes.validationAccuracy));
+    }
+    Confidence c = confidence();
+    if (c.temperature() != 1) m.put("model.temperature", Double.toString(c.temperature()));
+    if (c.hasOodThreshold()) {
+      m.put("model.ood_thresholds", "nearest_part=" + c.nearestThreshold() + ",class_coverage="
+          + c.coverageThreshold() + ",out_of_range=" + c.rangeThreshold());
     }
     if (descriptor != null && descriptor.trainingJson != null) m.put("model.training", descriptor.trainingJson);
     return m;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import org.diffxai.core.Classifier;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.UserException;
@@ -176,6 +177,12 @@ public class DjlClassifier implements DifferentiableClassifier {
       for (int i = 0; i < m; i++) System.arraycopy(lg, i * k, out[from + i], 0, k);
     }, null);
     return out;
+  }
+
+  /** The bundle's calibration temperature and OOD threshold ({@link ClassifierBundle#confidence()}). */
+  @Override
+  public Confidence confidence() {
+    return bundle.confidence();
   }
 
   /** Receives the outputs of one batch of m images starting at image {@code from}. */

@@ -118,7 +118,7 @@ public final class DjlPrototypeClassifier extends DjlClassifier implements Proto
       split(o.get("similarity").toFloatArray(), sim, from, m);
       split(o.get("min_distances").toFloatArray(), minD, from, m);
     }, prototypesBlock);
-    return new PrototypeActivations(logits, scores, sim, minD);
+    return new PrototypeActivations(logits, scores, sim, minD, confidence(), x);
   }
 
   @Override

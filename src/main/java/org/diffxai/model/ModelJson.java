@@ -40,6 +40,8 @@ final class ModelJson {
   String trainingJson;
   /** Classifier inputs: the model-space range inputs are clipped to after the intensity mapping, or null. */
   float[] inputClip;
+  /** Classifiers: the temperature of {@code calibration.temperature} (docs/confidence.md); 1 when absent. */
+  double temperature = 1;
   Map<String, String> sha256;
   /** The order of the image axes of the model's inputs and outputs, or null for the format's default. */
   TensorLayout layout;
@@ -141,6 +143,14 @@ final class ModelJson {
     if (layout != null) d.layout = TensorLayout.parse(layout, file.toString());
     JsonElement tr = o.get("training");
     if (tr != null && !tr.isJsonNull()) d.trainingJson = tr.toString();
+    JsonElement cal = o.get("calibration");
+    if (cal != null && !cal.isJsonNull()) {
+      if (!cal.isJsonObject()) throw bad(file, "has \"calibration\": " + abbreviate(cal) + "; it must be an object");
+      d.temperature = number(cal.getAsJsonObject(), "temperature", 1, file);
+      if (!(d.temperature > 0) || Double.isInfinite(d.temperature)) {
+        throw bad(file, "has calibration temperature " + d.temperature + "; it must be a positive number");
+      }
+    }
     JsonElement sums = o.get("sha256");
     if (sums != null && !sums.isJsonNull()) {
       if (!sums.isJsonObject()) {

@@ -30,9 +30,15 @@ final class PrototypeManifest {
   final List<PrototypeInfo> infos;
   final double trainingAccuracy;
   final double validationAccuracy;
+  /** {@code ood.nearest_threshold} and {@code ood.coverage_threshold} (docs/confidence.md), NaN when absent. */
+  final double nearestThreshold;
+  final double coverageThreshold;
+  /** {@code ood.range_threshold}: the largest share of out-of-range pixels; NaN when absent. */
+  final double rangeThreshold;
 
   private PrototypeManifest(String method, int[] latent, List<String> classNames, float[][] lastLayer,
-      float[][] vectors, List<PrototypeInfo> infos, double trainingAccuracy, double validationAccuracy) {
+      float[][] vectors, List<PrototypeInfo> infos, double trainingAccuracy, double validationAccuracy,
+      double[] thresholds) {
     this.method = method;
     this.latentHeight = latent[0];
     this.latentWidth = latent[1];
@@ -43,6 +49,9 @@ final class PrototypeManifest {
     this.infos = infos;
     this.trainingAccuracy = trainingAccuracy;
     this.validationAccuracy = validationAccuracy;
+    this.nearestThreshold = thresholds[0];
+    this.coverageThreshold = thresholds[1];
+    this.rangeThreshold = thresholds[2];
   }
 
   int prototypes() {
@@ -98,8 +107,18 @@ final class PrototypeManifest {
             + " prototypes");
       }
       JsonObject acc = o.has("accuracy") ? o.getAsJsonObject("accuracy") : new JsonObject();
+      JsonObject ood = o.has("ood") && !o.get("ood").isJsonNull() ? o.getAsJsonObject("ood") : new JsonObject();
+      String[] keys = {"nearest_threshold", "coverage_threshold", "range_threshold"};
+      double[] thresholds = new double[keys.length];
+      for (int i = 0; i < keys.length; i++) {
+        thresholds[i] = number(ood, keys[i]);
+        if (Double.isInfinite(thresholds[i]) || thresholds[i] < 0 || (i == 2 && thresholds[i] > 1)) {
+          throw bad(file, "has \"ood\": {\"" + keys[i] + "\": " + thresholds[i] + "}; it must be "
+              + (i == 2 ? "a share between 0 and 1" : "a distance >= 0"));
+        }
+      }
       return new PrototypeManifest(method, latent, Collections.unmodifiableList(names), last, vectors,
-          Collections.unmodifiableList(infos), number(acc, "training"), number(acc, "validation"));
+          Collections.unmodifiableList(infos), number(acc, "training"), number(acc, "validation"), thresholds);
     } catch (UserException e) {
       throw e;
     } catch (RuntimeException e) {

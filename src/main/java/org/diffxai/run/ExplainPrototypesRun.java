@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.ClassNames;
+import org.diffxai.core.Foreground;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeMapKind;
@@ -20,6 +21,7 @@ import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageInput;
 import org.diffxai.io.InputImages;
 import org.diffxai.metrics.FolderAccuracy;
+import org.diffxai.metrics.PrototypeQuality;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 import org.scijava.plugin.Parameter;
@@ -36,6 +38,12 @@ public final class ExplainPrototypesRun {
   public static final String OVERLAYS_FILE = "overlays.tif";
   public static final String PROVENANCE_FILE = "explain.json";
   public static final String ACCURACY_FILE = "explain_accuracy.csv";
+  public static final String QUALITY_FILE = "prototype_quality.csv";
+  /** Stability of the top prototypes: noise σ as a share of the images' 0.5–99.5 % intensity span, and runs. */
+  static final double STABILITY_NOISE = 0.02;
+  static final int STABILITY_RUNS = 3;
+  /** The fixed seed of the stability noise (sub-stream "prototype-quality.stability"). */
+  static final long STABILITY_SEED = 1;
 
   /** The keys of Explain with Prototypes. */
   public static class Request extends ModelKeys {
@@ -64,6 +72,10 @@ public final class ExplainPrototypesRun {
     @Parameter(choices = {"ig", "gradient", "smoothgrad", "upsample"}, persist = false,
         description = PrototypeMapKind.KEY_DESCRIPTION)
     public String map = PrototypeMapKind.KEY_DEFAULT;
+
+    @Parameter(persist = false, description = "Also measure the prototype quality on these images: distinct"
+        + " prototypes, boxes outside the anatomy or on the border, stability of the top prototypes under noise")
+    public boolean quality;
   }
 
   /** What a run produced. */
@@ -73,22 +85,25 @@ public final class ExplainPrototypesRun {
     public final Table table;
     /** Accuracy against the folder's class sub-folders, or null. */
     public final Table accuracy;
+    /** With {@code quality}: one row of prototype-quality numbers, else null. */
+    public final Table quality;
     public final Map<String, String> provenance;
     public final List<Path> files;
 
-    Result(List<Explanation> explanations, ResultImage overlays, Table table, Table accuracy,
+    Result(List<Explanation> explanations, ResultImage overlays, Table table, Table accuracy, Table quality,
         Map<String, String> provenance, List<Path> files) {
       this.explanations = explanations;
       this.overlays = overlays;
       this.table = table;
       this.accuracy = accuracy;
+      this.quality = quality;
       this.provenance = provenance;
       this.files = files;
     }
 
     public Outputs outputs() {
       return new Outputs().image(overlays).table("results", "Prototype explanation", table)
-          .table("accuracy", "Accuracy", accuracy);
+          .table("accuracy", "Accuracy", accuracy).table("quality", "Prototype quality", quality);
     }
   }
 
@@ -120,7 +135,7 @@ public final class ExplainPrototypesRun {
     List<String> classes = c.classNames();
     int target = ClassNames.target(classes, r.target, m.name());
     try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, OVERLAYS_FILE, PROVENANCE_FILE,
-        ACCURACY_FILE)) {
+        ACCURACY_FILE, QUALITY_FILE)) {
       PrototypeMapKind kind = PrototypeMapKind.of(r.map);
       List<Explanation> explanations = new PrototypeExplainer(c, m.name()).mapKind(kind, new AttributionSettings())
           .explain(image, r.top, target, r.batch, fit, imageName, env.progress);
@@ -135,13 +150,15 @@ public final class ExplainPrototypesRun {
           ExplanationImages.overlays(image, explanations, m.gallery(), classes), Map.of("Info", InfoText.of(prov)));
       Table table = table(folder ? null : imageName, image, explanations, classes);
       Table accuracy = acc == null ? null : ImageKeys.accuracyTable(acc);
+      Table quality = r.quality ? quality(m.name(), c, image, explanations, fit, r.top) : null;
       if (out.active()) {
         out.tiff(OVERLAYS_FILE, overlays);
         out.csv(TABLE_FILE, table);
         out.json(PROVENANCE_FILE, prov);
         if (accuracy != null) out.csv(ACCURACY_FILE, accuracy);
+        if (quality != null) out.csv(QUALITY_FILE, quality);
       }
-      return new Result(explanations, overlays, table, accuracy, prov, out.commit());
+      return new Result(explanations, overlays, table, accuracy, quality, prov, out.commit());
     }
   }
 
@@ -160,6 +177,7 @@ public final class ExplainPrototypesRun {
         rt.addValue("predicted", classes.get(e.predicted));
         rt.addValue("probability", e.probabilities[e.predicted]);
         for (int k = 0; k < classes.size(); k++) rt.addValue("p_" + classes.get(k), e.probabilities[k]);
+        rt.addValue("ood", e.ood ? 1 : 0);
         rt.addValue("target", classes.get(e.target));
         rt.addValue("rank", c.rank);
         rt.addValue("prototype", c.prototype);
@@ -176,6 +194,53 @@ public final class ExplainPrototypesRun {
       rt.setDecimalPlaces(col, 6);
     }
     return rt;
+  }
+
+  /**
+   * One row of {@link PrototypeQuality} numbers for the explained images: distinct prototypes (same source patch or
+   * cosine above {@value PrototypeQuality#DUPLICATE_COSINE}), the share of the shown boxes outside the anatomy
+   * (estimated from each slice, {@link Foreground}) or touching the border, the stability of the top prototypes under
+   * Gaussian noise of σ = {@value #STABILITY_NOISE} × the intensity span ({@value #STABILITY_RUNS} runs, seed
+   * {@value #STABILITY_SEED}), and the share of slices flagged out of distribution.
+   */
+  static Table quality(String model, PrototypeClassifier c, FloatStack image, List<Explanation> explanations, Fit fit,
+      int top) {
+    int n = image.planeCount();
+    boolean[][] anatomy = new boolean[n][];
+    int px = c.width() * c.height();
+    float[] fitted = new float[n * px];
+    Fit.Placement placement = fit.place(image.width, image.height, c.width(), c.height());
+    for (int i = 0; i < n; i++) {
+      anatomy[i] = Foreground.estimate(image.plane(i), image.width, image.height);
+      System.arraycopy(placement.apply(image.plane(i)), 0, fitted, i * px, px);
+    }
+    PrototypeQuality.Distinctness d = PrototypeQuality.distinctness(c);
+    PrototypeQuality.Placement pl = PrototypeQuality.placement(explanations, anatomy, image.width, image.height);
+    PrototypeQuality.Stability st = PrototypeQuality.stability(c, fitted, n, top, PrototypeQuality.noiseSigma(fitted,
+        STABILITY_NOISE), STABILITY_RUNS, STABILITY_SEED);
+    int ood = 0;
+    for (Explanation e : explanations) if (e.ood) ood++;
+    Table t = new Table();
+    t.incrementCounter();
+    t.addValue("model", model);
+    t.addValue("images", n);
+    t.addValue("prototypes", d.prototypes);
+    t.addValue("distinct", d.distinct);
+    t.addValue("distinct_share", d.share);
+    t.addValue("unused", d.unused);
+    t.addValue("boxes", pl.boxes);
+    t.addValue("outside_anatomy_share", pl.outsideShare());
+    t.addValue("border_share", pl.borderShare());
+    t.addValue("stability_top", st.top);
+    t.addValue("stability_sigma", st.sigma);
+    t.addValue("stability_top_share", st.topShare);
+    t.addValue("stability_location_share", st.locationShare);
+    t.addValue("ood_share", ood / (double) n);
+    for (String col : new String[] {"distinct_share", "outside_anatomy_share", "border_share", "stability_sigma",
+        "stability_top_share", "stability_location_share", "ood_share"}) {
+      t.setDecimalPlaces(col, 6);
+    }
+    return t;
   }
 
   private static String box(int[] b) {
@@ -196,6 +261,9 @@ public final class ExplainPrototypesRun {
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class" : r.target.trim());
     p.put("top", Integer.toString(Math.min(r.top, c.prototypes())));
     p.put("contribution", "score x last-layer weight of the target class");
+    p.put("probability", "calibrated: softmax(logits / T), T = " + number(c.confidence().temperature())
+        + " (docs/confidence.md)");
+    p.put("ood", c.confidence().hasOodThreshold() ? c.confidence().toString() : "no OOD thresholds in the bundle");
     PrototypeMapKind kind = PrototypeMapKind.of(r.map);
     if (kind == PrototypeMapKind.UPSAMPLE) {
       p.put("prototype_map", "latent similarity upsampled to the image: bicubic, Keys a=-0.75 (OpenCV INTER_CUBIC),"

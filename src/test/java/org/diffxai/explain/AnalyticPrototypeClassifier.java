@@ -24,8 +24,8 @@ public final class AnalyticPrototypeClassifier implements PrototypeClassifier {
   int calls;
   int largestBatch;
 
-  AnalyticPrototypeClassifier(int side, int block, double offset, double scale, float[] prototypes, int[] classes,
-      float[][] lastLayer, List<String> names) {
+  public AnalyticPrototypeClassifier(int side, int block, double offset, double scale, float[] prototypes,
+      int[] classes, float[][] lastLayer, List<String> names) {
     this.side = side;
     this.block = block;
     this.offset = offset;

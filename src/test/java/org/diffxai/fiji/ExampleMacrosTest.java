@@ -120,7 +120,7 @@ class ExampleMacrosTest {
     assertTrue(r.log().contains("Prototype explanation: 12 panels; first: slice 1 rank 1 prototype "), r.toString());
     assertEquals(List.of(OutputFolder.MANIFEST, "explain.csv", "explain.json", "overlays.tif"), list(out));
     List<String> csv = Files.readAllLines(out.resolve("explain.csv"));
-    assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,target,rank,prototype,prototype_class,"
+    assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,ood,target,rank,prototype,prototype_class,"
         + "similarity,weight,contribution,source_image,source_box,box", csv.get(0));
     assertEquals(13, csv.size());
     assertTrue(csv.get(1).startsWith("Phantoms,1,"), csv.get(1));
@@ -265,8 +265,8 @@ class ExampleMacrosTest {
         "epochs=10 batch=32 push_every=5 last_layer_epochs=2", "epochs=2 batch=8 push_every=1 last_layer_epochs=1"));
     assertTrue(r.completed(), r.toString());
     Path bundle = out.resolve("ppnet");
-    assertEquals(List.of("gallery.tif", "model.json", "prototypes.json", "saved_model.pb", "training.csv",
-        "variables"), list(bundle));
+    assertEquals(List.of(OutputFolder.MANIFEST, "gallery.tif", "model.json", "prototypes.json", "saved_model.pb",
+        "training.csv", "variables"), list(bundle));
     // independent readers: 4 gallery planes of 32x32, each prototype's boxes inside its 32x32 source image
     String check = python("import json,sys,tifffile\n"
         + "g = tifffile.imread(sys.argv[1]); p = json.load(open(sys.argv[2]))\n"

@@ -93,7 +93,7 @@ class ExplainPrototypesCommandTest {
     assertEquals(List.of(OutputFolder.MANIFEST, "explain.csv", "explain.json", "overlays.tif"),
         ExampleMacrosTest.list(out));
     List<Map<String, String>> rows = csv(out.resolve("explain.csv"));
-    assertEquals("[image, slice, predicted, probability, p_healthy, p_lesion, target, rank, prototype,"
+    assertEquals("[image, slice, predicted, probability, p_healthy, p_lesion, ood, target, rank, prototype,"
         + " prototype_class, similarity, weight, contribution, source_image, source_box, box]",
         rows.get(0).keySet().toString());
     assertEquals(3 * top, rows.size());
@@ -112,8 +112,10 @@ class ExplainPrototypesCommandTest {
         assertEquals(a.scores[s][p], Double.parseDouble(row.get("similarity")), 1e-5, row.toString());
         assertEquals(w[k][p], Double.parseDouble(row.get("weight")), 1e-6);
         assertEquals((double) a.scores[s][p] * w[k][p], Double.parseDouble(row.get("contribution")), 1e-5);
-        double pk = 1 / (1 + Math.exp(a.logits[s][1 - k] - a.logits[s][k]));
+        // calibrated: softmax(logits / T) with the bundle's temperature
+        double pk = 1 / (1 + Math.exp((a.logits[s][1 - k] - a.logits[s][k]) / c.confidence().temperature()));
         assertEquals(pk, Double.parseDouble(row.get("probability")), 1e-5);
+        assertEquals(a.ood[s] ? "1" : "0", row.get("ood"), row.toString());
         assertEquals(c.prototype(p).sourceImage, row.get("source_image"));
         int[] sb = c.prototype(p).activationBox;
         assertEquals(sb[0] + "," + sb[1] + "," + sb[2] + "," + sb[3], row.get("source_box"));

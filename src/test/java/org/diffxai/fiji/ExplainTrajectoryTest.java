@@ -131,7 +131,8 @@ class ExplainTrajectoryTest {
           assertEquals(c.classNames().get(predicted[k]), row.get("predicted"));
           assertEquals(c.classNames().get(finalClass), row.get("target"));
           // 1e-4: TensorFlow (oneDNN) may pick other kernels for another batch size, which moves the last float digits
-          assertEquals(softmax(a.logits[k])[finalClass], Double.parseDouble(row.get("probability")), 1e-4);
+          // the calibrated probability softmax(logits / T) of the bundle's temperature (docs/confidence.md)
+          assertEquals(a.probabilities[k][finalClass], Double.parseDouble(row.get("probability")), 1e-4);
           for (int j = 0; j < 2; j++) {
             assertEquals(Integer.toString(order[j]), row.get("top" + (j + 1) + "_prototype"));
             assertEquals(a.scores[k][order[j]], Double.parseDouble(row.get("top" + (j + 1) + "_similarity")), 1e-4);
@@ -179,15 +180,6 @@ class ExplainTrajectoryTest {
     int b = 0;
     for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
     return b;
-  }
-
-  static double[] softmax(float[] l) {
-    double max = Double.NEGATIVE_INFINITY, sum = 0;
-    for (float v : l) max = Math.max(max, v);
-    double[] e = new double[l.length];
-    for (int i = 0; i < l.length; i++) sum += e[i] = Math.exp(l[i] - max);
-    for (int i = 0; i < l.length; i++) e[i] /= sum;
-    return e;
   }
 
   static void assertUserError(String options, String... parts) throws Exception {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,6 +16,9 @@ import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
+import org.diffxai.run.Env;
+import org.diffxai.run.OutputFolder;
+import org.diffxai.run.TrainPrototypesRun;
 import org.diffxai.tf.TinyPrototypeBundles;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,6 +59,35 @@ class TrainPrototypeNetworkCommandTest {
   }
 
   @Test
+  void theRunReturnsTheEpochTableAndRecordsTheInputInTheBundle() throws IOException {
+    TrainPrototypesRun.Request r = new TrainPrototypesRun.Request();
+    r.images = TinyPrototypeBundles.phantomFolder().toString();
+    r.size = 32;
+    r.base_channels = 4;
+    r.feature_depth = 8;
+    r.prototypes_per_class = 2;
+    r.epochs = 2;
+    r.batch = 8;
+    r.push_every = 1;
+    r.last_layer_epochs = 1;
+    r.device = "cpu";
+    r.fit = "stretch";
+    r.output = tmp.resolve("run-ppnet").toString();
+    TrainPrototypesRun.Result res = TrainPrototypesRun.run(r, Env.files());
+    assertEquals(res.training.epochs.size(), res.table.size());
+    assertTrue(res.table.size() >= 2, "epochs " + res.table.size());
+    assertEquals(2, res.chart.series().size());
+    assertTrue(res.files.contains(res.bundle.resolve("model.json")), res.files.toString());
+    assertTrue(Files.exists(res.bundle.resolve(OutputFolder.MANIFEST)));
+    ClassifierBundle b = ClassifierBundle.open(res.bundle);
+    assertEquals("run-ppnet", b.name());
+    String json = new String(Files.readAllBytes(res.bundle.resolve("model.json")), StandardCharsets.UTF_8);
+    assertTrue(json.contains("\"input_fit\": \"stretch\""), json);
+    assertTrue(json.contains("\"calibration\""), json);
+    assertEquals("stretch", res.provenance.get("fit"));
+  }
+
+  @Test
   void withoutAValidationSplitTheBundleStillOpens() {
     Path out = tmp.resolve("models/novalidation");
     CliTest.Out r = CliTest.inProcess(LABEL, tiny(TinyPrototypeBundles.phantomFolder())
@@ -88,10 +121,18 @@ class TrainPrototypeNetworkCommandTest {
     assertUserError(1, tiny(good).replace("size=32", "size=17") + " output=[" + out + "]", "17");
     assertUserError(1, tiny(good) + " method=ProtoPool pool_size=2 slots_per_class=3 output=[" + out + "]",
         "slots_per_class");
+    assertUserError(2, tiny(good) + " background=sky output=[" + out + "]", "background");
+    assertUserError(1, tiny(good) + " noise=5 output=[" + out + "]", "noise");
+    assertUserError(1, tiny(good) + " background=randomize foreground=labels output=[" + out + "]",
+        "no label map phantom_0000_labels.tif", "foreground=estimate");
+    assertUserError(1, tiny(good) + " background=mask foreground=[" + tmp.resolve("nomasks") + "] output=[" + out
+        + "]", "foreground=", "does not exist");
+    assertUserError(2, tiny(good) + " output=", "no output folder is given");
     Files.createDirectories(out);
-    assertUserError(1, tiny(good) + " output=[" + out + "]", "already exists");
+    Files.write(out.resolve("model.json"), "{}".getBytes(StandardCharsets.UTF_8));
+    assertUserError(1, tiny(good) + " output=[" + out + "]", "already holds", "overwrite");
     try (Stream<Path> s = Files.list(out)) {
-      assertEquals(0, s.count(), "nothing written into the existing folder");
+      assertEquals(1, s.count(), "nothing written into a folder that holds a bundle");
     }
   }
 

@@ -15,13 +15,19 @@ import java.util.stream.Stream;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.Seeds;
+import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
 import org.diffxai.explain.AnalyticPrototypeClassifier;
+import org.diffxai.explain.Explanation;
 import org.diffxai.explain.ExplanationImagesTest;
 import org.diffxai.explain.PrototypeExplainerTest;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.Planes;
 import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.phantom.PhantomGenerator;
+import org.diffxai.tf.TinyPrototypeBundles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,7 +83,7 @@ class ExplainPrototypesRunTest {
     assertEquals(6, res.overlays.rgb().planeCount());
 
     List<String> csv = Files.readAllLines(out.resolve("explain.csv"));
-    assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,target,rank,prototype,prototype_class,"
+    assertEquals("image,slice,predicted,probability,p_healthy,p_lesion,ood,target,rank,prototype,prototype_class,"
         + "similarity,weight,contribution,source_image,source_box,box", csv.get(0));
     assertEquals(7, csv.size());
     String first = csv.get(1);
@@ -167,5 +173,60 @@ class ExplainPrototypesRunTest {
     assertTrue(ig.provenance.get("prototype_map").startsWith("Integrated Gradients"), ig.provenance.toString());
     assertEquals("upsample", up.provenance.get("map"));
     assertTrue(!up.provenance.containsKey("attribution.steps"));
+  }
+
+  /**
+   * A trained bundle with a calibration: the table's probabilities are softmax(logits / T) with the bundle's
+   * temperature, a pure-noise slice is flagged {@code ood}, and {@code quality} adds the prototype-quality row and
+   * file.
+   */
+  @Test
+  void calibratedProbabilitiesOodFlagAndQuality(@TempDir Path tmp) throws Exception {
+    Path bundle = TinyPrototypeBundles.train(tmp, "PPNet");
+    PhantomGenerator g = new PhantomGenerator(TinyPrototypeBundles.SIZE);
+    float[] noise = Seeds.gaussian(3, "explain-run-test.noise", 0).fill(new float[TinyPrototypeBundles.SIZE
+        * TinyPrototypeBundles.SIZE]);
+    FloatStack images = PrototypeExplainerTest.stack(TinyPrototypeBundles.SIZE, g.generate(901, 0, false).pixels,
+        g.generate(901, 1, true).pixels, noise);
+    ExplainPrototypesRun.Request r = request(tmp.resolve("out"));
+    r.model = bundle.toString();
+    r.device = "cpu";
+    r.quality = true;
+    ExplainPrototypesRun.Result res = ExplainPrototypesRun.run(r, env(images, Progress.NONE));
+    double t;
+    try (LoadedModel<PrototypeClassifier> m = Models.prototypes(bundle.toString(), r.deviceChoice(), 8, false,
+        Progress.NONE)) {
+      t = m.get().confidence().temperature();
+    }
+    assertTrue(t > 0 && t != 1, "fitted temperature " + t);
+    for (Explanation e : res.explanations) {
+      double z = Math.exp(e.logits[0] / t) + Math.exp(e.logits[1] / t);
+      assertEquals(Math.exp(e.logits[1] / t) / z, e.probabilities[1], 1e-6);
+    }
+    assertTrue(res.explanations.get(2).ood, "pure noise flagged out of distribution");
+    for (int row = 0; row < res.table.size(); row++) {
+      int slice = (int) res.table.getValue("slice", row) - 1;
+      assertEquals(res.explanations.get(slice).ood ? 1 : 0, res.table.getValue("ood", row), 0);
+      assertEquals(res.explanations.get(slice).probabilities[1], res.table.getValue("p_lesion", row), 1e-9);
+    }
+    Table q = res.quality;
+    assertEquals(1, q.size());
+    assertEquals(4, q.getValue("prototypes", 0), 0);
+    double distinct = q.getValue("distinct", 0);
+    assertTrue(distinct >= 1 && distinct <= 4, "distinct " + distinct);
+    assertEquals(3 * 2, q.getValue("boxes", 0), 0);
+    for (String c : new String[] {"outside_anatomy_share", "border_share", "stability_top_share",
+        "stability_location_share"}) {
+      double v = q.getValue(c, 0);
+      assertTrue(v >= 0 && v <= 1, c + " " + v);
+    }
+    assertTrue(q.getValue("ood_share", 0) >= 1 / 3.0 - 1e-9);
+    List<String> csv = Files.readAllLines(tmp.resolve("out").resolve(ExplainPrototypesRun.QUALITY_FILE));
+    assertEquals(2, csv.size());
+    assertTrue(csv.get(0).startsWith("model,images,prototypes,distinct,distinct_share,unused,boxes,"), csv.get(0));
+    // deterministic: the same request gives the same quality row
+    r.overwrite = true;
+    Table again = ExplainPrototypesRun.run(r, env(images, Progress.NONE)).quality;
+    assertEquals(q.getValue("stability_top_share", 0), again.getValue("stability_top_share", 0), 0);
   }
 }

@@ -52,9 +52,9 @@ public final class TinyPrototypeBundles {
     Path trained = CACHE.get(m.label());
     if (trained == null) {
       trained = jvmDir().resolve("tiny-" + m.label().toLowerCase(Locale.ROOT));
-      PrototypeTraining.run(phantomFolder(), SIZE, config(m), options(), 0.2, trained,
-          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture")
-              .input(ImageFolder.load(phantomFolder(), SIZE, true).input().summary().toMap()), null);
+      ImageFolder folder = ImageFolder.load(phantomFolder(), SIZE, true);
+      AtomicFiles.writeDirectory(trained, tmp -> PrototypeTraining.run(folder, null, config(m), options(), 0.2, tmp,
+          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture"), null));
       CACHE.put(m.label(), trained);
     }
     return copy(trained, target);
@@ -89,6 +89,15 @@ public final class TinyPrototypeBundles {
     }
     phantoms = root;
     return root;
+  }
+
+  /** n phantoms of the training folder (every third file, image intensity), flattened n·SIZE·SIZE. */
+  public static float[] images(int n) {
+    org.diffxai.io.ImageFolder folder = org.diffxai.io.ImageFolder.load(phantomFolder(), SIZE, true);
+    int px = SIZE * SIZE;
+    float[] x = new float[n * px];
+    for (int i = 0; i < n; i++) System.arraycopy(folder.image(i * 3), 0, x, i * px, px);
+    return x;
   }
 
   /** A temporary directory for this JVM, deleted when it exits. */

@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.Version;
+import org.diffxai.core.Calibration;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
-import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.tf.BundleWriter;
@@ -31,6 +31,21 @@ import org.diffxai.tf.BundleWriter;
 public final class ProtoBundleWriter {
 
   private ProtoBundleWriter() {}
+
+  /** Calibration fitted on the validation split: temperature scaling and the OOD threshold (docs/confidence.md). */
+  public static final class Calibrated {
+    public final Calibration.Fit fit;
+    public final double nearestThreshold;
+    public final double coverageThreshold;
+    public final double rangeThreshold;
+
+    public Calibrated(Calibration.Fit fit, double nearestThreshold, double coverageThreshold, double rangeThreshold) {
+      this.fit = fit;
+      this.nearestThreshold = nearestThreshold;
+      this.coverageThreshold = coverageThreshold;
+      this.rangeThreshold = rangeThreshold;
+    }
+  }
 
   /** What the trainer does not know: descriptions, where the images came from, and the measured accuracy. */
   public static final class Metadata {
@@ -49,6 +64,7 @@ public final class ProtoBundleWriter {
     double validationAccuracy = Double.NaN;
     int validationImages;
     double validationFraction;
+    Calibrated confidence;
 
     public Metadata name(String v) {
       name = v;
@@ -106,6 +122,12 @@ public final class ProtoBundleWriter {
       return this;
     }
 
+    /** Temperature and OOD threshold from the validation split (none: temperature 1, no threshold). */
+    public Metadata confidence(Calibrated v) {
+      confidence = v;
+      return this;
+    }
+
     public Metadata accuracy(double training, double validation, int validationCount, double fraction) {
       trainingAccuracy = training;
       validationAccuracy = validation;
@@ -116,35 +138,33 @@ public final class ProtoBundleWriter {
   }
 
   /**
-   * Writes the bundle to {@code target}, which must not exist.
+   * Writes the bundle's files into {@code dir}, an existing empty directory (the caller makes them appear atomically).
    *
-   * @return the bundle directory
+   * @return {@code dir}
    */
-  public static Path write(Path target, ProtoTrainer trainer, Metadata meta, Progress progress) {
-    Path dest = target.toAbsolutePath().normalize();
-    if (Files.exists(dest)) {
-      throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
-    }
+  public static Path write(Path dir, ProtoTrainer trainer, Metadata meta, Progress progress) {
     ProtoConfig cfg = trainer.config();
     if (meta.classNames.size() != cfg.numClasses()) {
       throw new IllegalArgumentException(meta.classNames.size() + " class names for " + cfg.numClasses() + " classes");
     }
     if (trainer.pushRecords().isEmpty()) throw new IllegalStateException("The network was never pushed");
     if (progress == null) progress = Progress.NONE;
-    Progress p = progress;
-    AtomicFiles.writeDirectory(dest, tmp -> {
-      p.report("Saving prototype network", Double.NaN);
-      trainer.exportSavedModel(tmp);
-      p.checkCancelled();
-      writeGallery(tmp.resolve(ClassifierBundle.GALLERY), trainer, meta);
-      write(tmp.resolve(ClassifierBundle.PROTOTYPES_JSON), gson().toJson(prototypesJson(trainer, meta)) + "\n");
-      write(tmp.resolve(BundleWriter.TRAINING_CSV), trainingCsv(trainer));
+    try {
+      progress.report("Saving prototype network", Double.NaN);
+      trainer.exportSavedModel(dir);
+      progress.checkCancelled();
+      writeGallery(dir.resolve(ClassifierBundle.GALLERY), trainer, meta);
+      write(dir.resolve(ClassifierBundle.PROTOTYPES_JSON), gson().toJson(prototypesJson(trainer, meta)) + "\n");
+      write(dir.resolve(BundleWriter.TRAINING_CSV), trainingCsv(trainer));
       Map<String, Object> model = modelJson(trainer, meta);
-      model.put("sha256", BundleWriter.checksums(tmp));
-      write(tmp.resolve(ClassifierBundle.MODEL_JSON), gson().toJson(model) + "\n");
-      p.checkCancelled();
-    });
-    return dest;
+      model.put("sha256", BundleWriter.checksums(dir));
+      write(dir.resolve(ClassifierBundle.MODEL_JSON), gson().toJson(model) + "\n");
+      progress.checkCancelled();
+    } catch (IOException e) {
+      throw new UserException("Cannot write the prototype network to " + dir + ": " + e.getMessage()
+          + ". Check free space and permissions.", e);
+    }
+    return dir;
   }
 
   private static void write(Path file, String text) throws IOException {
@@ -203,6 +223,18 @@ public final class ProtoBundleWriter {
     m.put("hyperparameters", cfg.describe());
     m.put("schedule", trainer.options().describe(cfg.method() == ProtoConfig.Method.PROTOPOOL));
     m.put("accuracy", accuracy(meta, trainer));
+    if (meta.confidence != null) {
+      Map<String, Object> ood = new LinkedHashMap<>();
+      ood.put("nearest_threshold", meta.confidence.nearestThreshold);
+      ood.put("coverage_threshold", meta.confidence.coverageThreshold);
+      ood.put("range_threshold", meta.confidence.rangeThreshold);
+      ood.put("nearest_statistic", "min over prototypes of min_distances");
+      ood.put("coverage_statistic", "min over classes of the mean min_distances of the class's prototypes");
+      ood.put("range_statistic", "share of pixels outside input_clip after the intensity mapping");
+      ood.put("rule", "ood when a statistic exceeds its maximum over the validation images");
+      ood.put("validation_images", meta.confidence.fit.images);
+      m.put("ood", ood);
+    }
     float[][] last = new float[k][np];
     for (int c = 0; c < k; c++) last[c] = Arrays.copyOfRange(w, c * np, (c + 1) * np);
     m.put("last_layer", last);
@@ -265,6 +297,19 @@ public final class ProtoBundleWriter {
     sig.put(ProtoTrainer.PROTOTYPES_SIGNATURE, "x -> logits, scores, similarity, min_distances");
     sig.put(ProtoTrainer.FEATURES_SIGNATURE, "x -> features");
     m.put("signatures", sig);
+    if (meta.confidence != null) {
+      Calibration.Fit f = meta.confidence.fit;
+      Map<String, Object> cal = new LinkedHashMap<>();
+      cal.put("temperature", f.temperature);
+      cal.put("method", "temperature scaling (Guo et al. 2017): minimum validation NLL");
+      cal.put("validation_images", f.images);
+      cal.put("nll_before", f.nllBefore);
+      cal.put("nll_after", f.nllAfter);
+      cal.put("ece_before", f.eceBefore);
+      cal.put("ece_after", f.eceAfter);
+      cal.put("ece_bins", Calibration.ECE_BINS);
+      m.put("calibration", cal);
+    }
     Map<String, Object> tr = new LinkedHashMap<>();
     tr.put("method", cfg.method().label());
     tr.putAll(trainer.options().describe(cfg.method() == ProtoConfig.Method.PROTOPOOL));

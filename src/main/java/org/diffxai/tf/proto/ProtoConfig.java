@@ -66,9 +66,13 @@ public final class ProtoConfig {
   private double clusterWeight = 0.8;
   private double separationWeight = 0.08;
   private double l1Weight = 1e-4;
-  // EPPNet diversity (our formulation, docs/prototype-networks.md): weight and cosine margin.
-  private double diversityWeight = 0.1;
-  private double diversityMargin = 0.5;
+  // Diversity of the prototype vectors (docs/prototype-networks.md): weight and cosine margin; NaN = the method's
+  // default (EPPNet 0.1 and 0.5 over same-class pairs; PPNet and ProtoPool DIVERSITY_* over all pairs).
+  private double diversityWeight = Double.NaN;
+  private double diversityMargin = Double.NaN;
+  /** PPNet's and ProtoPool's default diversity weight and margin (all prototype pairs; raw, positive vectors). */
+  public static final double DIVERSITY_WEIGHT = 2;
+  public static final double DIVERSITY_MARGIN = 0.95;
   // ProtoPool orthogonality weight (Rymarczyk et al. 2022 use 1).
   private double orthogonalityWeight = 1.0;
 
@@ -222,12 +226,26 @@ public final class ProtoConfig {
     return l1Weight;
   }
 
+  /** Weight of the diversity term (0 switches it off). */
   public double diversityWeight() {
-    return diversityWeight;
+    if (!Double.isNaN(diversityWeight)) return diversityWeight;
+    return method == Method.EPPNET ? 0.1 : DIVERSITY_WEIGHT;
   }
 
+  /** Cosine similarity above which two prototypes pay the diversity term. */
   public double diversityMargin() {
-    return diversityMargin;
+    if (!Double.isNaN(diversityMargin)) return diversityMargin;
+    return method == Method.EPPNET ? 0.5 : DIVERSITY_MARGIN;
+  }
+
+  public ProtoConfig diversityMargin(double m) {
+    diversityMargin = m;
+    return this;
+  }
+
+  /** True when the diversity term covers only pairs of prototypes of the same class (EPPNet); else all pairs. */
+  public boolean diversitySameClassOnly() {
+    return method == Method.EPPNET;
   }
 
   public double orthogonalityWeight() {
@@ -294,6 +312,10 @@ public final class ProtoConfig {
     }
     if (baseChannels < 1) throw new UserException("base_channels must be >= 1, got " + baseChannels + ".");
     if (featureDepth < 1) throw new UserException("feature_depth must be >= 1, got " + featureDepth + ".");
+    if (!(diversityWeight() >= 0)) throw new UserException("diversity must be >= 0, got " + diversityWeight() + ".");
+    if (!(diversityMargin() >= -1 && diversityMargin() < 1)) {
+      throw new UserException("The diversity margin must be in [-1, 1), got " + diversityMargin() + ".");
+    }
     if (levels() == 0) {
       throw new UserException("The image size " + height + "x" + width + " cannot be halved towards an 8x8 latent "
           + "grid; use a size such as 64, 128 or 256.");
@@ -326,10 +348,9 @@ public final class ProtoConfig {
       m.put("separation_weight", separationWeight);
     }
     m.put("l1_weight", l1Weight);
-    if (method == Method.EPPNET) {
-      m.put("diversity_weight", diversityWeight);
-      m.put("diversity_margin", diversityMargin);
-    }
+    m.put("diversity_weight", diversityWeight());
+    m.put("diversity_margin", diversityMargin());
+    m.put("diversity_pairs", diversitySameClassOnly() ? "same class" : "all");
     return m;
   }
 

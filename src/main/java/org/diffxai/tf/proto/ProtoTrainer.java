@@ -10,8 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeInfo;
+import org.diffxai.core.Seeds;
 import org.diffxai.core.UserException;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.Adam;
@@ -68,6 +71,8 @@ import org.tensorflow.types.TInt32;
  */
 public final class ProtoTrainer implements AutoCloseable {
   static final String SCOPE = "proto";
+  /** Cosine above which the push treats a patch as a duplicate of a placed prototype: the quality metric's limit. */
+  private static final double DUPLICATE = PrototypeInfo.DUPLICATE_COSINE;
   /** Percentile of the upsampled similarity map that bounds the activation box (Chen et al. 2019). */
   public static final double ACTIVATION_PERCENTILE = 95;
 
@@ -109,6 +114,11 @@ public final class ProtoTrainer implements AutoCloseable {
   private final int[] adamSteps = new int[3];
   private final Random batchRandom;
   private final Random noiseRandom;
+  /** Augmentation draws (noise levels, background levels) and their Gaussian noise: named streams of the seed. */
+  private final Random augmentRandom;
+  private final GaussianNoise augmentNoise;
+  /** Per training image, true inside the anatomy; null without background handling. */
+  private List<boolean[]> foreground;
   /** [K][P]: 1 where prototype p belongs to class k. */
   private float[][] identity;
   private final List<Epoch> epochs = new ArrayList<>();
@@ -123,6 +133,8 @@ public final class ProtoTrainer implements AutoCloseable {
     this.pool = cfg.method() == ProtoConfig.Method.PROTOPOOL;
     this.batchRandom = new Random(opts.seed() * 0x9E3779B97F4A7C15L + 1);
     this.noiseRandom = new Random(opts.seed() * 0x9E3779B97F4A7C15L + 2);
+    this.augmentRandom = Seeds.random(opts.seed(), "proto.augment");
+    this.augmentNoise = Seeds.gaussian(opts.seed(), "proto.augment.noise", 0);
     int k = cfg.numClasses();
     int p = cfg.prototypes();
     graph = new Graph();
@@ -157,9 +169,10 @@ public final class ProtoTrainer implements AutoCloseable {
         Operand<TFloat32> membership = tf.max(tf.reshape(chosen, tf.constant(new int[] {k, cfg.slotsPerClass(), p})),
             tf.constant(1), Max.keepDims(false));
         Operand<TFloat32> own = tf.linalg.matMul(onehot, membership);
-        mainLoss = tf.withName("main_loss").math.add(tf.math.add(crossEntropy(tf, trainLogits, onehot),
+        mainLoss = tf.withName("main_loss").math.add(tf.math.add(tf.math.add(crossEntropy(tf, trainLogits, onehot),
             clusterSeparation(tf, own, cfg.featureDepth())),
-            tf.math.mul(tf.constant((float) cfg.orthogonalityWeight()), orthogonality(tf, tf.nn.softmax(q))));
+            tf.math.mul(tf.constant((float) cfg.orthogonalityWeight()), orthogonality(tf, tf.nn.softmax(q)))),
+            tf.math.mul(tf.constant((float) cfg.diversityWeight()), diversity(tf)));
       } else {
         gumbel = null;
         tau = null;
@@ -168,9 +181,7 @@ public final class ProtoTrainer implements AutoCloseable {
         Operand<TFloat32> own = tf.linalg.matMul(onehot, classIdentity);
         Operand<TFloat32> loss = tf.math.add(tf.math.add(crossEntropy(tf, net.logits, onehot),
             clusterSeparation(tf, own, maxD)), tf.math.mul(tf.constant((float) cfg.l1Weight()), l1));
-        if (cfg.method() == ProtoConfig.Method.EPPNET) {
-          loss = tf.math.add(loss, tf.math.mul(tf.constant((float) cfg.diversityWeight()), diversity(tf)));
-        }
+        loss = tf.math.add(loss, tf.math.mul(tf.constant((float) cfg.diversityWeight()), diversity(tf)));
         mainLoss = tf.withName("main_loss").identity(loss);
       }
 
@@ -230,8 +241,8 @@ public final class ProtoTrainer implements AutoCloseable {
   private Operand<TFloat32> orthogonality(Ops tf, Operand<TFloat32> assign) {
     int slots = cfg.slotsPerClass();
     Operand<TFloat32> a = tf.reshape(assign, tf.constant(new int[] {cfg.numClasses(), slots, cfg.prototypes()}));
-    Operand<TFloat32> norm = tf.math.rsqrt(tf.math.add(tf.sum(ProtoNetBuilder.square(tf, a), tf.constant(2), Sum.keepDims(true)),
-        tf.constant(1e-12f)));
+    Operand<TFloat32> norm = tf.math.rsqrt(tf.math.add(tf.sum(ProtoNetBuilder.square(tf, a), tf.constant(2),
+        Sum.keepDims(true)), tf.constant(1e-12f)));
     Operand<TFloat32> an = tf.math.mul(a, norm);
     Operand<TFloat32> gram = tf.train.batchMatMul(an, an, TFloat32.class, BatchMatMul.adjY(true));
     float[][] eye = new float[slots][slots];
@@ -239,7 +250,13 @@ public final class ProtoTrainer implements AutoCloseable {
     return tf.sum(ProtoNetBuilder.square(tf, tf.math.sub(gram, tf.constant(eye))), tf.constant(new int[] {0, 1, 2}));
   }
 
-  /** EPPNet: Σ over same-class pairs j &lt; k of max(0, cos(p_j, p_k) − margin)², divided by the number of pairs. */
+  /**
+   * Diversity of the prototype vectors: Σ over pairs j &lt; k of max(0, cos(p_j, p_k) − margin)², divided by the
+   * number of pairs; EPPNet over pairs of the same class (its formulation), PPNet and ProtoPool over all pairs (their
+   * vectors are positive, so the margin is high). A separation of prototype vectors as in the orthogonality terms of
+   * TesNet (Wang et al., ICCV 2021) and Deformable ProtoPNet (Donnelly et al., CVPR 2022), written as a hinge on the
+   * cosine so that prototypes pay only when nearly parallel.
+   */
   private Operand<TFloat32> diversity(Ops tf) {
     int p = cfg.prototypes();
     int m = cfg.prototypesPerClass();
@@ -247,17 +264,19 @@ public final class ProtoTrainer implements AutoCloseable {
     int count = 0;
     for (int i = 0; i < p; i++) {
       for (int j = i + 1; j < p; j++) {
-        if (i / m == j / m) {
+        if (!cfg.diversitySameClassOnly() || i / m == j / m) {
           pairs[i][j] = 1;
           count++;
         }
       }
     }
     if (count == 0) return tf.constant(0f);
-    Operand<TFloat32> cos = tf.linalg.matMul(net.prototypes, net.prototypes, MatMul.transposeB(true));
+    Operand<TFloat32> unit = tf.math.mul(net.prototypes, tf.math.rsqrt(tf.math.add(tf.sum(ProtoNetBuilder.square(tf,
+        net.prototypes), tf.constant(1), Sum.keepDims(true)), tf.constant(1e-12f))));
+    Operand<TFloat32> cos = tf.linalg.matMul(unit, unit, MatMul.transposeB(true));
     Operand<TFloat32> hinge = tf.nn.relu(tf.math.sub(cos, tf.constant((float) cfg.diversityMargin())));
-    return tf.math.div(tf.sum(tf.math.mul(ProtoNetBuilder.square(tf, hinge), tf.constant(pairs)), tf.constant(new int[] {0, 1})),
-        tf.constant((float) count));
+    return tf.math.div(tf.sum(tf.math.mul(ProtoNetBuilder.square(tf, hinge), tf.constant(pairs)),
+        tf.constant(new int[] {0, 1})), tf.constant((float) count));
   }
 
   /**
@@ -307,8 +326,27 @@ public final class ProtoTrainer implements AutoCloseable {
    * @throws UserException when the loss becomes NaN or infinite
    */
   public void train(TrainingData data, Progress progress) {
+    train(data, null, progress);
+  }
+
+  /**
+   * Runs the whole schedule; {@code foreground} (per training image, H·W flags true inside the anatomy) is needed
+   * when the options' background is not {@code keep}: training batches then randomise or mask the pixels outside, and
+   * the push considers only latent patches whose receptive-field centre lies inside.
+   */
+  public void train(TrainingData data, List<boolean[]> foreground, Progress progress) {
     if (progress == null) progress = Progress.NONE;
     checkData(data);
+    if (opts.background() != ProtoTrainingOptions.Background.KEEP) {
+      if (foreground == null || foreground.size() != data.count()) {
+        throw new IllegalArgumentException("background=" + opts.background().key() + " needs one foreground mask per "
+            + "training image");
+      }
+      for (boolean[] f : foreground) {
+        if (f.length != cfg.height() * cfg.width()) throw new IllegalArgumentException("foreground mask size");
+      }
+      this.foreground = foreground;
+    }
     int[] labels = data.labels();
     int e = opts.epochs();
     int w = opts.warmupEpochs();
@@ -388,7 +426,9 @@ public final class ProtoTrainer implements AutoCloseable {
       int[] yb = new int[m];
       for (int i = 0; i < m; i++) {
         int idx = order[from + i];
-        copyImage(data.image(idx), xb, i * px, opts.flip() && batchRandom.nextBoolean());
+        boolean flip = opts.flip() && batchRandom.nextBoolean();
+        copyImage(data.image(idx), xb, i * px, flip);
+        augment(xb, i * px, idx, flip);
         yb[i] = labels[idx];
       }
       List<Tensor> feeds = new ArrayList<>();
@@ -427,6 +467,50 @@ public final class ProtoTrainer implements AutoCloseable {
     }
     seconds += (System.nanoTime() - t0) / 1e9;
     epochs.add(new Epoch(epochs.size() + 1, phase, (float) (lossSum / n), correct / (float) n, seconds));
+  }
+
+  /**
+   * Training-time changes to one copied image (model space, 1 channel handled per value): the background option on
+   * the pixels outside its foreground (randomize: N(μ, s²) with μ ~ U(−1, 1), s ~ U(0, 0.5) per image; mask: −1, the
+   * darkest value inputs are clipped to), then intensity augmentation (a·x + b, a ~ U(1 − j, 1 + j), b ~ U(−j, j)),
+   * then noise augmentation (N(0, σ²), σ ~ U(0, noise) per image), then clipping to [−1, 1]: the augmentations of
+   * nnU-Net's set that model scanner differences (Isensee et al., Nature Methods 2021: brightness, contrast,
+   * Gaussian noise).
+   */
+  private void augment(float[] xb, int off, int image, boolean flipped) {
+    ProtoTrainingOptions.Background bg = opts.background();
+    int w = cfg.width();
+    int c = cfg.channels();
+    int px = cfg.height() * w * c;
+    boolean changed = false;
+    if (bg != ProtoTrainingOptions.Background.KEEP) {
+      boolean[] f = foreground.get(image);
+      double mu = augmentRandom.nextDouble() * 2 - 1;
+      double sd = augmentRandom.nextDouble() * 0.5;
+      for (int q = 0; q < px; q++) {
+        int pixel = q / c;
+        int row = pixel / w;
+        int col = flipped ? w - 1 - pixel % w : pixel % w;
+        if (f[row * w + col]) continue;
+        xb[off + q] = bg == ProtoTrainingOptions.Background.MASK ? -1f
+            : (float) (mu + sd * augmentNoise.nextGaussian());
+      }
+      changed = true;
+    }
+    if (opts.intensity() > 0) {
+      double a = 1 + (augmentRandom.nextDouble() * 2 - 1) * opts.intensity();
+      double shift = (augmentRandom.nextDouble() * 2 - 1) * opts.intensity();
+      for (int q = 0; q < px; q++) xb[off + q] = (float) (a * xb[off + q] + shift);
+      changed = true;
+    }
+    if (opts.noise() > 0) {
+      double sigma = augmentRandom.nextDouble() * opts.noise();
+      for (int q = 0; q < px; q++) xb[off + q] += (float) (sigma * augmentNoise.nextGaussian());
+      changed = true;
+    }
+    if (changed) {
+      for (int q = 0; q < px; q++) xb[off + q] = Math.max(-1f, Math.min(1f, xb[off + q]));
+    }
   }
 
   /** Copies an HWC image, mirrored left-right when asked. */
@@ -501,51 +585,76 @@ public final class ProtoTrainer implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------- push
 
   /**
-   * Replaces every prototype by the nearest latent patch (in the network's own distance) of a training image it may
-   * represent: an image of its class (ProtoPool: of a class one of whose slots chose it; any image if none did), and
-   * records where it came from. Images are not flipped.
+   * Replaces every prototype by a latent patch of a training image it may represent (an image of its class; ProtoPool:
+   * of a class one of whose slots chose it, any image if none did) and records where it came from. Images are not
+   * flipped. With a background option other than keep, only patches whose receptive-field centre lies in the
+   * image's foreground are candidates.
+   *
+   * <p>The assignment is unique (docs/prototype-networks.md, "Push"): no two prototypes take the same training patch,
+   * and none takes a patch whose latent vector has a cosine similarity above
+   * {@value PrototypeInfo#DUPLICATE_COSINE} with a prototype already placed (a duplicate in the sense of
+   * {@code metrics.PrototypeQuality}). Greedy by distance, in rounds: each round scans the training images once and
+   * finds, for every prototype not yet placed, its nearest admissible patch (not taken, not a duplicate of a placed
+   * prototype); these pairs are accepted in order of increasing distance (ties: lower prototype index) unless they
+   * collide with a pair accepted earlier in the same round (same patch, or cosine above the limit), in which case the
+   * prototype waits for the next round. A prototype for which no admissible patch is left takes its nearest patch no
+   * other prototype took (so a class with fewer distinct patches than prototypes still gets all of them pushed; the
+   * bundle then has duplicates).
    */
   private void push(TrainingData data, int[] labels, Progress progress, double at) {
     progress.report("Pushing " + cfg.prototypes() + " prototypes onto training patches", at);
     int p = cfg.prototypes();
-    int d = cfg.featureDepth();
     int h = cfg.gridHeight();
     int w = cfg.gridWidth();
-    float[] best = new float[p];
-    Arrays.fill(best, Float.POSITIVE_INFINITY);
-    int[] src = new int[p];
-    int[] pos = new int[p];
-    Arrays.fill(src, -1);
-    float[][] vectors = new float[p][d];
     boolean[] anyClass = new boolean[p];
     for (int j = 0; j < p; j++) {
       boolean used = false;
       for (float[] row : identity) used |= row[j] > 0;
       anyClass[j] = !used;
     }
-    int n = data.count();
-    int b = Math.max(1, opts.batch());
-    for (int from = 0; from < n; from += b) {
-      progress.checkCancelled();
-      int m = Math.min(b, n - from);
-      float[][] out = run(data, from, m, net.features, net.distances);
-      float[] z = out[0];
-      float[] dist = out[1];
-      for (int i = 0; i < m; i++) {
-        int label = labels[from + i];
-        for (int j = 0; j < p; j++) {
-          if (!anyClass[j] && identity[label][j] == 0) continue;
-          for (int q = 0; q < h * w; q++) {
-            float v = dist[(i * h * w + q) * p + j];
-            if (v < best[j]) {
-              best[j] = v;
-              src[j] = from + i;
-              pos[j] = q;
-              System.arraycopy(z, (i * h * w + q) * d, vectors[j], 0, d);
-            }
-          }
+    boolean[] allowed = allowedCells(data.count());
+    Candidate[] chosen = new Candidate[p];
+    java.util.Set<Long> taken = new java.util.HashSet<>();
+    boolean strict = true;
+    while (true) {
+      List<Integer> open = new ArrayList<>();
+      for (int j = 0; j < p; j++) if (chosen[j] == null) open.add(j);
+      if (open.isEmpty()) break;
+      Candidate[] best = nearestAdmissible(data, labels, open, anyClass, allowed, chosen, taken, strict);
+      List<Candidate> round = new ArrayList<>();
+      for (Candidate c : best) if (c != null) round.add(c);
+      if (round.isEmpty()) {
+        if (!strict) {
+          throw new UserException("Cannot push prototype " + open.get(0) + ": its class has fewer training patches "
+              + "than prototypes. Use fewer prototypes or more training images.");
         }
+        strict = false; // no admissible patch left: allow duplicates by cosine, never the same patch
+        continue;
       }
+      Collections.sort(round);
+      List<Candidate> accepted = new ArrayList<>();
+      for (Candidate c : round) {
+        boolean clash = false;
+        for (Candidate a : accepted) {
+          clash |= a.patchKey(h * w) == c.patchKey(h * w)
+              || (strict && PrototypeInfo.cosine(a.vector, c.vector) > DUPLICATE);
+        }
+        if (clash) continue;
+        accepted.add(c);
+        chosen[c.prototype] = c;
+        taken.add(c.patchKey(h * w));
+      }
+    }
+    int d = cfg.featureDepth();
+    float[] best = new float[p];
+    int[] src = new int[p];
+    int[] pos = new int[p];
+    float[][] vectors = new float[p][];
+    for (int j = 0; j < p; j++) {
+      best[j] = chosen[j].distance;
+      src[j] = chosen[j].image;
+      pos[j] = chosen[j].cell;
+      vectors[j] = chosen[j].vector;
     }
     Map<String, float[]> weights = params.read(session);
     float[] flat = new float[p * d];
@@ -568,6 +677,103 @@ public final class ProtoTrainer implements AutoCloseable {
           PrototypeMaps.percentileBox(up, cfg.height(), cfg.width(), ACTIVATION_PERCENTILE)));
     }
     pushed = Collections.unmodifiableList(records);
+  }
+
+  /**
+   * One scan of the training images: for each prototype in {@code open}, its nearest patch that it may represent, that
+   * no placed prototype took and (when {@code strict}) whose vector has cosine at most
+   * {@value PrototypeInfo#DUPLICATE_COSINE} with every placed prototype; null where there is none. Ties: the lower
+   * image and cell index.
+   */
+  private Candidate[] nearestAdmissible(TrainingData data, int[] labels, List<Integer> open, boolean[] anyClass,
+      boolean[] allowed, Candidate[] chosen, java.util.Set<Long> taken, boolean strict) {
+    int p = cfg.prototypes();
+    int d = cfg.featureDepth();
+    int cells = cfg.gridHeight() * cfg.gridWidth();
+    Candidate[] best = new Candidate[p];
+    int n = data.count();
+    int b = Math.max(1, opts.batch());
+    for (int from = 0; from < n; from += b) {
+      int m = Math.min(b, n - from);
+      float[][] out = run(data, from, m, net.features, net.distances);
+      float[] z = out[0];
+      float[] dist = out[1];
+      for (int i = 0; i < m; i++) {
+        int image = from + i;
+        for (int q = 0; q < cells; q++) {
+          if (allowed != null && !allowed[image * cells + q]) continue;
+          if (taken.contains((long) image * cells + q)) continue;
+          int at = (i * cells + q) * d;
+          boolean duplicate = false;
+          for (int j = 0; strict && j < p && !duplicate; j++) {
+            duplicate = chosen[j] != null && PrototypeInfo.cosine(chosen[j].vector, z, at, d) > DUPLICATE;
+          }
+          if (duplicate) continue;
+          for (int j : open) {
+            if (!anyClass[j] && identity[labels[image]][j] == 0) continue;
+            float v = dist[(i * cells + q) * p + j];
+            if (best[j] == null || v < best[j].distance) {
+              best[j] = new Candidate(v, j, image, q, Arrays.copyOfRange(z, at, at + d));
+            }
+          }
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
+   * With a background option: [image·h·w + cell] true when the receptive-field centre of the latent cell lies in the
+   * image's foreground; null otherwise (every patch is allowed).
+   */
+  private boolean[] allowedCells(int n) {
+    if (foreground == null) return null;
+    int h = cfg.gridHeight();
+    int w = cfg.gridWidth();
+    PrototypeMaps.ReceptiveField rf = cfg.receptiveField();
+    boolean[] ok = new boolean[n * h * w];
+    for (int i = 0; i < n; i++) {
+      boolean[] f = foreground.get(i);
+      for (int row = 0; row < h; row++) {
+        int y = (int) Math.min(cfg.height() - 1, Math.max(0, Math.round(rf.start + row * (double) rf.jump)));
+        for (int col = 0; col < w; col++) {
+          int x = (int) Math.min(cfg.width() - 1, Math.max(0, Math.round(rf.start + col * (double) rf.jump)));
+          ok[(i * h + row) * w + col] = f[y * cfg.width() + x];
+        }
+      }
+    }
+    return ok;
+  }
+
+  /** A push candidate: a prototype, a training patch and their distance; ordered by distance, then indices. */
+  private static final class Candidate implements Comparable<Candidate> {
+    final float distance;
+    final int prototype;
+    final int image;
+    final int cell;
+    final float[] vector;
+
+    Candidate(float distance, int prototype, int image, int cell, float[] vector) {
+      this.distance = distance;
+      this.prototype = prototype;
+      this.image = image;
+      this.cell = cell;
+      this.vector = vector;
+    }
+
+    long patchKey(int cells) {
+      return (long) image * cells + cell;
+    }
+
+    @Override
+    public int compareTo(Candidate o) {
+      int c = Float.compare(distance, o.distance);
+      if (c != 0) return c;
+      c = Integer.compare(prototype, o.prototype);
+      if (c != 0) return c;
+      c = Integer.compare(image, o.image);
+      return c != 0 ? c : Integer.compare(cell, o.cell);
+    }
   }
 
   /** Runs the graph on images [from, from+m) of {@code data} (not flipped) and returns the fetched outputs flat. */
@@ -601,15 +807,7 @@ public final class ProtoTrainer implements AutoCloseable {
 
   /** Logits [n][K] of the exported network (ProtoPool: folded; meaningful after {@link #train}). */
   public float[][] logits(TrainingData data) {
-    int k = cfg.numClasses();
-    float[][] out = new float[data.count()][k];
-    int b = Math.max(1, opts.batch());
-    for (int from = 0; from < data.count(); from += b) {
-      int m = Math.min(b, data.count() - from);
-      float[] lg = run(data, from, m, net.logits)[0];
-      for (int i = 0; i < m; i++) System.arraycopy(lg, i * k, out[from + i], 0, k);
-    }
-    return out;
+    return perImage(data, net.logits, cfg.numClasses());
   }
 
   /**
@@ -617,13 +815,22 @@ public final class ProtoTrainer implements AutoCloseable {
    * a pushed prototype equals its source patch here bit for bit.
    */
   public float[][] features(TrainingData data) {
-    int len = cfg.gridHeight() * cfg.gridWidth() * cfg.featureDepth();
+    return perImage(data, net.features, cfg.gridHeight() * cfg.gridWidth() * cfg.featureDepth());
+  }
+
+  /** Per-prototype minimum distances [n][P] of the exported network (the {@code min_distances} output). */
+  public float[][] minDistances(TrainingData data) {
+    return perImage(data, net.minDistances, cfg.prototypes());
+  }
+
+  /** One output of {@code len} values per image, computed in batches of the training batch size. */
+  private float[][] perImage(TrainingData data, Operand<TFloat32> fetch, int len) {
     float[][] out = new float[data.count()][len];
     int b = Math.max(1, opts.batch());
     for (int from = 0; from < data.count(); from += b) {
       int m = Math.min(b, data.count() - from);
-      float[] z = run(data, from, m, net.features)[0];
-      for (int i = 0; i < m; i++) System.arraycopy(z, i * len, out[from + i], 0, len);
+      float[] v = run(data, from, m, fetch)[0];
+      for (int i = 0; i < m; i++) System.arraycopy(v, i * len, out[from + i], 0, len);
     }
     return out;
   }

@@ -13,6 +13,39 @@ import org.diffxai.model.TensorFlowRuntime;
  * with fluent setters.
  */
 public final class ProtoTrainingOptions {
+
+  /**
+   * What training does to the pixels outside the anatomy (docs/prototype-networks.md, "Background"): nothing, replace
+   * them by random noise per image and batch (background randomisation, after Xiao et al. 2021, "Noise or Signal: The
+   * Role of Image Backgrounds in Object Recognition", ICLR), or set them to the darkest model value.
+   */
+  public enum Background {
+    KEEP("keep"),
+    RANDOMIZE("randomize"),
+    MASK("mask");
+
+    private final String key;
+
+    Background(String key) {
+      this.key = key;
+    }
+
+    /** The value of the {@code background} key. */
+    public String key() {
+      return key;
+    }
+
+    /** Parses keep, randomize or mask (case-insensitive). */
+    public static Background parse(String s) {
+      String t = s == null ? "" : s.trim();
+      for (Background b : values()) {
+        if (b.key.equalsIgnoreCase(t)) return b;
+      }
+      throw new UserException("Unknown background '" + t + "'. Use background=keep, background=randomize or "
+          + "background=mask.");
+    }
+  }
+
   private int epochs = 30;
   private int warmupEpochs = -1;
   private int pushEvery = 10;
@@ -30,6 +63,14 @@ public final class ProtoTrainingOptions {
   private double tauEnd = 0.05;
   private int threads;
   private TensorFlowRuntime.DeviceChoice device = TensorFlowRuntime.DeviceChoice.AUTO;
+  private double noise = 0.3;
+  private double intensity = 0.2;
+  private Background background = Background.KEEP;
+  private String foreground = ESTIMATE;
+  /** {@link #foreground(String)}: estimate the anatomy from each image. */
+  public static final String ESTIMATE = "estimate";
+  /** {@link #foreground(String)}: the tissue label maps Generate Phantoms writes beside each image. */
+  public static final String LABELS = "labels";
 
   public ProtoTrainingOptions epochs(int n) {
     epochs = n;
@@ -79,6 +120,58 @@ public final class ProtoTrainingOptions {
     tauStart = start;
     tauEnd = end;
     return this;
+  }
+
+  /**
+   * Noise augmentation: every training image of every batch gets Gaussian noise of a standard deviation drawn
+   * uniformly from [0, sigma] (model units, where the training images span [−1, 1]), then is clipped to [−1, 1] as
+   * inputs are at inference. Default 0.3; 0 switches it off.
+   */
+  public ProtoTrainingOptions noise(double sigma) {
+    noise = sigma;
+    return this;
+  }
+
+  public double noise() {
+    return noise;
+  }
+
+  /**
+   * Intensity augmentation: every training image of every batch is mapped to a·x + b (model units) with contrast a ~
+   * U(1 − j, 1 + j) and brightness b ~ U(−j, j), before the noise. Default 0.2; 0 switches it off.
+   */
+  public ProtoTrainingOptions intensity(double j) {
+    intensity = j;
+    return this;
+  }
+
+  public double intensity() {
+    return intensity;
+  }
+
+  /** What happens to the pixels outside the anatomy during training (needs foreground masks; default keep). */
+  public ProtoTrainingOptions background(Background b) {
+    background = b;
+    return this;
+  }
+
+  public Background background() {
+    return background;
+  }
+
+  /**
+   * Where the anatomy of each training image comes from when the background is not kept: {@value #ESTIMATE}
+   * (default: estimated from the image), {@value #LABELS} (the label map {@code name_labels.tif} beside each image, as
+   * Generate Phantoms writes it: every tissue but background and planted shortcuts), or a folder or file of binary
+   * masks (non-zero = anatomy), found as {@code io.MaskFiles} finds masks.
+   */
+  public ProtoTrainingOptions foreground(String source) {
+    foreground = source == null || source.trim().isEmpty() ? ESTIMATE : source.trim();
+    return this;
+  }
+
+  public String foreground() {
+    return foreground;
   }
 
   /** TensorFlow intra-op threads (0: TensorFlow's default). */
@@ -165,6 +258,13 @@ public final class ProtoTrainingOptions {
     }
     if (threads < 0) throw new UserException("threads must be >= 0");
     if (!(tauStart > 0 && tauEnd > 0)) throw new UserException("Gumbel-softmax temperatures must be > 0.");
+    if (!(noise >= 0 && noise <= 2)) {
+      throw new UserException("noise must be a standard deviation between 0 and 2 (model units), got " + noise + ".");
+    }
+    if (!(intensity >= 0 && intensity < 1)) {
+      throw new UserException("intensity must be between 0 and 1 (model units), got " + intensity + ".");
+    }
+    if (background == null) throw new UserException("background must be keep, randomize or mask.");
     return this;
   }
 
@@ -185,6 +285,10 @@ public final class ProtoTrainingOptions {
     o.tauEnd = tauEnd;
     o.threads = threads;
     o.device = device;
+    o.noise = noise;
+    o.intensity = intensity;
+    o.background = background;
+    o.foreground = foreground;
     return o;
   }
 
@@ -202,6 +306,10 @@ public final class ProtoTrainingOptions {
     m.put("last_layer_learning_rate", lastLayerLearningRate);
     m.put("gradient_clip", gradientClip);
     m.put("horizontal_flip", flip);
+    m.put("noise_augmentation", noise);
+    m.put("intensity_augmentation", intensity);
+    m.put("background", background.key());
+    if (background != Background.KEEP) m.put("foreground", foreground);
     m.put("seed", seed);
     if (protoPool) {
       m.put("gumbel_tau_start", tauStart);

@@ -1,10 +1,12 @@
 package org.diffxai.tf.proto;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntFunction;
+import org.diffxai.core.Calibration;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
@@ -12,8 +14,8 @@ import org.diffxai.io.ImageFolder;
 import org.diffxai.tf.TrainingData;
 
 /**
- * One training run end to end: load a folder of labelled images (sub-folders = classes), map intensities (0.5/99.5 %
- * percentiles to −1/+1, as for denoisers), hold out a seeded, stratified validation split, train
+ * One training run on a loaded folder of labelled images (sub-folders = classes; the use case with its keys is
+ * {@code run.TrainPrototypesRun}): map intensities (0.5/99.5 % percentiles to −1/+1, as for denoisers), hold out a seeded, stratified validation split, train
  * ({@link ProtoTrainer}), measure training and validation accuracy, and write the bundle ({@link ProtoBundleWriter}).
  */
 public final class PrototypeTraining {
@@ -42,59 +44,105 @@ public final class PrototypeTraining {
   }
 
   /**
-   * Trains on {@code images} and writes the bundle to {@code output} (which must not exist).
+   * Trains on a loaded folder and writes the bundle's files into {@code dir} (an existing, empty directory; the caller
+   * makes the result appear atomically, e.g. through {@code run.OutputFolder}).
    *
-   * @param net architecture; its size and class count are set from {@code size} and the folder
+   * @param folder the labelled training images (classes = sub-folders)
+   * @param foreground with background randomize or mask, the anatomy of training image i (folder index) at training
+   *     size; null with background keep
+   * @param net architecture; its size and class count are set from the folder
    * @param validation fraction of each class held out for validation, in [0, 0.9]
    */
-  public static Result run(Path images, int size, ProtoConfig net, ProtoTrainingOptions options, double validation,
-      Path output, ProtoBundleWriter.Metadata meta, Progress progress) {
+  public static Result run(ImageFolder folder, IntFunction<boolean[]> foreground, ProtoConfig net,
+      ProtoTrainingOptions options, double validation, Path dir, ProtoBundleWriter.Metadata meta, Progress progress) {
     if (progress == null) progress = Progress.NONE;
     if (!(validation >= 0 && validation <= 0.9)) {
       throw new UserException("validation must be a fraction between 0 and 0.9, got " + validation + ".");
     }
-    Path dest = output.toAbsolutePath().normalize();
-    if (Files.exists(dest)) {
-      throw new UserException("Output " + dest + " already exists. Choose a new output folder or delete the old one.");
-    }
-    ImageFolder folder = ImageFolder.load(images, size, true, progress.sub(0, 0.05));
+    boolean masked = options.background() != ProtoTrainingOptions.Background.KEEP;
+    if (masked && foreground == null) throw new IllegalArgumentException("background " + options.background()
+        + " needs the foreground");
+    int size = folder.size();
     IntensityMapping map = folder.percentileMapping(0.5, 99.5);
     List<float[]> model = folder.toModelSpace(map);
     int[] labels = folder.labels();
     List<String> classes = folder.classNames();
     boolean[] held = split(labels, classes, validation, options.seed());
 
+    List<boolean[]> trainForeground = masked ? new ArrayList<>() : null;
     List<float[]> trainX = new ArrayList<>();
     List<float[]> trainOriginal = new ArrayList<>();
     List<String> trainNames = new ArrayList<>();
     List<float[]> valX = new ArrayList<>();
+    List<float[]> valOriginal = new ArrayList<>();
     List<Integer> trainY = new ArrayList<>();
     List<Integer> valY = new ArrayList<>();
     for (int i = 0; i < labels.length; i++) {
       if (held[i]) {
         valX.add(model.get(i));
+        valOriginal.add(folder.image(i));
         valY.add(labels[i]);
       } else {
         trainX.add(model.get(i));
         trainY.add(labels[i]);
         trainOriginal.add(folder.image(i));
         trainNames.add(folder.root().relativize(folder.files().get(i)).toString().replace('\\', '/'));
+        if (masked) trainForeground.add(foreground.apply(i));
       }
     }
     TrainingData train = TrainingData.of(size, size, 1, trainX).withLabels(toArray(trainY), classes);
     ProtoConfig cfg = new ProtoConfig(net).size(size, size).channels(1).numClasses(classes.size()).validate();
     try (ProtoTrainer trainer = new ProtoTrainer(cfg, options)) {
-      trainer.train(train, progress.sub(0.05, 0.97));
+      trainer.train(train, trainForeground, progress.sub(0.05, 0.97));
       progress.report("Measuring accuracy", Double.NaN);
       double trainAcc = trainer.accuracy(train);
-      double valAcc = valX.isEmpty() ? Double.NaN
-          : trainer.accuracy(TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes));
+      double valAcc = Double.NaN;
+      if (!valX.isEmpty()) {
+        TrainingData val = TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes);
+        valAcc = trainer.accuracy(val);
+        progress.report("Calibrating on the validation split", Double.NaN);
+        meta.confidence(confidence(trainer, val, valOriginal, map));
+      }
       meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
           .accuracy(trainAcc, valAcc, valX.size(), validation);
       if (meta.source.isEmpty()) meta.source(folder.root().toString());
-      Path bundle = ProtoBundleWriter.write(dest, trainer, meta, progress.sub(0.97, 1));
+      if (meta.input.isEmpty()) meta.input(folder.input().summary().toMap());
+      Path bundle = ProtoBundleWriter.write(dir, trainer, meta, progress.sub(0.97, 1));
       return new Result(bundle, trainAcc, valAcc, trainX.size(), valX.size(), trainer.seconds(), trainer.epochs());
     }
+  }
+
+  /**
+   * Temperature scaling and the OOD thresholds fitted on the validation split ({@link Calibration}): the temperature
+   * minimising the validation NLL, ECE before and after, and the largest validation value of each OOD statistic (the
+   * out-of-range share against the clip range [−1, 1] the training images were mapped to).
+   */
+  static ProtoBundleWriter.Calibrated confidence(ProtoTrainer trainer, TrainingData validation, List<float[]> images,
+      IntensityMapping map) {
+    Calibration.Fit fit = Calibration.fit(trainer.logits(validation), validation.labels());
+    float[][] md = trainer.minDistances(validation);
+    ProtoConfig cfg = trainer.config();
+    float[] w = trainer.weights().get("last_layer");
+    int k = cfg.numClasses();
+    int p = cfg.prototypes();
+    float[][] last = new float[k][p];
+    for (int c = 0; c < k; c++) System.arraycopy(w, c * p, last[c], 0, p);
+    int[] classOf = new int[p];
+    for (int j = 0; j < p; j++) classOf[j] = ProtoBundleWriter.prototypeClass(cfg, w, j);
+    int[][] sets = Confidence.classPrototypes(classOf, last);
+    double[] nearest = new double[md.length];
+    double[] coverage = new double[md.length];
+    for (int i = 0; i < md.length; i++) {
+      nearest[i] = Confidence.nearestPart(md[i]);
+      coverage[i] = Confidence.classCoverage(md[i], sets);
+    }
+    double[] range = new double[images.size()];
+    for (int i = 0; i < range.length; i++) {
+      float[] x = images.get(i);
+      range[i] = Confidence.outOfRange(x, 0, x.length, map, -1, 1);
+    }
+    return new ProtoBundleWriter.Calibrated(fit, Calibration.oodThreshold(nearest), Calibration.oodThreshold(coverage),
+        Calibration.oodThreshold(range));
   }
 
   /**

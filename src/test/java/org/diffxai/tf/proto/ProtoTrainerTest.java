@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.diffxai.core.PrototypeInfo;
 import org.diffxai.io.ImageFolder;
 import org.diffxai.tf.TinyPrototypeBundles;
 import org.diffxai.tf.TrainingData;
@@ -79,6 +80,18 @@ class ProtoTrainerTest {
         int[] rf = r.receptiveBox;
         double cx = cfg.receptiveField().start + r.patchCol * cfg.receptiveField().jump;
         assertTrue(rf[0] <= cx && cx < rf[0] + rf[2]);
+      }
+      // the push is unique: no two prototypes on the same training patch, none a near-copy of another
+      for (PushRecord a : pushed) {
+        for (PushRecord b : pushed) {
+          if (a.prototype >= b.prototype) continue;
+          assertTrue(a.sourceIndex != b.sourceIndex || a.patchRow != b.patchRow || a.patchCol != b.patchCol,
+              m + " prototypes " + a.prototype + " and " + b.prototype + " share a patch");
+          double cos = PrototypeInfo.cosine(Arrays.copyOfRange(protos, a.prototype * d, (a.prototype + 1) * d),
+              Arrays.copyOfRange(protos, b.prototype * d, (b.prototype + 1) * d));
+          assertTrue(cos <= PrototypeInfo.DUPLICATE_COSINE, m + " prototypes " + a.prototype + ", " + b.prototype
+              + " have cosine " + cos);
+        }
       }
     }
   }

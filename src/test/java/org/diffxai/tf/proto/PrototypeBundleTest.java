@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeInfo;
 import org.diffxai.io.ImageFolder;
+import org.diffxai.metrics.PrototypeQuality;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.model.DjlPrototypeClassifier;
@@ -61,6 +62,9 @@ class PrototypeBundleTest {
           assertEquals(s, logits[i][k], 1e-4, "logits = last layer x scores");
         }
       }
+      PrototypeQuality.Distinctness distinct = PrototypeQuality.distinctness(c);
+      assertTrue(distinct.share >= 0.8, method + ": " + distinct.distinct + " of " + distinct.prototypes
+          + " prototypes distinct");
       float[][] protos = c.prototypeVectors();
       for (int p = 0; p < c.prototypes(); p++) {
         PrototypeInfo info = c.prototype(p);

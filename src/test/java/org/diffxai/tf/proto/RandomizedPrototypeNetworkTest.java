@@ -19,7 +19,6 @@ import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.UserException;
 import org.diffxai.io.FloatStack;
-import org.diffxai.io.ImageFolder;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.model.DjlPrototypeClassifier;
@@ -36,14 +35,6 @@ class RandomizedPrototypeNetworkTest {
   @TempDir Path tmp;
 
   static final List<String> ALL = List.of("backbone.", "add_on.", "prototypes", "last_layer");
-
-  static float[] images(int n) {
-    ImageFolder folder = ImageFolder.load(TinyPrototypeBundles.phantomFolder(), TinyPrototypeBundles.SIZE, true);
-    int px = TinyPrototypeBundles.SIZE * TinyPrototypeBundles.SIZE;
-    float[] x = new float[n * px];
-    for (int i = 0; i < n; i++) System.arraycopy(folder.image(i * 3), 0, x, i * px, px);
-    return x;
-  }
 
   @Test
   void ppnet() {
@@ -63,7 +54,7 @@ class RandomizedPrototypeNetworkTest {
   private void check(String method) {
     ClassifierBundle b = ClassifierBundle.open(TinyPrototypeBundles.train(tmp, method));
     int n = 5;
-    float[] x = images(n);
+    float[] x = TinyPrototypeBundles.images(n);
     try (DjlPrototypeClassifier real = ClassifierModels.loadPrototypes(b, "cpu");
         RandomizedPrototypeNetwork rebuilt = RandomizedPrototypeNetwork.withTrained(b, ALL, 1, false);
         RandomizedPrototypeNetwork top = RandomizedPrototypeNetwork.of(b, Randomization.TOP, 1);
@@ -120,7 +111,7 @@ class RandomizedPrototypeNetworkTest {
   void mapSimilarityIsOneForTheSameNetworkAndClearlyLessForRandomisedOnes() {
     ClassifierBundle b = ClassifierBundle.open(TinyPrototypeBundles.train(tmp, "EPPNet"));
     int n = 6;
-    float[] x = images(n);
+    float[] x = TinyPrototypeBundles.images(n);
     float[][] planes = new float[n][];
     for (int i = 0; i < n; i++) planes[i] = Arrays.copyOfRange(x, i * 1024, (i + 1) * 1024);
     FloatStack stack = new FloatStack(32, 32, 1, n, 1, planes, null);
