@@ -28,7 +28,8 @@ import org.scijava.plugin.Plugin;
  *
  * <p>Macro: {@code run("Generate Phantoms", "count=8 size=64 seed=1 classes=healthy,lesion contrast=T1 output=/x");}
  */
-@Plugin(type = Command.class, label = "Generate Phantoms", headless = true)
+@Plugin(type = Command.class, label = "Generate Phantoms", headless = true, description = "Makes synthetic brain MRI"
+    + " slices with a known ground truth, healthy and with a lesion, to train and test the models on.")
 public class GeneratePhantomsCommand implements Command {
 
   @Parameter(description = "Number of slices per class.", min = "1", persist = false)

@@ -21,7 +21,8 @@ import org.scijava.plugin.Plugin;
  * Trains a diffusion denoiser (DDPM ε-prediction UNet) on a folder of 2-D images and saves it as a denoiser bundle
  * (SavedModel + scheduler_config.json + model.json + training.csv). Shows the loss log as the "Training" table.
  */
-@Plugin(type = Command.class, label = "Train Denoiser", headless = true)
+@Plugin(type = Command.class, label = "Train Denoiser", headless = true, description = "Trains a diffusion denoiser"
+    + " on a folder of images and saves it as a model folder that Synthesize can use.")
 public class TrainDenoiserCommand implements Command {
 
   /** Lower and upper intensity percentiles mapped to model values −1 and +1. */
@@ -44,7 +45,7 @@ public class TrainDenoiserCommand implements Command {
   @Parameter(min = "1", description = "Training iterations (optimizer steps); ignored when epochs > 0.", persist = false)
   private int iterations = 3000;
 
-  @Parameter(min = "0", description = "If > 0: train this many passes over the images instead of 'iterations'.", persist = false)
+  @Parameter(min = "0", description = "Passes over the images to train instead of iterations; 0 = use iterations.", persist = false)
   private int epochs = 0;
 
   @Parameter(min = "1", description = "Images per iteration.", persist = false)

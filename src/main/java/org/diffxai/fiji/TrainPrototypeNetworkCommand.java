@@ -21,24 +21,26 @@ import org.scijava.plugin.Plugin;
  * class), holds out a validation split, and saves a classifier bundle with the prototypes' provenance
  * (docs/classifiers.md, docs/prototype-networks.md). Shows the per-epoch log as the "Prototype Training" table.
  */
-@Plugin(type = Command.class, label = "Train Prototype Network", headless = true)
+@Plugin(type = Command.class, label = "Train Prototype Network", headless = true, description = "Trains a"
+    + " classifier that explains itself with prototypes (image parts learned from the training images) on a folder"
+    + " with one sub-folder per class.")
 public class TrainPrototypeNetworkCommand implements Command {
 
   @Parameter(style = "directory", description = "Folder of training images with one sub-folder per class (e.g."
       + " healthy/, lesion/).", persist = false)
   private String images;
 
-  @Parameter(choices = {"PPNet", "EPPNet", "ProtoPool"}, description = "PPNet (ProtoPNet), EPPNet (normalised"
-      + " ProtoPNet with a diversity term) or ProtoPool (shared prototype pool).", persist = false)
+  @Parameter(choices = {"PPNet", "EPPNet", "ProtoPool"}, description = "Prototype method: PPNet"
+      + " (ProtoPNet), EPPNet (normalised ProtoPNet with a diversity term) or ProtoPool (shared prototype pool).", persist = false)
   private String method = "PPNet";
 
-  @Parameter(min = "1", description = "PPNet/EPPNet: prototypes per class.", persist = false)
+  @Parameter(min = "1", description = "Prototypes per class (PPNet, EPPNet).", persist = false)
   private int prototypes_per_class = 5;
 
-  @Parameter(min = "2", description = "ProtoPool: number of shared prototypes.", persist = false)
+  @Parameter(min = "2", description = "Number of shared prototypes (ProtoPool).", persist = false)
   private int pool_size = 10;
 
-  @Parameter(min = "1", description = "ProtoPool: slots per class (each picks one pool prototype).", persist = false)
+  @Parameter(min = "1", description = "Slots per class (ProtoPool; each picks one pool prototype).", persist = false)
   private int slots_per_class = 3;
 
   @Parameter(min = "16", description = "Side length in pixels the images are resized to (square; 64 to 256).",
