@@ -14,9 +14,12 @@ File.makeDirectory(getDirectory("temp") + "diffxai");
 
 // count   slices per class              size    width = height in pixels
 // seed    same seed -> same slices      classes "healthy,lesion", "healthy" or "lesion"
-// output  folder; healthy/ and lesion/ sub-folders of 32-bit TIFFs are written there
+// output  folder; healthy/ and lesion/ sub-folders of 32-bit TIFFs are written there, each image with its lesion
+//         mask (phantom_0000_mask.tif) and tissue label map (phantom_0000_labels.tif) beside it
 // Values with spaces go in brackets: output=[/path/with spaces/phantoms]
 run("Generate Phantoms", "count=16 size=128 seed=1 classes=healthy,lesion output=[" + outputDir + "]");
+// A planted shortcut for bias checks: a bright mark in the top-left corner of 80 % of the lesion slices
+// run("Generate Phantoms", "count=100 size=64 seed=1 output=[" + outputDir + "-shortcut] shortcut=mark shortcut_class=lesion shortcut_share=0.8 shortcut_corner=top-left");
 
 // An unknown key or a bad value stops the macro here with the reason (and the valid keys) in the Log.
 print("Phantoms written to " + outputDir);

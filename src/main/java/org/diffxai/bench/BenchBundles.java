@@ -1,6 +1,6 @@
 package org.diffxai.bench;
 
-import com.google.gson.GsonBuilder;
+import org.diffxai.core.Json;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.io.IOException;
@@ -15,7 +15,7 @@ import java.util.Random;
 import org.diffxai.core.FixedShapeDenoiser;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
-import org.diffxai.model.Checksums;
+import org.diffxai.io.Checksums;
 import org.diffxai.model.TensorFlowRuntime;
 import org.diffxai.tf.BundleWriter;
 import org.diffxai.tf.DenoiserTrainer;
@@ -130,7 +130,7 @@ final class BenchBundles {
     JsonObject sums = new JsonObject();
     for (Map.Entry<String, String> e : Checksums.fileHashes(dir).entrySet()) sums.addProperty(e.getKey(), e.getValue());
     o.add("sha256", sums);
-    Files.write(dir.resolve("model.json"), (new GsonBuilder().setPrettyPrinting().create().toJson(o) + "\n")
+    Files.write(dir.resolve("model.json"), Json.text(o)
         .getBytes(StandardCharsets.UTF_8));
     return dir;
   }

@@ -1,7 +1,6 @@
 package org.diffxai.bench;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -16,7 +15,6 @@ import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,14 +22,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
 import org.diffxai.io.Planes;
-import org.diffxai.io.ImageReaders;
+import org.diffxai.io.AtomicFiles;
 import org.diffxai.io.OmeTiffWriter;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.io.StreamingTiffWriter.Compression;
@@ -367,7 +364,7 @@ public final class Benchmark {
           "error"));
     } finally {
       if (denoiser != null) denoiser.close();
-      if (work != null && !opt.keep && opt.work == null) deleteRecursively(work);
+      if (work != null && !opt.keep && opt.work == null) AtomicFiles.deleteRecursively(work);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     print(out, loadStart, load.otherFraction(), seconds);
@@ -588,9 +585,9 @@ public final class Benchmark {
         t.get("bare").median(), t.get("plain").median(), t.get("plain").median() / t.get("bare").median(),
         t.get("stream").median(), t.get("stream").median() / t.get("bare").median(), secs(t.get("bare")),
         secs(t.get("plain")), secs(t.get("stream"))));
-    for (int i = 0; i < outCount[0]; i++) deleteRecursively(work.resolve("b-output-" + i));
-    deleteRecursively(work.resolve("b-warmup"));
-    deleteRecursively(work.resolve("b-warmup-short"));
+    for (int i = 0; i < outCount[0]; i++) AtomicFiles.deleteRecursively(work.resolve("b-output-" + i));
+    AtomicFiles.deleteRecursively(work.resolve("b-warmup"));
+    AtomicFiles.deleteRecursively(work.resolve("b-warmup-short"));
   }
 
   /** A denoiser that adds up the wall time spent in the wrapped denoiser's predict. */
@@ -698,7 +695,7 @@ public final class Benchmark {
     Path out = work.resolve("c-output");
     progress("(c) " + what + " in this JVM");
     HeapRun r = heapRun(bundle, out, size, steps, samples);
-    deleteRecursively(out);
+    AtomicFiles.deleteRecursively(out);
     peak.value = String.format(Locale.ROOT, "%.0f MB (baseline %.0f MB; %s trajectory written in %.1f s)",
         r.probe.peakBytes / MB, r.probe.baselineBytes / MB, size(r.trajectoryBytes), r.seconds);
     peak.result = r.probe.peakBytes < 512 * (1L << 20) ? "pass" : "fail";
@@ -712,7 +709,7 @@ public final class Benchmark {
     if (child != null) {
       progress("(c) the same in a child JVM with -Xmx" + opt.childXmx);
       Map<String, String> c = runChild(bundle, out, size, steps, samples);
-      deleteRecursively(out);
+      AtomicFiles.deleteRecursively(out);
       if (!"0".equals(c.get("exit")) || !c.containsKey("peak")) {
         child.value = "error: child JVM exit code " + c.get("exit") + (c.containsKey("error") ? ": " + c.get("error")
             : "");
@@ -923,7 +920,7 @@ public final class Benchmark {
     heap.value = String.format(Locale.ROOT, "%.0f MB (baseline %.0f MB, largest after a collection %.0f MB; %.1f s)",
         probe.peakBytes / MB, probe.baselineBytes / MB, probe.maxAfterGcBytes / MB, seconds);
     heap.result = probe.peakBytes < 256 * (1L << 20) ? "pass" : "fail";
-    deleteRecursively(dir);
+    AtomicFiles.deleteRecursively(dir);
   }
 
   /** A trajectory layout of n planes: x_t and x0_pred of one sample over n / 2 kept steps. */
@@ -1095,12 +1092,5 @@ public final class Benchmark {
     log.flush();
   }
 
-  static void deleteRecursively(Path p) {
-    if (p == null || !Files.exists(p)) return;
-    try (Stream<Path> st = Files.walk(p)) {
-      st.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
-    } catch (IOException | RuntimeException ignored) {
-      // best effort
-    }
-  }
+
 }

@@ -11,8 +11,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.ImageMetrics;
-import org.diffxai.core.Progress;
 import org.diffxai.io.ImageReaders;
+import org.diffxai.io.MaskFiles;
 import org.diffxai.phantom.PhantomGenerator;
 import org.diffxai.run.Env;
 import org.diffxai.run.SynthesizeRun;
@@ -114,7 +114,8 @@ public final class SampleQuality {
   static List<float[]> readAll(Path folder) throws IOException {
     List<Path> files;
     try (Stream<Path> s = Files.walk(folder)) {
-      files = s.filter(f -> f.toString().endsWith(".tif")).sorted().collect(Collectors.toList());
+      files = MaskFiles.withoutCompanions(s.filter(f -> f.toString().endsWith(".tif")).sorted()
+          .collect(Collectors.toList()));
     }
     List<float[]> out = new ArrayList<>();
     for (Path f : files) out.add(ImageReaders.readPlane(f).plane(0));

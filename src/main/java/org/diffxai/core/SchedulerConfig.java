@@ -1,7 +1,6 @@
 package org.diffxai.core;
 
 import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
@@ -546,7 +545,7 @@ public final class SchedulerConfig {
     o.addProperty(TIMESTEP_SPACING, timestepSpacing.key());
     o.addProperty(VARIANCE_TYPE, varianceType.key());
     o.addProperty(RESCALE_BETAS_ZERO_SNR, false);
-    Gson gson = new GsonBuilder().setPrettyPrinting().serializeNulls().create();
+    Gson gson = Json.GSON.newBuilder().serializeNulls().create(); // diffusers writes null values
     return gson.toJson(o);
   }
 

@@ -9,6 +9,7 @@ import org.diffxai.core.PrototypeActivations;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.UserException;
+import org.diffxai.io.Fit;
 import org.diffxai.io.FloatStack;
 
 /**
@@ -18,8 +19,10 @@ import org.diffxai.io.FloatStack;
  * similarity map upsampled to the image and the box around the map's top 5 %. Maps and boxes are made by
  * {@link PrototypeMaps}, as the push step made the boxes of the prototypes' source images.
  *
- * <p>Images of any size with the model's aspect ratio are explained; see {@link ExplainInput}. Maps and boxes are in
- * the explained image's own pixels.
+ * <p>Images of any size are explained: each is brought to the model's input by the {@link Fit} rule (see
+ * {@link ExplainInput}); maps and boxes are in the explained image's own pixels (a map is upsampled to the fitted
+ * rectangle of the image, then cut to the image; pixels a crop removed, which the model never saw, hold the map's
+ * minimum).
  */
 public final class PrototypeExplainer {
 
@@ -47,6 +50,12 @@ public final class PrototypeExplainer {
     this.lastLayer = model.lastLayer();
   }
 
+  /** Explains every plane, bringing other sizes to the model's by the default {@link Fit}. */
+  public List<Explanation> explain(FloatStack images, int top, int target, int batch, String imageName,
+      Progress progress) {
+    return explain(images, top, target, batch, Fit.DEFAULT, imageName, progress);
+  }
+
   /**
    * Explains every plane.
    *
@@ -54,15 +63,16 @@ public final class PrototypeExplainer {
    * @param top number of prototypes per image (at least 1; more than the P prototypes shows all P)
    * @param target class index, or −1 for each image's predicted class
    * @param batch images per model call
+   * @param fit how images of another size are brought to the model's
    * @param imageName how the image is called in messages
    */
-  public List<Explanation> explain(FloatStack images, int top, int target, int batch, String imageName,
+  public List<Explanation> explain(FloatStack images, int top, int target, int batch, Fit fit, String imageName,
       Progress progress) {
     if (top < 1) throw new UserException("top=" + top + ": show at least 1 prototype per image.");
     top = Math.min(top, model.prototypes());
     if (batch < 1) throw new UserException("batch=" + batch + ": use at least 1 image per model call.");
     int h = model.height(), w = model.width();
-    ExplainInput.checkSize(images.width, images.height, w, h, imageName, modelName);
+    Fit.Placement placement = fit.place(images.width, images.height, w, h);
     int n = images.planeCount();
     List<Explanation> out = new ArrayList<>(n);
     for (int start = 0; start < n; start += batch) {
@@ -71,20 +81,21 @@ public final class PrototypeExplainer {
       int b = Math.min(batch, n - start);
       float[] x = new float[b * h * w];
       for (int i = 0; i < b; i++) {
-        float[] plane = ExplainInput.fit(images.plane(start + i), images.width, images.height, w, h);
+        float[] plane = placement.apply(images.plane(start + i));
         System.arraycopy(plane, 0, x, i * h * w, h * w);
       }
       PrototypeActivations a = model.activations(x, b);
       for (int i = 0; i < b; i++) {
-        out.add(one(start + i, images.label(start + i), a, i, top, target, images.width, images.height));
+        out.add(one(start + i, images.label(start + i), a, i, top, target, placement));
       }
     }
     progress.report("Explained " + n + " image" + (n == 1 ? "" : "s"), 1);
     return out;
   }
 
-  private Explanation one(int slice, String label, PrototypeActivations a, int i, int top, int target, int width,
-      int height) {
+  private Explanation one(int slice, String label, PrototypeActivations a, int i, int top, int target,
+      Fit.Placement placement) {
+    int width = placement.width, height = placement.height;
     int p = model.prototypes(), mh = model.mapHeight(), mw = model.mapWidth();
     float[] logits = a.logits[i];
     double[] prob = softmax(logits);
@@ -105,11 +116,18 @@ public final class PrototypeExplainer {
       int q = order[r];
       float[] grid = new float[mh * mw];
       for (int c = 0; c < grid.length; c++) grid[c] = sim[c * p + q];
-      float[] map = PrototypeMaps.upsampleBicubic(grid, mh, mw, height, width);
+      float[] onRect = PrototypeMaps.upsampleBicubic(grid, mh, mw, placement.rectHeight, placement.rectWidth);
+      float[] map = placement.toImage(onRect, min(onRect));
       ranked.add(new Explanation.Contribution(r + 1, q, model.prototype(q), scores[q], weights[q], map,
           PrototypeMaps.percentileBox(map, height, width, BOX_PERCENTILE)));
     }
     return new Explanation(slice, label, logits, prob, predicted, t, ranked);
+  }
+
+  private static float min(float[] v) {
+    float m = Float.POSITIVE_INFINITY;
+    for (float x : v) m = Math.min(m, x);
+    return m;
   }
 
   static double[] softmax(float[] logits) {

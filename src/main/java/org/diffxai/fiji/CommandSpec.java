@@ -1,17 +1,13 @@
 package org.diffxai.fiji;
 
-import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
-import org.diffxai.core.UserException;
 import org.diffxai.run.InvalidKeyException;
 import org.diffxai.run.ParameterSpec;
 import org.diffxai.run.RequestKeys;

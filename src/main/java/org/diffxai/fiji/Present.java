@@ -10,7 +10,6 @@ import ij.gui.ImageWindow;
 import ij.gui.Plot;
 import ij.gui.PlotWindow;
 import ij.measure.ResultsTable;
-import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
 import ij.process.LUT;
 import java.awt.Dimension;

@@ -1,39 +1,26 @@
 package org.diffxai.io;
 
-import ij.IJ;
-import ij.ImagePlus;
-import ij.process.ColorProcessor;
-import ij.process.ImageProcessor;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
 
 /**
- * A folder of 2-D training images, read with ImageJ ({@code IJ.openImage}: TIFF, PNG, JPEG, GIF, BMP, DICOM, …),
- * converted to gray float (RGB by ImageJ's RGB-to-gray conversion; 16-bit and DICOM through their calibration) and
- * resized to size×size (bilinear, averaging when downsizing). Images keep their intensity units; see
- * {@link #percentileMapping} for the map to model space.
+ * A folder of 2-D training images, read by {@link ImageInput} under the input policy of docs/input-images.md (TIFF,
+ * PNG, JPEG, GIF, BMP, DICOM; grey in the images' own units; colour, palette and RGBA by the colour rule) and brought to
+ * size×size by the {@link Fit} rule (default {@link Fit#PAD}), each conversion counted in {@link #input()}. Images keep
+ * their intensity units; see {@link #percentileMapping} for the map to model space.
  *
  * <p>With {@code labels=true} each immediate sub-folder is a class (names sorted); otherwise every image below the
- * folder is used. Hidden files and common side-car files (.txt, .csv, .json, .md, .xml, .zip, …) are skipped; any
- * other file that ImageJ cannot read is an error naming that file.
+ * folder is used. Hidden files and common side-car files (.txt, .csv, .json, .md, .xml, .zip, …) are skipped; every
+ * other file that cannot be read is named in one message before anything is trained.
  */
 public final class ImageFolder {
-
-  private static final Set<String> SKIPPED_EXTENSIONS = new HashSet<>(Arrays.asList("txt", "csv", "tsv", "json",
-      "md", "xml", "yaml", "yml", "ini", "db", "zip", "gz", "pdf", "html", "log", "py", "ijm", "roi"));
 
   private final Path root;
   private final int size;
@@ -41,156 +28,66 @@ public final class ImageFolder {
   private final int[] labels;
   private final List<String> classNames;
   private final List<Path> files;
+  private final InputImages input;
 
-  private ImageFolder(Path root, int size, List<float[]> images, int[] labels, List<String> classNames,
-      List<Path> files) {
+  private ImageFolder(Path root, int size, InputImages input, boolean labelled) {
     this.root = root;
     this.size = size;
-    this.images = images;
-    this.labels = labels;
-    this.classNames = classNames;
-    this.files = files;
+    this.input = input;
+    FloatStack st = input.stack();
+    List<float[]> im = new ArrayList<>(st.planeCount());
+    for (int i = 0; i < st.planeCount(); i++) im.add(st.plane(i));
+    this.images = Collections.unmodifiableList(im);
+    this.labels = labelled ? input.labels() : null;
+    this.classNames = labelled ? input.classNames() : Collections.emptyList();
+    List<Path> f = new ArrayList<>();
+    for (InputImages.Note n : input.notes()) f.add(root.resolve(n.source));
+    this.files = Collections.unmodifiableList(f);
   }
 
-  /** Loads every image below {@code dir}; see the class comment. */
+  /** Loads every image below {@code dir} with the default fit and no cache; see the class comment. */
   public static ImageFolder load(Path dir, int size, boolean labels) {
     return load(dir, size, labels, Progress.NONE);
+  }
+
+  /** Loads every image below {@code dir} with the default fit and no cache; see the class comment. */
+  public static ImageFolder load(Path dir, int size, boolean labels, Progress progress) {
+    if (size < 1) throw new UserException("Image size must be at least 1 pixel, got " + size + ".");
+    return load(dir, ImageInput.Settings.size(size, size), labels, progress);
   }
 
   /**
    * Loads every image below {@code dir}; see the class comment.
    *
-   * @param size side length of the (square) training images
+   * @param settings a square size, the fit rule and, to reuse decoded folders, the dataset cache
    * @param labels immediate sub-folder names are the classes
-   * @throws UserException for a missing or empty folder, an unreadable or non-2-D file, or fewer than 2 classes
+   * @throws UserException for a missing or empty folder, any bad file (all named), or fewer than 2 classes
    * @throws org.diffxai.core.CancelledException when cancelled
    */
-  public static ImageFolder load(Path dir, int size, boolean labels, Progress progress) {
+  public static ImageFolder load(Path dir, ImageInput.Settings settings, boolean labels, Progress progress) {
     if (progress == null) progress = Progress.NONE;
-    if (size < 1) throw new UserException("Image size must be at least 1 pixel, got " + size + ".");
+    if (settings.width != settings.height || settings.width < 1) {
+      throw new UserException("Training images need one square size, got " + settings.width + "x" + settings.height
+          + ".");
+    }
     if (dir == null || !Files.isDirectory(dir)) {
       throw new UserException("Training image folder not found: " + dir + ". Give an existing folder of images.");
     }
-    List<Path> files = new ArrayList<>();
-    List<Integer> fileLabels = new ArrayList<>();
-    List<String> classNames = new ArrayList<>();
-    if (labels) {
-      List<Path> loose = candidates(dir, 1);
-      if (!loose.isEmpty()) {
-        throw new UserException("With labels=true the images must be inside one sub-folder per class, but "
-            + dir.relativize(loose.get(0)) + " (and " + (loose.size() - 1) + " more) lie directly in " + dir
-            + ". Move them into class sub-folders or train with labels=false.");
-      }
-      for (Path sub : list(dir)) {
-        if (!Files.isDirectory(sub) || hidden(sub)) continue;
-        List<Path> inClass = candidates(sub, Integer.MAX_VALUE);
-        if (inClass.isEmpty()) {
-          throw new UserException("Class folder " + sub + " contains no images. Add images or remove the folder.");
-        }
-        int label = classNames.size();
-        classNames.add(sub.getFileName().toString());
-        for (Path p : inClass) {
-          files.add(p);
-          fileLabels.add(label);
-        }
-      }
-      if (classNames.size() < 2) {
-        throw new UserException("labels=true needs at least 2 class sub-folders in " + dir + ", found "
-            + classNames.size() + (classNames.isEmpty() ? "" : " (" + classNames.get(0) + ")")
-            + ". Add a sub-folder per class or train with labels=false.");
-      }
-    } else {
-      files.addAll(candidates(dir, Integer.MAX_VALUE));
+    Path root = dir.toAbsolutePath().normalize();
+    InputImages in = labels ? ImageInput.readClasses(root, settings, progress)
+        : ImageInput.read(root, settings, progress);
+    if (labels && in.classNames().size() < 2) {
+      throw new UserException("labels=true needs at least 2 class sub-folders in " + dir + ", found "
+          + in.classNames().size() + (in.classNames().isEmpty() ? "" : " (" + in.classNames().get(0) + ")")
+          + ". Add a sub-folder per class or train with labels=false.");
     }
-    if (files.isEmpty()) {
-      throw new UserException("No images found in " + dir + ". Put TIFF, PNG, JPEG or DICOM files there.");
-    }
-
-    List<float[]> images = new ArrayList<>(files.size());
-    for (int i = 0; i < files.size(); i++) {
-      progress.checkCancelled();
-      images.add(read(files.get(i), size));
-      progress.report("Loading training images " + (i + 1) + "/" + files.size(), (i + 1.0) / files.size());
-    }
-    int[] lab = null;
-    if (labels) {
-      lab = new int[fileLabels.size()];
-      for (int i = 0; i < lab.length; i++) lab[i] = fileLabels.get(i);
-    }
-    return new ImageFolder(dir, size, Collections.unmodifiableList(images), lab,
-        Collections.unmodifiableList(classNames), Collections.unmodifiableList(files));
+    if (in.stack().channels != 1) throw new UserException("Training images must be grey (1 channel).");
+    return new ImageFolder(root, settings.width, in, labels);
   }
 
-  private static List<Path> list(Path dir) {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.sorted().collect(Collectors.toList());
-    } catch (IOException e) {
-      throw new UserException("Cannot list folder " + dir + ": " + e.getMessage() + ". Check that it is readable.", e);
-    }
-  }
-
-  /** Regular, non-hidden, non-side-car files below dir (depth 1: directly in dir), sorted by path. */
-  private static List<Path> candidates(Path dir, int depth) {
-    try (Stream<Path> s = Files.walk(dir, depth)) {
-      return s.filter(Files::isRegularFile).filter(p -> !hidden(dir.relativize(p))).filter(p -> !sideCar(p)).sorted()
-          .collect(Collectors.toList());
-    } catch (IOException e) {
-      throw new UserException("Cannot list folder " + dir + ": " + e.getMessage() + ". Check that it is readable.", e);
-    }
-  }
-
-  private static boolean hidden(Path relative) {
-    for (Path part : relative) {
-      if (part.toString().startsWith(".")) return true;
-    }
-    return false;
-  }
-
-  private static boolean sideCar(Path p) {
-    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-    int dot = n.lastIndexOf('.');
-    return n.equals("thumbs.db") || (dot >= 0 && SKIPPED_EXTENSIONS.contains(n.substring(dot + 1)));
-  }
-
-  /** One image as size×size gray float values in its own intensity units. */
-  static float[] read(Path file, int size) {
-    ImagePlus imp;
-    try {
-      IJ.redirectErrorMessages(true);
-      imp = IJ.openImage(file.toString());
-    } catch (RuntimeException e) {
-      throw new UserException("Cannot read " + file + " as an image (" + e + "). Convert it to TIFF or PNG, or"
-          + " remove it from the folder.", e);
-    } finally {
-      IJ.redirectErrorMessages(false);
-    }
-    if (imp == null) {
-      throw new UserException("Cannot read " + file + " as an image. Convert it to TIFF or PNG, or remove it from"
-          + " the folder.");
-    }
-    try {
-      if (imp.getStackSize() > 1) {
-        throw new UserException(file + " has " + imp.getStackSize() + " planes (channels, slices or frames), but"
-            + " training uses 2-D gray images. Save each plane as its own file (Image > Stacks > Stack to Images).");
-      }
-      ImageProcessor ip = imp.getProcessor();
-      if (!(ip instanceof ColorProcessor)) ip.setCalibrationTable(imp.getCalibration().getCTable());
-      ImageProcessor fp = ip.convertToFloat();
-      if (fp.getWidth() != size || fp.getHeight() != size) {
-        fp.setInterpolationMethod(ImageProcessor.BILINEAR);
-        fp = fp.resize(size, size, true);
-      }
-      float[] px = (float[]) fp.getPixels();
-      for (float v : px) {
-        if (!Float.isFinite(v)) {
-          throw new UserException(file + " contains NaN or infinite pixel values. Replace them (e.g. Process > Math"
-              + " > Remove NaNs) or remove the file.");
-        }
-      }
-      return px.clone();
-    } finally {
-      imp.close();
-    }
+  /** What was read: per-image notes and the summary of conversions, for the training log and bundle provenance. */
+  public InputImages input() {
+    return input;
   }
 
   /** The folder the images came from. */

@@ -5,32 +5,34 @@ import ij.ImagePlus;
 import ij.ImageStack;
 import ij.io.Opener;
 import ij.process.ImageProcessor;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.diffxai.core.UserException;
 
 /**
- * Reading images through ImageJ 1.x's openers (TIFF, PNG, JPEG, GIF, BMP, DICOM, FITS, PGM, ImageJ ZIP ... whatever
- * {@link Opener#openImage(String)} recognises), with one clear {@link UserException} per problem instead of ImageJ's
- * error dialogs (which would break headless runs).
+ * Opening image files as ImageJ images for the commands that need an {@link ImagePlus} (trajectories, galleries, the
+ * Fiji layer's {@code image=} keys), with one clear {@link UserException} per problem instead of ImageJ's error
+ * dialogs (which would break headless runs). TIFFs are read by ImageJ's TIFF reader after {@link TiffCheck} refused
+ * truncated, tiled and BigTIFF files; every other format goes through the input policy of {@link ImageInput}
+ * (docs/input-images.md) and comes back as a 32-bit image without any DICOM header.
  */
 public final class ImageReaders {
 
   private ImageReaders() {}
 
   /**
-   * Opens any image ImageJ can read. ImageJ's own error messages are redirected to the log (never a dialog).
+   * Opens an image file: a TIFF as ImageJ reads it (types, calibration, hyperstack, labels kept); PNG, JPEG, GIF, BMP
+   * and DICOM as 32-bit grey planes in their own units by {@link ImageInput}.
    *
-   * @throws UserException if the file is missing, a folder, unreadable, or not in a format ImageJ can open
+   * @throws UserException if the file is missing, a folder, unreadable, empty, truncated or not a supported image
    */
   public static ImagePlus open(Path file) {
     return open(file, false);
   }
 
   /**
-   * Opens a TIFF as a virtual stack (planes read from disk when needed, so memory stays flat for any number of
-   * planes) with ImageJ's own TIFF reader, also where Bio-Formats would take over {@code .ome.tif} files (Fiji); other
-   * formats are read whole.
+   * As {@link #open(Path)}, with a TIFF opened as a virtual stack (planes read from disk when needed, so memory stays
+   * flat for any number of planes) with ImageJ's own TIFF reader, also where Bio-Formats would take over
+   * {@code .ome.tif} files (Fiji).
    *
    * @throws UserException as {@link #open(Path)}
    */
@@ -40,25 +42,41 @@ public final class ImageReaders {
 
   private static ImagePlus open(Path file, boolean virtual) {
     Path abs = file.toAbsolutePath().normalize();
-    if (!Files.exists(abs)) throw new UserException(abs + " does not exist. Check the path.");
-    if (Files.isDirectory(abs)) throw new UserException(abs + " is a folder. Choose an image file.");
-    if (!Files.isReadable(abs)) {
-      throw new UserException("Cannot read " + abs + ": permission denied. Check the file's permissions.");
+    ImageDecoder.requireFile(abs);
+    if (TiffCheck.isTiff(ImageDecoder.head(abs))) {
+      String why = TiffCheck.check(abs).unsupported();
+      if (why != null) throw new UserException("Cannot open " + abs + ": " + why + ".");
+      return openTiff(abs, virtual);
     }
-    String name = abs.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-    boolean tiff = name.endsWith(".tif") || name.endsWith(".tiff");
+    InputImages in = ImageInput.read(abs, ImageInput.Settings.original(), null);
+    FloatStack s = in.stack();
+    ImageStack st = new ImageStack(s.width, s.height);
+    for (int i = 0; i < s.planeCount(); i++) st.addSlice(s.label(i), s.plane(i));
+    ImagePlus imp = new ImagePlus(abs.getFileName().toString(), st);
+    imp.setDimensions(s.channels, s.slices, s.frames);
+    return imp;
+  }
+
+  /**
+   * Opens a TIFF that {@link TiffCheck} accepted with ImageJ's TIFF reader (ImageJ's errors go to its log, never a
+   * dialog).
+   */
+  static ImagePlus openTiff(Path abs, boolean virtual) {
     ImagePlus imp;
     try {
       IJ.redirectErrorMessages(); // ImageJ reports to the log instead of opening a dialog (reset after one open)
-      imp = virtual && tiff ? IJ.openVirtual(abs.toString()) : new Opener().openImage(abs.toString());
-      if (imp != null && virtual && tiff) applyProperties(imp);
+      Path dir = abs.getParent();
+      String name = abs.getFileName().toString();
+      imp = virtual ? IJ.openVirtual(abs.toString())
+          : new Opener().openTiff(dir == null ? "" : dir.toString() + java.io.File.separator, name);
+      if (imp != null && virtual) applyProperties(imp);
     } catch (RuntimeException | OutOfMemoryError e) {
       String why = e instanceof OutOfMemoryError ? "not enough memory" : String.valueOf(e.getMessage());
       throw new UserException("Cannot open " + abs + ": " + why + ".", e);
     }
     if (imp == null || imp.getStackSize() < 1 || imp.getWidth() < 1 || imp.getHeight() < 1) {
-      throw new UserException("Cannot open " + abs + ": not an image ImageJ can read, or a damaged file. "
-          + "Use a TIFF, PNG, JPEG or DICOM image (File > Save As > Tiff... in ImageJ converts most formats).");
+      throw new UserException("Cannot open " + abs + ": ImageJ cannot read this TIFF (an unusual sample format or a"
+          + " damaged file). Open it in Fiji with Bio-Formats and save it with File > Save As > Tiff....");
     }
     return imp;
   }
@@ -82,19 +100,19 @@ public final class ImageReaders {
   }
 
   /**
-   * Reads a single 2-D image of any type ImageJ opens as one float plane (8/16-bit values kept, RGB converted to grey
-   * as ImageJ's Image > Type > 32-bit does).
+   * Reads a single 2-D image of any supported format as one grey float plane under the input policy of
+   * {@link ImageInput} (8/16-bit values kept, colour by the colour rule).
    *
    * @throws UserException if the file cannot be opened or holds more than one plane
    */
   public static FloatStack readPlane(Path file) {
-    ImagePlus imp = open(file);
-    if (imp.getStackSize() != 1) {
-      throw new UserException(file + " holds " + imp.getStackSize() + " images (" + imp.getNChannels()
-          + " channels, " + imp.getNSlices() + " slices, " + imp.getNFrames() + " frames); a single 2-D image is "
-          + "needed. Save the slice you want with Image > Duplicate... (current slice only).");
+    FloatStack s = ImageInput.read(file, ImageInput.Settings.original(), null).stack();
+    if (s.planeCount() != 1) {
+      throw new UserException(file + " holds " + s.planeCount() + " images (" + s.channels + " channels, " + s.slices
+          + " slices, " + s.frames + " frames); a single 2-D image is needed. Save the slice you want with Image >"
+          + " Duplicate... (current slice only).");
     }
-    return toFloatStack(imp);
+    return s;
   }
 
   /** ImageJ's virtual TIFF stacks leave the file's properties in its FileInfo; a whole-file open applies them. */
@@ -107,16 +125,22 @@ public final class ImageReaders {
     }
   }
 
-  /** The planes of an ImagePlus as float (converting non-float types), with its dimensions and slice labels. */
+  /**
+   * The planes of an ImagePlus as float (converting non-float types, without calibration or the colour rule: for
+   * float results such as synthesized stacks; user images go through {@link ImageInput#of}), with its dimensions and
+   * slice labels (DICOM headers removed).
+   */
   public static FloatStack toFloatStack(ImagePlus imp) {
     ImageStack stack = imp.getStack();
     int n = stack.getSize();
     float[][] planes = new float[n][];
     String[] labels = new String[n];
+    String info = imp.getInfoProperty();
+    boolean dicom = info != null && ImageDecoder.isDicomHeader(info);
     for (int i = 0; i < n; i++) {
       ImageProcessor ip = stack.getProcessor(i + 1);
       planes[i] = (float[]) (ip.getBitDepth() == 32 ? ip : ip.convertToFloat()).getPixels();
-      labels[i] = stack.getSliceLabel(i + 1);
+      labels[i] = ImageDecoder.safeLabel(stack.getSliceLabel(i + 1), dicom);
     }
     int c = imp.getNChannels(), z = imp.getNSlices(), t = imp.getNFrames();
     if ((long) c * z * t != n) { // inconsistent dimensions: treat as a plain stack

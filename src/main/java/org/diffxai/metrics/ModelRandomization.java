@@ -5,7 +5,6 @@ import java.util.List;
 import org.diffxai.core.ImageMetrics;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
-import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.PrototypeExplainer;
 import org.diffxai.io.FloatStack;

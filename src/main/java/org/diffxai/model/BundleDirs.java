@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
@@ -21,7 +22,6 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +31,8 @@ import java.util.function.Function;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.diffxai.core.UserException;
+import org.diffxai.io.AtomicFiles;
 
 /**
  * What denoiser and classifier bundles share on disk: the SavedModel directory checks, the {@code sha256} verification
@@ -251,12 +251,12 @@ final class BundleDirs {
     Path target = cacheDir.resolve(id);
     if (Files.isDirectory(target)) {
       if (differs(target, files) == null) return openDir.apply(target);
-      deleteRecursively(target); // someone modified the cached copy: extract it again from the jar
+      AtomicFiles.deleteRecursively(target); // someone modified the cached copy: extract it again from the jar
     }
     extract(key, cl, root, files.keySet(), cacheDir, target);
     String bad = differs(target, files);
     if (bad != null) {
-      deleteRecursively(target);
+      AtomicFiles.deleteRecursively(target);
       throw damagedJar(key, bad);
     }
     return openDir.apply(target);
@@ -338,7 +338,7 @@ final class BundleDirs {
           + "that directory writable or choose another with -D" + DenoiserBundle.CACHE_DIR_PROPERTY + "=/some/dir.",
           e);
     } finally {
-      if (tmp != null && Files.exists(tmp)) deleteRecursively(tmp);
+      if (tmp != null && Files.exists(tmp)) AtomicFiles.deleteRecursively(tmp);
     }
   }
 
@@ -415,14 +415,6 @@ final class BundleDirs {
       // listing is best effort: the error message then lists what was found
     }
     return new ArrayList<>(keys);
-  }
-
-  static void deleteRecursively(Path p) {
-    try (Stream<Path> st = Files.walk(p)) {
-      st.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException | RuntimeException ignored) {
-      // best effort
-    }
   }
 
   static String dirName(Path dir) {

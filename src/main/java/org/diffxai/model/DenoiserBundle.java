@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import org.diffxai.io.AtomicFiles;
 import org.diffxai.core.UserException;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.proto.SignatureDef;
@@ -128,7 +129,7 @@ public final class SavedModels {
     if (!hasGlobCharacter(dir.toString())) return loader.load(dir);
     Path tmp = Files.createTempDirectory("diffxai-model-");
     if (hasGlobCharacter(tmp.toString())) {
-      BundleDirs.deleteRecursively(tmp);
+      AtomicFiles.deleteRecursively(tmp);
       throw new UserException("The model path " + dir + " contains one of [ ] * ? \\, which TensorFlow reads as a "
           + "file pattern, and so does the temporary directory " + tmp + " it would be linked from. Rename the "
           + "model's folder, or set -Djava.io.tmpdir to a folder without these characters.");
@@ -143,7 +144,7 @@ public final class SavedModels {
       return loader.load(link);
     } finally {
       if (Files.isSymbolicLink(link)) Files.delete(link);
-      BundleDirs.deleteRecursively(tmp);
+      AtomicFiles.deleteRecursively(tmp);
     }
   }
 

@@ -47,7 +47,8 @@ public final class PhantomGenerator {
   // Random streams derived from (seed, index)
   private static final int ANATOMY = 1, LESION = 2, NOISE_HEALTHY = 3, NOISE_LESION = 4;
 
-  private static final int NT = Tissue.values().length;
+  /** Number of rendered tissues (BACKGROUND to OEDEMA; the tissue jitter draws one number each). */
+  private static final int NT = Tissue.OEDEMA.ordinal() + 1;
   private static final byte AIR = Tissue.BACKGROUND.code(), SKIN = Tissue.SKIN.code(), FAT = Tissue.FAT.code(),
       BONE = Tissue.BONE.code(), MARROW = Tissue.MARROW.code(), CSF = Tissue.CSF.code(),
       GM = Tissue.GREY_MATTER.code(), WM = Tissue.WHITE_MATTER.code(), DEEP = Tissue.DEEP_GREY_MATTER.code(),
@@ -61,6 +62,7 @@ public final class PhantomGenerator {
   private final Contrast contrast;
   private final boolean noise;
   private final boolean biasField;
+  private final boolean massEffect;
 
   /** Square T1 phantoms of the given side. */
   public PhantomGenerator(int size) {
@@ -68,10 +70,11 @@ public final class PhantomGenerator {
   }
 
   public PhantomGenerator(int width, int height, Contrast contrast) {
-    this(width, height, contrast, true, true);
+    this(width, height, contrast, true, true, true);
   }
 
-  private PhantomGenerator(int width, int height, Contrast contrast, boolean noise, boolean biasField) {
+  private PhantomGenerator(int width, int height, Contrast contrast, boolean noise, boolean biasField,
+      boolean massEffect) {
     if (width < MIN_SIZE || height < MIN_SIZE || width > MAX_SIZE || height > MAX_SIZE) {
       throw new IllegalArgumentException(
           "phantom size must be " + MIN_SIZE + ".." + MAX_SIZE + " pixels per side; got " + width + "x" + height);
@@ -82,16 +85,26 @@ public final class PhantomGenerator {
     this.contrast = contrast;
     this.noise = noise;
     this.biasField = biasField;
+    this.massEffect = massEffect;
   }
 
   /** A copy that adds Rician noise (default) or not. */
   public PhantomGenerator withNoise(boolean on) {
-    return new PhantomGenerator(width, height, contrast, on, biasField);
+    return new PhantomGenerator(width, height, contrast, on, biasField, massEffect);
   }
 
   /** A copy that applies the bias field (default) or not. */
   public PhantomGenerator withBiasField(boolean on) {
-    return new PhantomGenerator(width, height, contrast, noise, on);
+    return new PhantomGenerator(width, height, contrast, noise, on, massEffect);
+  }
+
+  /**
+   * A copy whose lesions displace the surrounding anatomy (default) or not. Without the mass effect a lesion slice
+   * differs from its healthy pair exactly at its {@link Phantom#lesionPixels} (noise aside): a ground-truth check.
+   * The random draws are the same either way.
+   */
+  public PhantomGenerator withMassEffect(boolean on) {
+    return new PhantomGenerator(width, height, contrast, noise, biasField, on);
   }
 
   public int width() {
@@ -159,7 +172,7 @@ public final class PhantomGenerator {
   /** Approximate temporary memory of one {@link #generate} call, in bytes (the supersampled working arrays). */
   public long workingMemoryBytes() {
     long s = supersampling();
-    return width * s * height * s * 19L + width * (long) height * 13L;
+    return width * s * height * s * 19L + width * (long) height * 14L;
   }
 
   private Phantom render(Anatomy an, Lesion les, Random noiseRng) {
@@ -210,7 +223,7 @@ public final class PhantomGenerator {
         }
         // intracranial, inside the pial surface: anatomy displaced by the lesion's mass effect
         double qx = hx, qy = hy;
-        if (les != null) {
+        if (les != null && massEffect) {
           les.warp(hx, hy, p);
           qx = p[0];
           qy = p[1];
@@ -243,7 +256,6 @@ public final class PhantomGenerator {
     double tGm2 = (an.tGm / delta) * (an.tGm / delta);
     for (int k = 0; k < n; k++) {
       if (cls[k] == PARENCHYMA) cls[k] = deep[k] != 0 ? deep[k] : dist2[k] < tGm2 ? GM : WM;
-      if (lesCls != null && lesCls[k] != 0) cls[k] = lesCls[k];
     }
 
     // Intensities on the supersampled grid, box-averaged (partial volume) one output row at a time; then gain, bias
@@ -253,6 +265,8 @@ public final class PhantomGenerator {
     double kappa = les == null ? 0 : les.contrast;
     double[] box = new double[width]; // extracranial signal
     double[] boxIn = new double[width]; // intracranial signal (carries the tissue texture)
+    double[] boxIn0 = les == null ? null : new double[width]; // the same without the lesion's tissue
+    boolean[] lesionPixels = new boolean[width * height];
     int[] counts = new int[width * NT];
     float[] lesionFrac = new float[width * height];
     byte[] tissue = new byte[width * height];
@@ -262,23 +276,22 @@ public final class PhantomGenerator {
     for (int oy = 0; oy < height; oy++) {
       Arrays.fill(box, 0);
       Arrays.fill(boxIn, 0);
+      if (boxIn0 != null) Arrays.fill(boxIn0, 0);
       Arrays.fill(counts, 0);
       for (int j = oy * s; j < (oy + 1) * s; j++) {
         for (int i = 0; i < sw; i++) {
           int k = j * sw + i;
-          byte c = cls[k];
+          byte h = cls[k]; // the anatomy (after the mass effect)
+          byte c = lesCls != null && lesCls[k] != 0 ? lesCls[k] : h;
           double v;
           byte label = c;
           if (c == CORE || c == RIM) {
             v = tab[WM] + kappa * (tab[c] - tab[WM]);
           } else {
-            v = tab[c];
-            if (deepW[k] > 0 && (c == WM || c == GM)) {
-              v += deepW[k] * (tab[DEEP] - v);
-              if (deepW[k] > 0.5) {
-                label = DEEP;
-                c = DEEP;
-              }
+            v = anatomyValue(tab, c, deepW[k]);
+            if (deepW[k] > 0.5 && (c == WM || c == GM)) {
+              label = DEEP;
+              c = DEEP;
             }
             if (oed != null && oed[k] > 0) {
               double e = oed[k] * kappa;
@@ -293,6 +306,7 @@ public final class PhantomGenerator {
           int ox = i / s;
           if (c >= CSF) boxIn[ox] += v;
           else box[ox] += v;
+          if (boxIn0 != null && h >= CSF) boxIn0[ox] += anatomyValue(tab, h, deepW[k]);
           counts[ox * NT + label]++;
           if (label == CORE || label == RIM || label == OEDEMA) lesionFrac[oy * width + ox] += 1;
         }
@@ -308,9 +322,16 @@ public final class PhantomGenerator {
         }
         tissue[o] = (byte) best;
         // smooth tissue texture inside the skull (it varies over ~1/4 of the image: constant within a pixel)
-        double sig = (box[ox] + boxIn[ox] * (1 + an.textureAmp * an.texture(x, y))) * inv * an.gain;
+        double tex = 1 + an.textureAmp * an.texture(x, y);
+        double sig = (box[ox] + boxIn[ox] * tex) * inv * an.gain;
         if (biasField) sig *= an.bias(x, y);
         clean[o] = (float) sig;
+        if (boxIn0 != null) {
+          // the same pixel with the lesion's tissue (core, rim, oedema) left out and the mass effect kept
+          double sig0 = (box[ox] + boxIn0[ox] * tex) * inv * an.gain;
+          if (biasField) sig0 *= an.bias(x, y);
+          lesionPixels[o] = (float) sig0 != clean[o];
+        }
         if (noise) {
           // Rician magnitude: |S + n_re + i n_im| (Gudbjartsson and Patz 1995)
           double re = sig + an.sigma * noiseRng.nextGaussian();
@@ -321,7 +342,15 @@ public final class PhantomGenerator {
         }
       }
     }
-    return new Phantom(width, height, les != null, pixels, clean, tissue, lesionFrac, noise ? an.sigma : 0);
+    return new Phantom(width, height, les != null, pixels, clean, tissue, lesionFrac, lesionPixels,
+        noise ? an.sigma : 0);
+  }
+
+  /** Signal of an anatomical class on the supersampled grid, blended towards deep grey matter by its weight. */
+  private static double anatomyValue(double[] tab, byte c, float deepWeight) {
+    double v = tab[c];
+    if (deepWeight > 0 && (c == WM || c == GM)) v += deepWeight * (tab[DEEP] - v);
+    return v;
   }
 
   /** Squared distance (in super-pixels) from each parenchyma pixel to the nearest non-parenchyma pixel. */

@@ -15,7 +15,9 @@ public enum Tissue {
   CHOROID_PLEXUS,
   LESION_CORE,
   LESION_RIM,
-  OEDEMA;
+  OEDEMA,
+  /** A planted shortcut (a bright mark or burned-in text, see {@link Shortcut}); not part of the anatomy. */
+  SHORTCUT;
 
   private static final Tissue[] ALL = values();
 
@@ -26,6 +28,16 @@ public enum Tissue {
 
   public static Tissue of(byte code) {
     return ALL[code];
+  }
+
+  /** The codes and names, e.g. "0=background,1=skin,...,14=shortcut": the legend of a label map. */
+  public static String legend() {
+    StringBuilder sb = new StringBuilder();
+    for (Tissue t : ALL) {
+      sb.append(sb.length() == 0 ? "" : ",").append(t.code()).append('=')
+          .append(t.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' '));
+    }
+    return sb.toString();
   }
 
   /** True for lesion core, rim and oedema. */

@@ -1,8 +1,6 @@
 package org.diffxai.run;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -11,7 +9,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.Chart;
 import org.diffxai.core.Classifier;
-import org.diffxai.core.Denoiser;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
@@ -19,7 +16,9 @@ import org.diffxai.core.Randomization;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
 import org.diffxai.io.FloatStack;
-import org.diffxai.io.ImageFolder;
+import org.diffxai.io.Fit;
+import org.diffxai.io.ImageInput;
+import org.diffxai.io.InputImages;
 import org.diffxai.metrics.Bootstrap;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.diffxai.metrics.FaithfulnessScoring;
@@ -54,7 +53,7 @@ public final class CompareMethodsRun {
   /** The keys of Compare Explanation Methods. */
   public static class Request extends MetricKeys {
     @Parameter(style = "image", required = false, persist = false, description = "The images: a folder of images"
-        + " (resized to the models' size), an open stack or an image file; or leave empty and set denoiser")
+        + " (brought to the models' size by fit), an open stack or an image file; or leave empty and set denoiser")
     public String images = "";
 
     @Parameter(style = "model:denoiser", required = false, persist = false,
@@ -76,6 +75,9 @@ public final class CompareMethodsRun {
     @Parameter(choices = {"both", "top", "full", "none"}, persist = false, description = "Model-randomisation"
         + " control: re-initialise the head (top), every layer (full), both or none")
     public String randomization = "both";
+
+    @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
+    public String fit = Fit.KEY_DEFAULT;
   }
 
   /** Makes the re-initialised copy of model {@code index} (closed by the run after use). */
@@ -189,23 +191,9 @@ public final class CompareMethodsRun {
   /** The images from the folder, stack or file of {@code images}, or synthesized by {@code denoiser}. */
   static Images images(Request r, int width, int height, Env env) {
     if (!blank(r.images)) {
-      Path p = Paths.get(r.images.trim());
-      if (Files.isDirectory(p)) {
-        if (width != height) {
-          throw new UserException("images= is a folder, whose images are resized to a square, but the models take "
-              + width + "x" + height + ". Give a stack of " + width + "x" + height + " images instead.");
-        }
-        ImageFolder f = ImageFolder.load(p, width, false, env.progress);
-        float[][] planes = f.images().toArray(new float[0][]);
-        String[] labels = new String[planes.length];
-        for (int i = 0; i < labels.length; i++) labels[i] = f.root().relativize(f.files().get(i)).toString();
-        Map<String, String> prov = new LinkedHashMap<>();
-        prov.put("source", "folder of " + planes.length + " images, resized bilinear to " + width + "x" + width);
-        return new Images(new FloatStack(width, width, 1, planes.length, 1, planes, labels),
-            p.toAbsolutePath().toString(), prov);
-      }
-      org.diffxai.io.Planes planes = env.inputs.image("images", r.images);
-      return new Images(planes.toFloatStack(), planes.name(), new LinkedHashMap<>());
+      InputImages in = ImageKeys.read(env, "images", r.images, ImageInput.Settings.size(width, height)
+          .fit(Fit.of(r.fit)).channels(1), env.progress);
+      return new Images(in.stack(), ImageKeys.name(env, "images", r.images, in), in.summary().toStrings());
     }
     SynthesizeRun.Request s = new SynthesizeRun.Request();
     s.model = r.denoiser.trim();

@@ -9,11 +9,15 @@ import org.diffxai.core.ClassNames;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.Table;
-import org.diffxai.explain.ExplainInput;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.ExplanationImages;
 import org.diffxai.explain.PrototypeExplainer;
+import org.diffxai.core.UserException;
+import org.diffxai.io.Fit;
 import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageInput;
+import org.diffxai.io.InputImages;
+import org.diffxai.metrics.FolderAccuracy;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 import org.scijava.plugin.Parameter;
@@ -29,11 +33,13 @@ public final class ExplainPrototypesRun {
   public static final String TABLE_FILE = "explain.csv";
   public static final String OVERLAYS_FILE = "overlays.tif";
   public static final String PROVENANCE_FILE = "explain.json";
+  public static final String ACCURACY_FILE = "explain_accuracy.csv";
 
   /** The keys of Explain with Prototypes. */
   public static class Request extends ModelKeys {
-    @Parameter(style = "image", required = false, persist = false, description = "Image to explain: an open image or"
-        + " an image file; empty = the active image. A stack explains every slice.")
+    @Parameter(style = "image", required = false, persist = false, description = "Image to explain: an open image, an"
+        + " image file, or a folder (with class sub-folders: the accuracy too); empty = the active image. A stack"
+        + " explains every slice.")
     public String image = "";
 
     @Parameter(style = "model:prototypes", persist = false,
@@ -49,6 +55,9 @@ public final class ExplainPrototypesRun {
 
     @Parameter(min = "1", persist = false, description = "Slices per model call")
     public int batch = 32;
+
+    @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
+    public String fit = Fit.KEY_DEFAULT;
   }
 
   /** What a run produced. */
@@ -56,20 +65,24 @@ public final class ExplainPrototypesRun {
     public final List<Explanation> explanations;
     public final ResultImage overlays;
     public final Table table;
+    /** Accuracy against the folder's class sub-folders, or null. */
+    public final Table accuracy;
     public final Map<String, String> provenance;
     public final List<Path> files;
 
-    Result(List<Explanation> explanations, ResultImage overlays, Table table, Map<String, String> provenance,
-        List<Path> files) {
+    Result(List<Explanation> explanations, ResultImage overlays, Table table, Table accuracy,
+        Map<String, String> provenance, List<Path> files) {
       this.explanations = explanations;
       this.overlays = overlays;
       this.table = table;
+      this.accuracy = accuracy;
       this.provenance = provenance;
       this.files = files;
     }
 
     public Outputs outputs() {
-      return new Outputs().image(overlays).table("results", "Prototype explanation", table);
+      return new Outputs().image(overlays).table("results", "Prototype explanation", table)
+          .table("accuracy", "Accuracy", accuracy);
     }
   }
 
@@ -86,36 +99,56 @@ public final class ExplainPrototypesRun {
   /** Explains with an opened prototype network (the caller closes it). */
   public static Result run(Request r, LoadedModel<PrototypeClassifier> m, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    org.diffxai.io.Planes input = env.inputs.image("image", r.image);
-    String imageName = input.name();
-    FloatStack image = ExplainInput.grayPlanes(input, imageName);
     PrototypeClassifier c = m.get();
+    Fit fit = Fit.of(r.fit);
+    boolean folder = ImageKeys.isFolder(r.image);
+    // A folder's images are brought to the model's size; one image keeps its own and is fitted while explained.
+    InputImages in = ImageKeys.read(env, "image", r.image, folder ? ImageInput.Settings.size(c.width(), c.height())
+        .fit(fit).channels(1) : ImageInput.Settings.original(), env.progress);
+    String imageName = ImageKeys.name(env, "image", r.image, in);
+    FloatStack image = in.stack();
+    if (image.channels > 1) {
+      throw new UserException("The image " + imageName + " has " + image.channels + " channels; the model explains"
+          + " one gray channel. Keep one channel (Image > Color > Split Channels) and explain that.");
+    }
     List<String> classes = c.classNames();
     int target = ClassNames.target(classes, r.target, m.name());
-    try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, OVERLAYS_FILE, PROVENANCE_FILE)) {
-      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).explain(image, r.top, target, r.batch,
+    try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, OVERLAYS_FILE, PROVENANCE_FILE,
+        ACCURACY_FILE)) {
+      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).explain(image, r.top, target, r.batch, fit,
           imageName, env.progress);
       env.progress.checkCancelled();
       Map<String, String> prov = provenance(r, m, image, imageName);
+      prov.putAll(in.summary().toStrings());
+      int[] predicted = new int[explanations.size()];
+      for (int i = 0; i < predicted.length; i++) predicted[i] = explanations.get(i).predicted;
+      FolderAccuracy acc = ImageKeys.accuracy(in, predicted, classes, imageName, m.name());
+      if (acc != null) prov.putAll(acc.toMap());
       ResultImage overlays = ResultImage.ofRgb("explanation", "Prototype explanation",
           ExplanationImages.overlays(image, explanations, m.gallery(), classes), Map.of("Info", InfoText.of(prov)));
-      Table table = table(imageName, explanations, classes);
+      Table table = table(folder ? null : imageName, image, explanations, classes);
+      Table accuracy = acc == null ? null : ImageKeys.accuracyTable(acc);
       if (out.active()) {
         out.tiff(OVERLAYS_FILE, overlays);
         out.csv(TABLE_FILE, table);
         out.json(PROVENANCE_FILE, prov);
+        if (accuracy != null) out.csv(ACCURACY_FILE, accuracy);
       }
-      return new Result(explanations, overlays, table, prov, out.commit());
+      return new Result(explanations, overlays, table, accuracy, prov, out.commit());
     }
   }
 
-  /** One row per (slice, rank); see docs for the columns. */
-  static Table table(String imageName, List<Explanation> explanations, List<String> classes) {
+  /**
+   * One row per (slice, rank); see docs for the columns.
+   *
+   * @param imageName the image's name, or null for a folder (each slice is named by its file)
+   */
+  static Table table(String imageName, FloatStack images, List<Explanation> explanations, List<String> classes) {
     Table rt = new Table();
     for (Explanation e : explanations) {
       for (Explanation.Contribution c : e.top) {
         rt.incrementCounter();
-        rt.addValue("image", imageName);
+        rt.addValue("image", imageName != null ? imageName : images.label(e.slice));
         rt.addValue("slice", e.slice + 1);
         rt.addValue("predicted", classes.get(e.predicted));
         rt.addValue("probability", e.probabilities[e.predicted]);
@@ -153,8 +186,6 @@ public final class ExplainPrototypesRun {
     p.put("slices", Integer.toString(image.planeCount()));
     p.put("model_input", c.width() + "x" + c.height());
     p.put("input_scale", number((double) image.width / c.width()) + "," + number((double) image.height / c.height()));
-    p.put("resize", image.width == c.width() && image.height == c.height() ? "none"
-        : "bilinear to the model input, averaging when shrinking (as training images)");
     p.put("target", r.target == null || r.target.trim().isEmpty() ? "predicted class" : r.target.trim());
     p.put("top", Integer.toString(Math.min(r.top, c.prototypes())));
     p.put("contribution", "score x last-layer weight of the target class");

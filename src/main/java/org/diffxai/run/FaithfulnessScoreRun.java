@@ -10,6 +10,12 @@ import org.diffxai.core.Chart;
 import org.diffxai.core.Classifier;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.Table;
+import org.diffxai.core.UserException;
+import org.diffxai.io.Fit;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageInput;
+import org.diffxai.io.InputImages;
+import org.diffxai.metrics.FolderAccuracy;
 import org.diffxai.io.Csv;
 import org.diffxai.metrics.Baseline;
 import org.diffxai.metrics.Bootstrap;
@@ -35,6 +41,7 @@ public final class FaithfulnessScoreRun {
   public static final String TABLE_FILE = "faithfulness.csv";
   public static final String CURVES_FILE = "faithfulness_curves.csv";
   public static final String PROVENANCE_FILE = "faithfulness.json";
+  public static final String ACCURACY_FILE = "faithfulness_accuracy.csv";
 
   /** The keys of Faithfulness Score. */
   public static class Request extends MetricKeys {
@@ -42,8 +49,8 @@ public final class FaithfulnessScoreRun {
         description = "Classifier bundle folder, or a bundled sample classifier (e.g. sample-ppnet)")
     public String model = "";
 
-    @Parameter(style = "image", persist = false,
-        description = "Images to score: an open image or an image file; every slice is one image")
+    @Parameter(style = "image", persist = false, description = "Images to score: an open image, an image file or a"
+        + " folder (with class sub-folders: the accuracy too); every slice is one image")
     public String image = "";
 
     @Parameter(style = "image", required = false, persist = false, description = "Attribution map: an open image or a"
@@ -56,28 +63,34 @@ public final class FaithfulnessScoreRun {
 
     @Parameter(min = "1", persist = false, description = "Images per model call")
     public int batch = 32;
+
+    @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
+    public String fit = Fit.KEY_DEFAULT;
   }
 
   /** What a run produced. */
   public static final class Result {
     public final List<ImageResult> images;
     public final Table table;
+    /** Accuracy against the folder's class sub-folders, or null. */
+    public final Table accuracy;
     /** One plot per metric with a curve (every image overlaid). */
     public final List<Chart> curves;
     public final Map<String, String> provenance;
     public final List<Path> files;
 
-    Result(List<ImageResult> images, Table table, List<Chart> curves, Map<String, String> provenance,
+    Result(List<ImageResult> images, Table table, Table accuracy, List<Chart> curves, Map<String, String> provenance,
         List<Path> files) {
       this.images = images;
       this.table = table;
+      this.accuracy = accuracy;
       this.curves = curves;
       this.provenance = provenance;
       this.files = files;
     }
 
     public Outputs outputs() {
-      Outputs o = new Outputs().table("results", "Faithfulness", table);
+      Outputs o = new Outputs().table("results", "Faithfulness", table).table("accuracy", "Accuracy", accuracy);
       for (int i = 0; i < curves.size(); i++) o.chart(i == 0 ? "curves" : "curves_" + (i + 1), curves.get(i));
       return o;
     }
@@ -88,7 +101,7 @@ public final class FaithfulnessScoreRun {
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
     if (r.model == null || r.model.trim().isEmpty()) {
-      throw new org.diffxai.core.UserException("Give model= (a classifier bundle folder, e.g. model=sample-ppnet).");
+      throw new UserException("Give model= (a classifier bundle folder, e.g. model=sample-ppnet).");
     }
     try (LoadedModel<org.diffxai.core.Classifier> m = Models.classifier(r.model.trim(), r.deviceChoice(), r.batch,
         r.trust, env.progress)) {
@@ -99,40 +112,50 @@ public final class FaithfulnessScoreRun {
   /** Scores with an opened classifier (the caller closes it). */
   public static Result run(Request r, LoadedModel<? extends Classifier> m, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    FaithfulnessScoring.Job job = job(r, env);
-    try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, CURVES_FILE, PROVENANCE_FILE,
+    Classifier c = m.get();
+    if (r.image == null || r.image.trim().isEmpty()) {
+      throw new UserException("Give image= (an open image, an image file or a folder).");
+    }
+    ImageInput.Settings at = ImageInput.Settings.size(c.width(), c.height()).fit(Fit.of(r.fit)).channels(c.channels());
+    InputImages in = ImageKeys.read(env, "image", r.image, at, env.progress);
+    ImageInput.Settings maps = ImageInput.Settings.size(c.width(), c.height()).fit(Fit.of(r.fit)); // any channels
+    FaithfulnessScoring.Job job = job(r, in, ImageKeys.name(env, "image", r.image, in), at, maps, env);
+    try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, CURVES_FILE, PROVENANCE_FILE, ACCURACY_FILE,
         "faithfulness_*.png")) {
-      FaithfulnessScoring.Scores s = FaithfulnessScoring.score(job, m.get(), m.name(), env.progress);
-      Classifier c = m.get();
+      FaithfulnessScoring.Scores s = FaithfulnessScoring.score(job, c, m.name(), env.progress);
       Table table = table(job.imageName, job.seed, s.images, c.classNames());
       List<Chart> curves = curves(s.images, job.imageName);
       Map<String, String> prov = provenance(r, job, m, s);
+      prov.putAll(in.summary().toStrings());
+      FolderAccuracy acc = in.classNames().isEmpty() ? null : ImageKeys.accuracy(in, predicted(c, job.image,
+          r.batch), c.classNames(), job.imageName, m.name());
+      if (acc != null) prov.putAll(acc.toMap());
+      Table accuracy = acc == null ? null : ImageKeys.accuracyTable(acc);
       if (out.active()) {
         out.csv(TABLE_FILE, table);
         out.text(CURVES_FILE, curvesCsv(s.images, job.imageName));
         out.json(PROVENANCE_FILE, prov);
+        if (accuracy != null) out.csv(ACCURACY_FILE, accuracy);
         for (Chart ch : curves) out.png("faithfulness_" + ch.title.substring(0, ch.title.indexOf(' ')) + ".png", ch);
       }
-      return new Result(s.images, table, curves, prov, out.commit());
+      return new Result(s.images, table, accuracy, curves, prov, out.commit());
     }
   }
 
-  private static FaithfulnessScoring.Job job(Request r, Env env) {
+  /** The scoring job: the images and maps at the model's size (maps fitted like their images). */
+  private static FaithfulnessScoring.Job job(Request r, InputImages in, String name, ImageInput.Settings at,
+      ImageInput.Settings maps, Env env) {
     FaithfulnessScoring.Job j = new FaithfulnessScoring.Job();
-    if (r.image == null || r.image.trim().isEmpty()) {
-      throw new org.diffxai.core.UserException("Give image= (an open image or an image file).");
-    }
-    org.diffxai.io.Planes images = env.inputs.image("image", r.image);
-    j.image = images.toFloatStack();
-    j.imageName = images.name();
+    j.image = in.stack();
+    j.imageName = name;
     String a = r.attribution == null ? "" : r.attribution.trim();
     j.attributionName = a;
     if (a.equalsIgnoreCase(FaithfulnessScoring.PROTOTYPES)) j.prototypeAttribution = true;
-    else if (!a.isEmpty()) j.attribution = env.inputs.image("attribution", a).toFloatStack();
+    else if (!a.isEmpty()) j.attribution = ImageKeys.read(env, "attribution", a, maps, env.progress).stack();
     if (r.references != null && !r.references.trim().isEmpty()) {
-      org.diffxai.io.Planes refs = env.inputs.image("references", r.references);
-      j.references = refs.toFloatStack();
-      j.referencesName = refs.name();
+      InputImages refs = ImageKeys.read(env, "references", r.references, at, env.progress);
+      j.references = refs.stack();
+      j.referencesName = ImageKeys.name(env, "references", r.references, refs);
     }
     j.target = r.target == null ? "" : r.target;
     j.metric = r.metric;
@@ -140,6 +163,23 @@ public final class FaithfulnessScoreRun {
     j.seed = r.seed;
     j.top = r.top;
     return j;
+  }
+
+  /** Each image's predicted class (one batched pass). */
+  private static int[] predicted(Classifier c, FloatStack images, int batch) {
+    int n = images.sampleCount(), d = c.height() * c.width() * c.channels();
+    float[] all = images.toNHWC();
+    int[] out = new int[n];
+    for (int start = 0; start < n; start += batch) {
+      int b = Math.min(batch, n - start);
+      float[][] l = c.logits(Arrays.copyOfRange(all, start * d, (start + b) * d), b);
+      for (int i = 0; i < b; i++) {
+        int best = 0;
+        for (int k = 1; k < l[i].length; k++) if (l[i][k] > l[i][best]) best = k;
+        out[start + i] = best;
+      }
+    }
+    return out;
   }
 
   /** One row per image and metric, plus per metric the mean with its bootstrap interval when there are several. */

@@ -125,12 +125,13 @@ public final class OutputFolder implements AutoCloseable {
   private static List<String> clashes(Path dir, Set<String> previous, String[] patterns) {
     Set<String> out = new LinkedHashSet<>(previous);
     out.retainAll(existing(dir, previous));
-    try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
-      for (Path p : ds) {
-        String name = p.getFileName().toString();
+    try (java.util.stream.Stream<Path> all = Files.walk(dir, 2)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        if (p.equals(dir) || !Files.isRegularFile(p)) continue;
+        Path rel = dir.relativize(p);
         for (String pattern : patterns) {
           PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
-          if (m.matches(p.getFileName())) out.add(name);
+          if (m.matches(rel)) out.add(rel.toString().replace('\\', '/'));
         }
       }
     } catch (IOException e) {
@@ -165,10 +166,35 @@ public final class OutputFolder implements AutoCloseable {
    * {@link #commit()}. Any writer may write there, directly or atomically.
    */
   public Path path(String name) {
+    Path p = adopt(name);
+    try {
+      Files.createDirectories(p.getParent());
+    } catch (IOException e) {
+      throw AtomicFiles.cannotWrite(dir, e);
+    }
+    return p;
+  }
+
+  /**
+   * The staging folder, for writers that lay out a tree of files themselves (e.g. class sub-folders); announce each
+   * file they wrote with {@link #adopt}.
+   */
+  public Path root() {
+    if (!active()) throw new IllegalStateException("no output folder");
+    return staging;
+  }
+
+  /**
+   * Announces result file {@code name} ('/'-separated, relative to the output folder, e.g. {@code healthy/a.tif}),
+   * written or to be written at {@code root().resolve(name)}; returns that path.
+   */
+  public Path adopt(String name) {
     if (!active()) throw new IllegalStateException("no output folder");
     if (finished) throw new IllegalStateException("already committed or closed");
-    if (name.contains("/") || name.contains("\\") || name.startsWith(".")) {
-      throw new IllegalArgumentException("not a plain file name: " + name);
+    for (String part : name.split("/", -1)) {
+      if (part.isEmpty() || part.startsWith(".") || part.contains("\\")) {
+        throw new IllegalArgumentException("not a relative file name: " + name);
+      }
     }
     if (!names.add(name)) throw new IllegalStateException(name + " is written twice");
     return staging.resolve(name);
@@ -251,8 +277,10 @@ public final class OutputFolder implements AutoCloseable {
         }
       }
       for (String n : names) {
-        move(staging.resolve(n), dir.resolve(n));
-        out.add(dir.resolve(n));
+        Path to = dir.resolve(n);
+        Files.createDirectories(to.getParent());
+        move(staging.resolve(n), to);
+        out.add(to);
       }
       JsonObject m = new JsonObject();
       m.addProperty("command", command);
@@ -266,6 +294,7 @@ public final class OutputFolder implements AutoCloseable {
           if (!names.contains(old)) AtomicFiles.deleteRecursively(dir.resolve(old));
         }
       }
+      removeEmptyFolders(previous);
     } catch (IOException e) {
       throw AtomicFiles.cannotWrite(dir, e);
     } finally {
@@ -273,6 +302,19 @@ public final class OutputFolder implements AutoCloseable {
       AtomicFiles.deleteRecursively(staging);
     }
     return out;
+  }
+
+  /** Folders the earlier run's files lived in that are now empty. */
+  private void removeEmptyFolders(Set<String> files) {
+    for (String f : files) {
+      Path parent = dir.resolve(f).getParent();
+      if (parent == null || parent.equals(dir)) continue;
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(parent)) {
+        if (!ds.iterator().hasNext()) Files.delete(parent);
+      } catch (IOException e) {
+        // best effort
+      }
+    }
   }
 
   /** Without a commit: deletes what was staged, and the output folder when this run created it. */
@@ -315,7 +357,7 @@ public final class OutputFolder implements AutoCloseable {
     if (f != null && f.isJsonArray()) {
       for (JsonElement e : f.getAsJsonArray()) {
         String n = e.isJsonPrimitive() ? e.getAsString() : "";
-        if (!n.isEmpty() && !n.contains("/") && !n.startsWith(".")) out.add(n);
+        if (!n.isEmpty() && !n.startsWith(".") && !n.contains("..") && !n.startsWith("/")) out.add(n);
       }
     }
     return out;

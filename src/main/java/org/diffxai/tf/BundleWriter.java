@@ -25,7 +25,7 @@ import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.Progress;
 import org.diffxai.core.SchedulerConfig;
 import org.diffxai.core.UserException;
-import org.diffxai.model.Checksums;
+import org.diffxai.io.Checksums;
 
 /**
  * Writes a trained denoiser as a bundle: ONE directory that is itself a TensorFlow SavedModel ({@code saved_model.pb}
@@ -54,6 +54,8 @@ public final class BundleWriter {
     private List<String> classNames = Collections.emptyList();
     private int images;
     private String source = "";
+    /** What the input reader did (org.diffxai.io.InputImages.Summary#toMap), or empty. */
+    private Map<String, Object> input = new LinkedHashMap<>();
 
     public Metadata name(String v) {
       name = v;
@@ -96,6 +98,15 @@ public final class BundleWriter {
     /** Where the training images came from (e.g. a folder name), for provenance. */
     public Metadata source(String v) {
       source = v;
+      return this;
+    }
+
+    /**
+     * The input summary of the training images (conversions, resizing, fit), recorded under {@code training.input}
+     * in model.json, e.g. {@code folder.input().summary().toMap()}.
+     */
+    public Metadata input(Map<String, Object> v) {
+      input = new LinkedHashMap<>(v);
       return this;
     }
   }
@@ -229,6 +240,7 @@ public final class BundleWriter {
     tr.put("final_loss_window", Math.min(50, trainer.completedIterations()));
     tr.put("seconds", Math.round(trainer.seconds() * 10) / 10.0);
     if (!meta.source.isEmpty()) tr.put("source", meta.source);
+    if (!meta.input.isEmpty()) tr.put("input", meta.input);
     tr.put("software", "diffusion-xai " + Version.get());
     tr.put("tensorflow", org.tensorflow.TensorFlow.version());
     m.put("training", tr);

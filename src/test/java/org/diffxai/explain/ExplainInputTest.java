@@ -2,7 +2,9 @@ package org.diffxai.explain;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ij.ImagePlus;
 import ij.ImageStack;
@@ -12,8 +14,10 @@ import ij.process.ColorProcessor;
 import ij.process.FloatProcessor;
 import ij.process.ShortProcessor;
 import org.diffxai.core.UserException;
+import org.diffxai.io.Fit;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImagePlusPlanes;
+import org.diffxai.io.InputImages;
 import org.junit.jupiter.api.Test;
 
 class ExplainInputTest {
@@ -36,15 +40,20 @@ class ExplainInputTest {
     assertArrayEquals(new float[] {0, 5}, ExplainInput.grayPlanes(new ImagePlusPlanes(imp, "s"), "s").plane(0));
   }
 
+  /** Colour is converted by (R + G + B) / 3 and counted, never refused (issue 12). */
   @Test
-  void grayRgbIsAcceptedColourIsRejected() {
+  void greyRgbIsGreyColourIsConvertedAndCounted() {
     ColorProcessor cp = new ColorProcessor(2, 2, new int[] {0x000000, 0x101010, 0x808080, 0xffffff});
-    assertArrayEquals(new float[] {0, 16, 128, 255}, ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("g", cp), "g"), "g").plane(0));
-    ColorProcessor colour = new ColorProcessor(2, 2, new int[] {0x000000, 0x101010, 0x808081, 0xffffff});
-    UserException e = assertThrows(UserException.class,
-        () -> ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("c", colour), "c.png"), "c.png"));
-    assertEquals("The image c.png is an RGB colour image (slice 1, pixel x=0, y=1 has red 128, green 128, blue 129);"
-        + " the model explains gray images. Convert it with Image > Type > 8-bit (or 32-bit) first.", e.getMessage());
+    InputImages g = ExplainInput.read(new ImagePlusPlanes(new ImagePlus("g", cp), "g"), "g");
+    assertArrayEquals(new float[] {0, 16, 128, 255}, g.stack().plane(0));
+    assertEquals(1, g.summary().greyAsColour);
+    assertEquals(0, g.summary().colour);
+    ColorProcessor colour = new ColorProcessor(2, 2, new int[] {0x000000, 0x101010, 0x808081, 0xff0000});
+    InputImages c = ExplainInput.read(new ImagePlusPlanes(new ImagePlus("c", colour), "c.png"), "c.png");
+    assertArrayEquals(new float[] {0, 16, (128 + 128 + 129) / 3f, 85}, c.stack().plane(0));
+    assertEquals(1, c.summary().colour);
+    assertTrue(c.notes().get(0).conversions().get(0).startsWith("colour (RGB) converted to grey by (R + G + B) / 3"),
+        c.notes().get(0).describe());
   }
 
   @Test
@@ -59,8 +68,8 @@ class ExplainInputTest {
     assertEquals(4f, s.plane(4)[0]);
     imp.setDimensions(2, 3, 1);
     UserException e = assertThrows(UserException.class, () -> ExplainInput.grayPlanes(new ImagePlusPlanes(imp, "h"), "h"));
-    assertEquals("The image h has 2 channels; the model explains one gray channel. Keep one channel (Image > Color >"
-        + " Split Channels, or Image > Duplicate... with one channel) and explain that.", e.getMessage());
+    assertEquals("The image h has 2 channels; one grey channel is needed. Keep one channel (Image > Color > Split"
+        + " Channels, or Image > Duplicate... with one channel) and use that.", e.getMessage());
   }
 
   @Test
@@ -70,17 +79,17 @@ class ExplainInputTest {
     st.addSlice(new FloatProcessor(2, 2, new float[] {0, 0, 0, Float.NaN}));
     UserException e = assertThrows(UserException.class,
         () -> ExplainInput.grayPlanes(new ImagePlusPlanes(new ImagePlus("n", st), "n.tif"), "n.tif"));
-    assertEquals("The image n.tif, slice 2, has a NaN value at x=1, y=1. Replace non-finite values (Process > Math >"
+    assertEquals("The image n.tif, plane 2, has a NaN value at x=1, y=1. Replace non-finite values (Process > Math >"
         + " Remove NaNs...) first.", e.getMessage());
   }
 
   @Test
   void fitKeepsTheModelSizeAndResizesOthers() {
     float[] p = new float[16 * 16];
-    assertEquals(p, ExplainInput.fit(p, 16, 16, 16, 16));
+    assertSame(p, ExplainInput.fit(p, 16, 16, 16, 16, Fit.PAD));
     float[] big = new float[64 * 64];
     java.util.Arrays.fill(big, 7f);
-    float[] small = ExplainInput.fit(big, 64, 64, 16, 16);
+    float[] small = ExplainInput.fit(big, 64, 64, 16, 16, Fit.DEFAULT);
     assertEquals(256, small.length);
     for (float v : small) assertEquals(7f, v, 1e-5f);
   }

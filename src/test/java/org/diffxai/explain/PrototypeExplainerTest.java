@@ -12,6 +12,7 @@ import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeMaps;
 import org.diffxai.core.UserException;
+import org.diffxai.io.Fit;
 import org.diffxai.io.FloatStack;
 import org.junit.jupiter.api.Test;
 
@@ -166,22 +167,54 @@ public class PrototypeExplainerTest {
     assertEquals("target=tumour is not a class of model analytic. Use one of healthy, lesion (or its index 0 to 1),"
         + " or leave target empty to explain the predicted class.", e.getMessage());
     assertThrows(UserException.class, () -> ClassNames.target(CLASSES, "2", "analytic"));
-    FloatStack wide = new FloatStack(20, 16, 1, 1, 1, new float[][] {new float[320]}, null);
-    e = assertThrows(UserException.class, () -> x.explain(wide, 1, -1, 1, "wide.tif", Progress.NONE));
-    assertEquals("The image wide.tif is 20x16 (aspect ratio 1.250) but model analytic takes 16x16 images (aspect ratio"
-        + " 1.000); resizing would distort it. Crop or pad it to aspect ratio 1.000 (Image > Crop, or Image > Adjust >"
-        + " Canvas Size...) and explain that.", e.getMessage());
     AnalyticPrototypeClassifier rgbModel = model();
     rgbModel.channels = 3;
     e = assertThrows(UserException.class, () -> new PrototypeExplainer(rgbModel, "rgb"));
     assertTrue(e.getMessage().startsWith("Model rgb takes 3-channel images"), e.getMessage());
   }
 
+  /**
+   * Images of another aspect ratio are explained under each fit rule (issue 12: they used to be refused); the model
+   * sees exactly the 16×16 pattern, and maps and boxes come back in the image's own pixels.
+   */
   @Test
-  void aspectRatiosWithinOnePercentAreResized() {
-    ExplainInput.checkSize(100, 101, 64, 64, "a", "m"); // 0.990: within 1 %
-    ExplainInput.checkSize(128, 64, 64, 32, "a", "m");
-    assertThrows(UserException.class, () -> ExplainInput.checkSize(100, 102, 64, 64, "a", "m")); // 0.980
+  void otherAspectRatiosAreFittedAndMappedBack() {
+    float[] model = image(16, 2, 1); // hot block: model x 4..7, y 8..11
+    // PAD of 16x8: rectangle 16x16 from y = -4 (no resampling): image (x, y) shows model (x, y + 4); the border
+    // rows take the background, 100.
+    float[] wide = new float[16 * 8];
+    System.arraycopy(model, 4 * 16, wide, 0, wide.length);
+    // CROP of 16x32: rectangle 16x16 from y = 8: image (x, y) shows model (x, y - 8); the rest is cut.
+    float[] tall = new float[16 * 32];
+    java.util.Arrays.fill(tall, 100);
+    for (int y = 8; y < 24; y++) System.arraycopy(model, (y - 8) * 16, tall, y * 16, 16);
+    Explanation direct = new PrototypeExplainer(model(), "analytic")
+        .explain(stack(16, model), 1, 1, 32, "img", Progress.NONE).get(0);
+    Explanation padded = new PrototypeExplainer(model(), "analytic").explain(new FloatStack(16, 8, 1, 1, 1,
+        new float[][] {wide}, null), 1, 1, 32, Fit.PAD, "wide", Progress.NONE).get(0);
+    Explanation cropped = new PrototypeExplainer(model(), "analytic").explain(new FloatStack(16, 32, 1, 1, 1,
+        new float[][] {tall}, null), 1, 1, 32, Fit.CROP, "tall", Progress.NONE).get(0);
+    for (Explanation e : List.of(padded, cropped)) {
+      assertArrayEquals(direct.logits, e.logits, 1e-5f, "the model saw the same pattern");
+      assertEquals(0, e.top.get(0).prototype);
+    }
+    Explanation.Contribution p = padded.top.get(0);
+    assertEquals(16 * 8, p.map.length);
+    assertEquals(6, p.box[0] + p.box[2] / 2.0, 1.5, Arrays.toString(p.box)); // image block x 4..7, y 4..7
+    assertEquals(6, p.box[1] + p.box[3] / 2.0, 1.5, Arrays.toString(p.box));
+    assertArrayEquals(Arrays.copyOfRange(direct.top.get(0).map, 4 * 16, 12 * 16), p.map, 1e-6f);
+    Explanation.Contribution c = cropped.top.get(0);
+    assertEquals(16 * 32, c.map.length);
+    assertEquals(6, c.box[0] + c.box[2] / 2.0, 1.5, Arrays.toString(c.box)); // image block x 4..7, y 16..19
+    assertEquals(18, c.box[1] + c.box[3] / 2.0, 1.5, Arrays.toString(c.box));
+    float min = Float.MAX_VALUE;
+    for (int i = 8 * 16; i < 24 * 16; i++) min = Math.min(min, c.map[i]);
+    assertEquals(min, c.map[0], 0f, "rows the crop removed hold the map's minimum");
+    assertEquals(min, c.map[31 * 16 + 15], 0f);
+    // STRETCH of the 16x8 image: the model sees it stretched in y; the map covers the whole image.
+    Explanation stretched = new PrototypeExplainer(model(), "analytic").explain(new FloatStack(16, 8, 1, 1, 1,
+        new float[][] {wide}, null), 1, 1, 32, Fit.STRETCH, "wide", Progress.NONE).get(0);
+    assertEquals(16 * 8, stretched.top.get(0).map.length);
   }
 
   @Test

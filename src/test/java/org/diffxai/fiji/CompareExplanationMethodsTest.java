@@ -31,8 +31,6 @@ import org.diffxai.core.Progress;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageFolder;
 import org.diffxai.model.ClassifierBundle;
-import org.diffxai.model.ClassifierModels;
-import org.diffxai.model.DjlPrototypeClassifier;
 import org.diffxai.model.TestBundles;
 import org.diffxai.model.TestClassifiers;
 import org.diffxai.tf.TinyPrototypeBundles;
@@ -233,6 +231,12 @@ class CompareExplanationMethodsTest {
     ImagePlus big = new ImagePlus("big", new FloatProcessor(48, 48));
     Path bigFile = dir.resolve("big.tif");
     new FileSaver(big).saveAsTiff(bigFile.toString());
-    assertUserError("images=[" + bigFile + "] models=[" + one + "]", "48x48", "32x32");
+    // An image of another size is brought to the models' by the fit rule (pad by default), not refused.
+    Path fitted = dir.resolve("fitted");
+    CliTest.Out big48 = CliTest.inProcess(LABEL, "images=[" + bigFile + "] models=[" + one + "] metric=nis"
+        + " randomization=none device=cpu output=[" + fitted + "]");
+    assertEquals(0, big48.code, big48.toString());
+    String prov = Files.readString(fitted.resolve("compare.json"));
+    assertTrue(prov.contains("\"images.input_fit\": \"pad\"") || prov.contains("pad"), prov);
   }
 }

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
+import org.diffxai.io.DicomFixtures;
 import org.diffxai.model.TestBundles;
 import org.diffxai.model.TestClassifiers;
 import org.diffxai.tf.TinyPrototypeBundles;
@@ -57,20 +58,45 @@ class ExplainBadInputTest {
     return "image=[" + image + "] model=[" + ppnet + "] device=cpu";
   }
 
+  /**
+   * Issue 12: colour images and other aspect ratios are converted by the one input policy (colour rule, fit=pad), not
+   * refused; a 16-bit MR DICOM with RescaleSlope 2 opens; no patient-identifying DICOM value reaches any file written.
+   */
   @Test
-  void colourImage() throws IOException {
+  void colourOtherAspectRatiosAndDicomAreExplained() throws IOException {
     ColorProcessor cp = new ColorProcessor(32, 32);
     cp.set(5, 7, 0x20ff40);
-    Path f = dir.resolve("colour.png");
-    new FileSaver(new ImagePlus("colour", cp)).saveAsPng(f.toString());
-    assertUserError(1, on(f), "RGB colour", "x=5, y=7", "Image > Type > 8-bit");
+    Path colour = dir.resolve("colour.png");
+    new FileSaver(new ImagePlus("colour", cp)).saveAsPng(colour.toString());
+    Path wide = dir.resolve("wide.tif");
+    new FileSaver(new ImagePlus("wide", new FloatProcessor(48, 32))).saveAsTiff(wide.toString());
+    DicomFixtures.Spec spec = new DicomFixtures.Spec();
+    spec.rows = 32;
+    spec.columns = 32;
+    spec.slope = 2.0;
+    spec.phi = true;
+    Path dcm = DicomFixtures.write(dir.resolve("v.dcm"), spec);
+    for (Path f : new Path[] {colour, wide, dcm}) {
+      Path out = dir.resolve("ok-" + f.getFileName());
+      CliTest.Out r = CliTest.inProcess("Explain with Prototypes", on(f) + " output=[" + out + "]");
+      assertEquals(0, r.code, r.toString());
+      assertTrue(Files.isRegularFile(out.resolve("explain.csv")), r.toString());
+      DicomFixtures.assertNoPhiInFiles(out);
+      DicomFixtures.assertNoPhi(r.out + r.err, "console");
+    }
   }
 
   @Test
-  void wrongAspectRatio() throws IOException {
-    Path f = dir.resolve("wide.tif");
-    new FileSaver(new ImagePlus("wide", new FloatProcessor(48, 32))).saveAsTiff(f.toString());
-    assertUserError(1, on(f), "48x32", "32x32", "Crop or pad");
+  void truncatedAndEmptyImages() throws IOException {
+    Path full = dir.resolve("full.tif");
+    new FileSaver(new ImagePlus("full", new FloatProcessor(32, 32))).saveAsTiff(full.toString());
+    byte[] b = Files.readAllBytes(full);
+    Path cut = dir.resolve("cut.tif");
+    Files.write(cut, java.util.Arrays.copyOf(b, b.length / 3));
+    assertUserError(1, on(cut), cut.toString(), "truncated");
+    Path empty = dir.resolve("empty.tif");
+    Files.write(empty, new byte[0]);
+    assertUserError(1, on(empty), empty.toString(), "the file is empty (0 bytes)");
   }
 
   @Test

@@ -104,8 +104,8 @@ class ImageReadersTest {
       Path f = dir.resolve(name);
       Files.write(f, junk);
       UserException e = assertThrows(UserException.class, () -> ImageReaders.open(f));
-      assertTrue(e.getMessage().startsWith("Cannot open " + f.toAbsolutePath() + ": not an image ImageJ can read"),
-          e.getMessage());
+      assertEquals("Cannot open " + f.toAbsolutePath() + ": by its content it is not a TIFF, PNG, JPEG, GIF, BMP or"
+          + " DICOM image. Save it in one of these formats (in Fiji: File > Save As > Tiff...).", e.getMessage());
     }
   }
 

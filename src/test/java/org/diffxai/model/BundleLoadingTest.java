@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Collectors;
+import org.diffxai.io.AtomicFiles;
 import org.diffxai.core.UserException;
 import org.diffxai.fiji.ImageJApp;
 import org.junit.jupiter.api.Test;
@@ -192,7 +193,7 @@ class BundleLoadingTest {
   @Test
   void aBundleWithoutItsVariablesIsRefusedAtLoad() throws IOException {
     Path dir = TestBundles.copy(DenoiserBundle.open("sample").directory(), tmp.resolve("novars"));
-    BundleDirs.deleteRecursively(dir.resolve("variables"));
+    AtomicFiles.deleteRecursively(dir.resolve("variables"));
     rewrite(dir, json(dir.resolve("model.json")));
     String m = message(() -> DjlDenoiser.load(DenoiserBundle.open(dir), "cpu"));
     assertTrue(m.startsWith("Model sample (" + dir + ") needs 155 variables (unet/"), m);

@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,5 +1,6 @@
 package org.diffxai.model;
 
+import org.diffxai.io.Checksums;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;

@@ -17,11 +17,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.diffxai.run.OutputFolder;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
 import org.diffxai.fiji.GeneratePhantomsCommand;
 import org.diffxai.fiji.Ui;
+import org.diffxai.io.External;
+import org.diffxai.io.MaskFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,7 +88,9 @@ class GeneratePhantomsCommandTest {
     assertTrue(info.getMenuPath() == null || info.getMenuPath().isEmpty(), "menus come from plugins.config");
     List<String> keys = new ArrayList<>();
     info.inputs().forEach(i -> keys.add(i.getName()));
-    assertEquals(List.of("count", "size", "seed", "classes", "contrast", "output"), keys);
+    // SciJava lists a superclass's fields first (the shared output keys); dialogs and help list the command's own first
+    assertEquals(List.of("output", "overwrite", "count", "size", "seed", "classes", "contrast", "ground_truth",
+        "shortcut", "shortcut_class", "shortcut_share", "shortcut_corner"), keys);
     assertEquals(List.of("healthy,lesion", "healthy", "lesion"), info.getInput("classes").getChoices());
     assertEquals(ImagePlus.class, info.getOutput("phantoms").getType());
   }
@@ -99,8 +104,10 @@ class GeneratePhantomsCommandTest {
     assertEquals(32, imp.getBitDepth());
     String[] expected = {"healthy_0000", "healthy_0001", "healthy_0002", "lesion_0000", "lesion_0001", "lesion_0002"};
     for (int i = 0; i < 6; i++) assertEquals(expected[i], imp.getStack().getSliceLabel(i + 1));
-    assertEquals(List.of("healthy", "lesion"), listing(dir));
-    assertEquals(List.of("phantom_0000.tif", "phantom_0001.tif", "phantom_0002.tif"), listing(dir.resolve("lesion")));
+    assertEquals(List.of(OutputFolder.MANIFEST, "healthy", "lesion", "phantoms.json"), listing(dir));
+    assertEquals(List.of("phantom_0000.tif", "phantom_0000_labels.tif", "phantom_0000_mask.tif", "phantom_0001.tif",
+        "phantom_0001_labels.tif", "phantom_0001_mask.tif", "phantom_0002.tif", "phantom_0002_labels.tif",
+        "phantom_0002_mask.tif"), listing(dir.resolve("lesion")));
     ImagePlus file = IJ.openImage(dir.resolve("lesion/phantom_0001.tif").toString());
     assertEquals(32, file.getBitDepth());
     assertEquals(1, file.getStackSize());
@@ -148,7 +155,7 @@ class GeneratePhantomsCommandTest {
   }
 
   @Test
-  void cancelLeavesOnlyCompleteFiles() throws Exception {
+  void cancelLeavesNoFile() throws Exception {
     int[] polls = {0};
     Ui.setProgress(new Progress() {
       @Override
@@ -164,8 +171,101 @@ class GeneratePhantomsCommandTest {
     } finally {
       Ui.setProgress(null);
     }
-    assertEquals(List.of("phantom_0000.tif", "phantom_0001.tif", "phantom_0002.tif"), listing(dir.resolve("healthy")));
-    assertEquals(List.of(), listing(dir.resolve("lesion")));
+    // the run's files appear together at its end: a cancelled run leaves none, not even a temporary one
+    assertEquals(List.of(), listing(dir));
+  }
+
+  /**
+   * Ground truth beside each image: the lesion mask and the tissue label map hold exactly the generator's arrays at the
+   * size asked for (read back by python3-tifffile), healthy masks are empty, and a mask read at another size with
+   * {@link MaskFiles#read} stays on the lesion.
+   */
+  @Test
+  void writesLesionMaskAndLabelMapBesideEachImage() throws Exception {
+    for (int size : new int[] {48, 100}) {
+      Path out = dir.resolve("s" + size);
+      run(inputs("count", 3, "size", size, "seed", 21L, "output", out.toString()));
+      PhantomGenerator g = new PhantomGenerator(size, size, Contrast.T1);
+      List<String> files = new ArrayList<>();
+      for (String cls : new String[] {"healthy", "lesion"}) {
+        for (int i = 0; i < 3; i++) {
+          Path image = out.resolve(cls).resolve(String.format("phantom_%04d.tif", i));
+          files.add(MaskFiles.companion(image, MaskFiles.Kind.LESION).toString());
+          files.add(MaskFiles.companion(image, MaskFiles.Kind.LABELS).toString());
+        }
+      }
+      List<String> lines = External.python("import sys, tifffile\n"
+          + "for f in sys.argv[1:]:\n"
+          + "    a = tifffile.imread(f)\n"
+          + "    print(a.dtype, a.shape[0], a.shape[1], a.tobytes().hex())", files.toArray(new String[0]));
+      assertEquals(12, lines.size());
+      int at = 0;
+      for (String cls : new String[] {"healthy", "lesion"}) {
+        for (int i = 0; i < 3; i++) {
+          Phantom p = g.generate(21, i, cls.equals("lesion"));
+          byte[] mask = new byte[size * size];
+          for (int k = 0; k < mask.length; k++) mask[k] = p.lesionPixels[k] ? (byte) 255 : 0;
+          assertEquals("uint8 " + size + " " + size + " " + hex(mask), lines.get(at++), cls + " " + i + " mask");
+          assertEquals("uint8 " + size + " " + size + " " + hex(p.tissue), lines.get(at++), cls + " " + i + " labels");
+          assertEquals(cls.equals("lesion"), LesionMaskTest.any(p.lesionPixels));
+        }
+      }
+      // the mask of the 100x100 file, read at 64x64 as a model of that size sees it, lies on the 64x64 lesion
+      if (size == 100) {
+        for (int i = 0; i < 3; i++) {
+          Path image = out.resolve("lesion").resolve(String.format("phantom_%04d.tif", i));
+          boolean[] resized = MaskFiles.read(MaskFiles.find(image, "auto", MaskFiles.Kind.LESION).get(), 0, 64, 64);
+          boolean[] at64 = new PhantomGenerator(64).generate(21, i, true).lesionPixels;
+          double[] c1 = LesionMaskTest.centroid(resized, 64), c2 = LesionMaskTest.centroid(at64, 64);
+          assertTrue(Math.hypot(c1[0] - c2[0], c1[1] - c2[1]) < 0.75, "slice " + i);
+          assertTrue(LesionMaskTest.iou(resized, at64) > 0.7, "slice " + i + ": " + LesionMaskTest.iou(resized, at64));
+        }
+      }
+    }
+    run(inputs("count", 1, "output", dir.resolve("bare").toString(), "ground_truth", "none"));
+    assertEquals(List.of("phantom_0000.tif"), listing(dir.resolve("bare").resolve("lesion")));
+  }
+
+  /** A planted shortcut: in the image, in its own mask, in the label map and in the metadata; never on the other class. */
+  @Test
+  void plantsARecordedShortcutWithItsOwnMask() throws Exception {
+    ImagePlus stack = run(inputs("count", 3, "size", 64, "output", dir.toString(), "shortcut", "mark",
+        "shortcut_share", 1.0, "shortcut_corner", "bottom-right"));
+    assertTrue(((String) stack.getProperty("Info")).contains("shortcut=mark shortcut_class=lesion shortcut_share=1.0"
+        + " shortcut_corner=bottom-right"));
+    for (String cls : new String[] {"healthy", "lesion"}) {
+      boolean lesion = cls.equals("lesion");
+      for (int i = 0; i < 3; i++) {
+        Path image = dir.resolve(cls).resolve(String.format("phantom_%04d.tif", i));
+        ImagePlus imp = IJ.openImage(image.toString());
+        assertEquals(lesion ? "mark" : "none", imp.getProp("phantom.shortcut"));
+        boolean[] sc = MaskFiles.read(MaskFiles.companion(image, MaskFiles.Kind.SHORTCUT), 0, 64, 64);
+        float[] px = (float[]) imp.getProcessor().getPixels();
+        Phantom plain = new PhantomGenerator(64).generate(5, i, lesion);
+        int n = 0;
+        for (int k = 0; k < px.length; k++) {
+          if (sc[k]) n++;
+          if (sc[k]) assertEquals(Shortcut.VALUE, px[k], 0f);
+          else assertEquals(plain.pixels[k], px[k], 0f);
+        }
+        assertEquals(lesion ? 16 : 0, n, cls + " " + i); // a 4x4 mark at 64x64
+        int[] labels = MaskFiles.readLabels(MaskFiles.companion(image, MaskFiles.Kind.LABELS));
+        for (int k = 0; k < px.length; k++) assertEquals(sc[k], labels[k] == Tissue.SHORTCUT.code());
+        if (lesion) {
+          String[] box = imp.getProp("phantom.shortcut_box").split(",");
+          int x = Integer.parseInt(box[0]), y = Integer.parseInt(box[1]);
+          assertTrue(x >= 64 - 4 - 4 && y >= 64 - 4 - 4 && sc[y * 64 + x], imp.getProp("phantom.shortcut_box"));
+        }
+      }
+    }
+    assertMessage(r -> run(inputs("shortcut", "logo")), "shortcut", "logo", "mark");
+    assertMessage(r -> run(inputs("shortcut", "mark", "shortcut_share", 2.0)), "shortcut_share", "1");
+  }
+
+  private static String hex(byte[] b) {
+    StringBuilder sb = new StringBuilder(b.length * 2);
+    for (byte x : b) sb.append(String.format("%02x", x & 0xff));
+    return sb.toString();
   }
 
   /** The committed example set is exactly what the documented command produces. */
@@ -175,12 +275,16 @@ class GeneratePhantomsCommandTest {
     assertTrue(Files.isDirectory(samples), "run from the project directory: " + samples.toAbsolutePath());
     PhantomGenerator g = new PhantomGenerator(64, 64, Contrast.T1);
     for (String cls : new String[] {"healthy", "lesion"}) {
-      assertEquals(8, listing(samples.resolve(cls)).size(), cls);
+      assertEquals(3 * 8, listing(samples.resolve(cls)).size(), cls); // image, mask, label map
       for (int i = 0; i < 8; i++) {
-        ImagePlus imp = IJ.openImage(samples.resolve(cls).resolve(String.format("phantom_%04d.tif", i)).toString());
+        Path image = samples.resolve(cls).resolve(String.format("phantom_%04d.tif", i));
+        ImagePlus imp = IJ.openImage(image.toString());
         assertEquals(String.format("%s_%04d", cls, i), imp.getStack().getSliceLabel(1));
-        float[] expected = g.generate(1, i, cls.equals("lesion")).pixels;
-        assertArrayEquals(expected, (float[]) imp.getProcessor().getPixels(), 0f, cls + " " + i);
+        Phantom p = g.generate(1, i, cls.equals("lesion"));
+        assertArrayEquals(p.pixels, (float[]) imp.getProcessor().getPixels(), 0f, cls + " " + i);
+        assertArrayEquals(p.lesionPixels, MaskFiles.read(MaskFiles.companion(image, MaskFiles.Kind.LESION), 0, 64, 64));
+        int[] labels = MaskFiles.readLabels(MaskFiles.companion(image, MaskFiles.Kind.LABELS));
+        for (int k = 0; k < labels.length; k++) assertEquals(p.tissue[k], labels[k], cls + " " + i);
       }
     }
   }

@@ -193,13 +193,25 @@ class FaithfulnessScoreRunTest {
     assertRun(m, f -> f.r.attribution = "", "Nothing to score");
     assertRun(m, f -> f.r.attribution = "prototypes", "attribution=prototypes", "not a prototype network");
     assertRun(m, f -> f.images.put("exact", stack(W, H, new float[H * W])), "has 1 slice(s) for 2 image(s)");
-    assertRun(m, f -> f.images.put("exact", stack(H, W, new float[H * W], new float[H * W])), "is 16x12", "12x16");
-    assertRun(m, f -> f.images.put("two, images", stack(W + 1, H, new float[(W + 1) * H])), "is 13x16",
-        "takes 12x16");
     assertRun(m, f -> f.r.target = "class9", "target=class9", "class0, class1, class2");
     assertRun(m, f -> f.r.subset_size = 1000, "subset_size=1000");
     assertRun(m, f -> f.images.get("two, images").plane(1)[5] = Float.NaN,
-        "two, images: slice 2 has 1 non-finite value", "x=5, y=0");
+        "two, images, plane 2, has a NaN value", "x=5, y=0");
+  }
+
+  /** Images (and maps) of another size are brought to the model's by the fit rule and counted, not refused. */
+  @Test
+  void otherSizesAreFittedAndCounted() {
+    LinearClassifier m = LinearClassifier.random(H, W, 1, 3, 7);
+    Fixture f = linearRequest(m);
+    f.images.put("two, images", stack(W + 1, H, new float[(W + 1) * H], new float[(W + 1) * H]));
+    f.images.put("exact", stack(W + 1, H, new float[(W + 1) * H], new float[(W + 1) * H]));
+    f.r.metric = "deletion";
+    FaithfulnessScoreRun.Result res = f.run(m, Progress.NONE);
+    assertEquals("pad", res.provenance.get("input_fit"));
+    assertEquals("1", res.provenance.get("input_padded")); // one image (a stack of two slices)
+    f.r.fit = "stretch";
+    assertEquals("1", f.run(m, Progress.NONE).provenance.get("input_stretched"));
   }
 
   @Test

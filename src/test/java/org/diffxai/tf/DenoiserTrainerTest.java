@@ -1,5 +1,6 @@
 package org.diffxai.tf;
 
+import org.diffxai.io.Checksums;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -96,7 +97,8 @@ class DenoiserTrainerTest {
       float[] raw = tr.predict(x, t, labels, null, 3);
       assertFalse(Arrays.equals(expected, raw), "EMA weights should differ from the raw weights");
       BundleWriter.Metadata meta = new BundleWriter.Metadata().name("tiny").description("test")
-          .intensity(new IntensityMapping(100, 50)).classNames(Arrays.asList("disc", "ring")).images(16);
+          .intensity(new IntensityMapping(100, 50)).classNames(Arrays.asList("disc", "ring")).images(16)
+          .input(java.util.Map.of("input_images", 16, "input_stretched", 3));
       assertEquals(dir.toAbsolutePath().normalize(), BundleWriter.write(dir, tr, meta, Progress.NONE));
     }
 
@@ -121,9 +123,10 @@ class DenoiserTrainerTest {
     assertEquals(16, training.get("images").getAsInt());
     assertEquals(8, training.get("base_channels").getAsInt());
     assertTrue(training.get("final_loss").getAsDouble() > 0);
+    assertEquals(3, training.getAsJsonObject("input").get("input_stretched").getAsInt());
     JsonObject sums = model.getAsJsonObject("sha256");
     assertEquals(files.stream().filter(f -> !f.equals("model.json")).collect(Collectors.toSet()), sums.keySet());
-    for (String f : sums.keySet()) assertEquals(org.diffxai.model.Checksums.sha256Hex(dir.resolve(f)), sums.get(f).getAsString(), f);
+    for (String f : sums.keySet()) assertEquals(org.diffxai.io.Checksums.sha256Hex(dir.resolve(f)), sums.get(f).getAsString(), f);
 
     JsonObject sched = json(dir.resolve("scheduler_config.json"));
     assertEquals("DDPMScheduler", sched.get("_class_name").getAsString());

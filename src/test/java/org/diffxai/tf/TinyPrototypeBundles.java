@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.io.AtomicFiles;
+import org.diffxai.io.Checksums;
+import org.diffxai.io.ImageFolder;
 import org.diffxai.io.StreamingTiffWriter;
 import org.diffxai.phantom.Phantom;
 import org.diffxai.phantom.PhantomGenerator;
@@ -51,7 +53,8 @@ public final class TinyPrototypeBundles {
     if (trained == null) {
       trained = jvmDir().resolve("tiny-" + m.label().toLowerCase(Locale.ROOT));
       PrototypeTraining.run(phantomFolder(), SIZE, config(m), options(), 0.2, trained,
-          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture"), null);
+          new ProtoBundleWriter.Metadata().name("tiny-" + m.label()).description("test fixture")
+              .input(ImageFolder.load(phantomFolder(), SIZE, true).input().summary().toMap()), null);
       CACHE.put(m.label(), trained);
     }
     return copy(trained, target);
@@ -105,7 +108,7 @@ public final class TinyPrototypeBundles {
   /** Copies a bundle (e.g. to modify it in a test). */
   public static Path copy(Path bundle, Path to) {
     try {
-      for (String rel : org.diffxai.model.Checksums.relativeFiles(bundle)) {
+      for (String rel : org.diffxai.io.Checksums.relativeFiles(bundle)) {
         Path t = to.resolve(rel);
         Files.createDirectories(t.getParent());
         Files.copy(bundle.resolve(rel), t);

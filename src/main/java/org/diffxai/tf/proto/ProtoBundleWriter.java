@@ -41,6 +41,8 @@ public final class ProtoBundleWriter {
     IntensityMapping intensity = IntensityMapping.IDENTITY;
     List<String> classNames = new ArrayList<>();
     String source = "";
+    /** What the input reader did (org.diffxai.io.InputImages.Summary#toMap), or empty. */
+    Map<String, Object> input = new LinkedHashMap<>();
     List<String> trainingNames = new ArrayList<>();
     List<float[]> trainingImages = new ArrayList<>();
     double trainingAccuracy = Double.NaN;
@@ -82,6 +84,15 @@ public final class ProtoBundleWriter {
     /** The training folder, for provenance. */
     public Metadata source(String v) {
       source = v;
+      return this;
+    }
+
+    /**
+     * The input summary of the training images (conversions, resizing, fit), recorded under {@code training.input}
+     * in model.json, e.g. {@code folder.input().summary().toMap()}.
+     */
+    public Metadata input(Map<String, Object> v) {
+      input = new LinkedHashMap<>(v);
       return this;
     }
 
@@ -264,6 +275,7 @@ public final class ProtoBundleWriter {
     tr.put("validation_images", meta.validationImages);
     tr.put("seconds", Math.round(trainer.seconds() * 10) / 10.0);
     if (!meta.source.isEmpty()) tr.put("source", meta.source);
+    if (!meta.input.isEmpty()) tr.put("input", meta.input);
     tr.put("software", "diffusion-xai " + Version.get());
     tr.put("tensorflow", org.tensorflow.TensorFlow.version());
     m.put("training", tr);

@@ -41,6 +41,10 @@ class PrototypeBundleTest {
     assertTrue(b.isPrototypeNetwork());
     assertEquals(method, b.method());
     ImageFolder folder = ImageFolder.load(TinyPrototypeBundles.phantomFolder(), TinyPrototypeBundles.SIZE, true);
+    com.google.gson.JsonObject input = com.google.gson.JsonParser.parseString(readModelJson(dir)).getAsJsonObject()
+        .getAsJsonObject("training").getAsJsonObject("input");
+    assertEquals(folder.count(), input.get("input_images").getAsInt(), "the input summary is in the provenance");
+    assertEquals("pad", input.get("input_fit").getAsString());
     try (DjlPrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
       int n = 4;
       int px = c.height() * c.width();
@@ -70,6 +74,15 @@ class PrototypeBundleTest {
               && box[1] + box[3] <= c.height());
         }
       }
+    }
+  }
+
+  private static String readModelJson(Path dir) {
+    try {
+      return new String(java.nio.file.Files.readAllBytes(dir.resolve("model.json")),
+          java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }

@@ -1,4 +1,4 @@
-package org.diffxai.model;
+package org.diffxai.io;
 
 import java.io.IOException;
 import java.io.InputStream;
