@@ -17,9 +17,10 @@ import org.diffxai.io.AtomicFiles;
 import org.diffxai.run.ParameterSpec;
 
 /**
- * The key tables of the per-command documentation pages ({@code docs/commands/<command>.md}), generated from the
- * parameter model so they cannot drift from the code. A page holds hand-written sections and, between the markers
- * {@link #BEGIN} and {@link #END}, the table of its command's keys (key, default, allowed values, description).
+ * The generated parts of the per-command documentation pages ({@code docs/commands/<command>.md}), made from the
+ * parameter model so they cannot drift from the code. A page holds a generated head (title, description, the macro
+ * line with the defaults), hand-written sections and, between the markers {@link #BEGIN} and {@link #END}, the table
+ * of its command's keys (key, default, allowed values, description).
  *
  * <pre>
  * java -cp target/classes:&lt;dependencies&gt; org.diffxai.fiji.DocsKeys docs/commands    # rewrite the tables
@@ -98,20 +99,29 @@ public final class DocsKeys {
     return s.replace("|", "\\|").replace("\n", " ");
   }
 
-  /** The page with its table replaced by the current one. */
+  /**
+   * The page with its generated parts replaced by the current ones: the head (everything before the first {@code ##}
+   * section: title, description, the macro line with the defaults) and the key table.
+   */
   public static String update(String page, CommandSpec spec) {
     int b = page.indexOf(BEGIN);
     int e = page.indexOf(END);
     if (b < 0 || e < b) throw new IllegalArgumentException("no key table markers (" + BEGIN + " ... " + END + ")");
-    return page.substring(0, b) + table(spec) + page.substring(e + END.length());
+    int h = page.indexOf("\n## ");
+    if (h < 0 || h > b) throw new IllegalArgumentException("no '## ' section before the key table");
+    return head(spec) + page.substring(h + 1, b) + table(spec) + page.substring(e + END.length());
   }
 
-  /** A new page: title, description, macro line, the table and the hand-written sections to fill in. */
-  public static String newPage(CommandSpec spec) {
+  /** Title, description and the macro line with every default. */
+  static String head(CommandSpec spec) {
     return "# " + spec.label() + "\n\n" + spec.description() + "\n\n"
         + "Menu: **Plugins › Diffusion XAI › " + spec.label() + "**. Macro:\n\n```\nrun(\"" + spec.label() + "\", \""
-        + MacroOptions.format(spec, spec.defaults()) + "\");\n```\n\n## What it does\n\n\n## Keys\n\n" + table(spec)
-        + "\n\n## Outputs\n\n\n## Examples\n\n";
+        + MacroOptions.format(spec, spec.defaults()) + "\");\n```\n\n";
+  }
+
+  /** A new page: the head, the table and the hand-written sections to fill in. */
+  public static String newPage(CommandSpec spec) {
+    return head(spec) + "## What it does\n\n\n## Keys\n\n" + table(spec) + "\n\n## Outputs\n\n\n## Examples\n\n";
   }
 
   /**
@@ -129,7 +139,7 @@ public final class DocsKeys {
       }
       String text = new String(Files.readAllBytes(page), StandardCharsets.UTF_8);
       try {
-        if (!update(text, spec).equals(text)) problems.add(page + ": the key table differs from the code");
+        if (!update(text, spec).equals(text)) problems.add(page + ": the head or key table differs from the code");
       } catch (IllegalArgumentException e) {
         problems.add(page + ": " + e.getMessage());
       }

@@ -52,7 +52,8 @@ public final class CompareMethodsRun {
 
   /** The keys of Compare Explanation Methods. */
   public static class Request extends MetricKeys {
-    @Parameter(style = "image", required = false, persist = false, description = "The images: a folder of images"
+    @Parameter(style = "image,directory", required = false, persist = false,
+        description = "The images: a folder of images"
         + " (brought to the models' size by fit), an open stack or an image file; or leave empty and set denoiser")
     public String images = "";
 
