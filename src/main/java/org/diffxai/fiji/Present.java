@@ -298,7 +298,8 @@ public final class Present {
     imp.show();
     ImageWindow win = imp.getWindow();
     if (win == null) return;
-    if (mag > 1) IJ.run(imp, "Set... ", "zoom=" + (int) (mag * 100));
+    // Zoom.set, not IJ.run("Set... "): a nested command would replace the options the recorder holds for this one
+    if (mag > 1) ij.plugin.Zoom.set(imp, mag);
     if (imp.getType() != ImagePlus.COLOR_RGB) {
       ChannelScale scale = new ChannelScale(imp, looks, channelNames(imp));
       if (scale.needed()) {

@@ -56,10 +56,14 @@ public class RecordReplayScenario implements PlugIn {
     }
     for (int i = 0; i < lines.size(); i++) GuiDriver.fact("recorded." + i, lines.get(i));
 
+    for (String line : lines) {
+      if (!line.contains("\", \"")) throw new AssertionError("recorded without its options: " + line);
+    }
+
     Path first = dir.resolve("first run");
     Files.move(out, first);
     closeImages();
-    IJ.runMacro(String.join("\n", lines) + "\n");
+    replay(String.join("\n", lines) + "\n", 300000);
     List<String> files = files(first);
     GuiDriver.fact("replay.files", String.join(" ; ", files));
     GuiDriver.fact("replay.same_names", files.equals(files(out)));
@@ -68,6 +72,28 @@ public class RecordReplayScenario implements PlugIn {
       if (!same(first.resolve(f), out.resolve(f))) differ.add(f);
     }
     GuiDriver.fact("replay.differ", String.join(" ; ", differ));
+  }
+
+  /**
+   * Runs the macro on its own thread and waits for it, bounded: a dialog that opens meanwhile (a line that lost its
+   * options) or the time running out fails the scenario with what is showing.
+   */
+  private static void replay(String macro, long millis) throws InterruptedException {
+    Thread t = new Thread(() -> IJ.runMacro(macro), "Run$_replay");
+    t.start();
+    long end = System.currentTimeMillis() + millis;
+    while (t.isAlive()) {
+      for (java.awt.Window w : java.awt.Window.getWindows()) {
+        if (w instanceof GenericDialog && w.isShowing()) {
+          throw new AssertionError("the replay opened the dialog \"" + ((GenericDialog) w).getTitle() + "\"");
+        }
+      }
+      if (System.currentTimeMillis() > end) {
+        throw new AssertionError("the replay did not end within " + millis + " ms; showing: "
+            + GuiDriver.showingTitles());
+      }
+      t.join(100);
+    }
   }
 
   private static GenericDialog open(String label) throws Exception {
