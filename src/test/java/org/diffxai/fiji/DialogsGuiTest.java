@@ -52,7 +52,9 @@ class DialogsGuiTest {
             assertEquals("Choice", f.get(k + "widget"), k);
             String items = f.get(k + "items");
             assertTrue(items.startsWith("newer image ; older image ; "), k + items);
-            assertTrue(items.endsWith(" ; " + CommandDialog.CHOOSE_FILE), k + items);
+            String choosers = " ; " + CommandDialog.CHOOSE_FILE
+                + (style.contains("directory") ? " ; " + CommandDialog.CHOOSE_FOLDER : "");
+            assertTrue(items.endsWith(choosers), k + items);
             boolean active = CommandDialog.required(spec, ps)
                 || CommandDialog.emptyMeaning(ps.description()).contains("active image");
             assertEquals(active ? "newer image" : "(" + CommandDialog.emptyMeaning(ps.description()) + ")",

@@ -71,7 +71,7 @@ class ExampleMacrosTest {
     Path out = tmp.resolve("phantoms");
     ImageJApp.Result r = app.runMacro(macro("generate_phantoms.ijm", out, "count=16 size=128", "count=3 size=64"));
     assertTrue(r.completed(), r.toString());
-    assertEquals(List.of("healthy", "lesion"), list(out));
+    assertEquals(List.of(".diffxai-run.json", "healthy", "lesion", "phantoms.json"), list(out));
     assertEquals(List.of("phantom_0000.tif", "phantom_0000_labels.tif", "phantom_0000_mask.tif", "phantom_0001.tif",
         "phantom_0001_labels.tif", "phantom_0001_mask.tif", "phantom_0002.tif", "phantom_0002_labels.tif",
         "phantom_0002_mask.tif"), list(out.resolve("healthy"))); // each image with its ground truth

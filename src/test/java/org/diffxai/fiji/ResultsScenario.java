@@ -80,6 +80,7 @@ public class ResultsScenario implements PlugIn {
     before = resultWindows();
     IJ.run("Generate Phantoms", "count=2 size=64 seed=1");
     IJ.run("Explain with Prototypes", "image=Phantoms model=sample-ppnet top=2 device=cpu");
+    GuiDriver.screenshot(null, shots.resolve("results-explain-prototypes.png"));
     IJ.run("Faithfulness Score", "model=sample-ppnet image=Phantoms attribution=prototypes metric=deletion"
         + " device=cpu");
     IJ.run("Compare Explanation Methods", "images=Phantoms models=sample-ppnet metric=deletion bootstrap=50"
