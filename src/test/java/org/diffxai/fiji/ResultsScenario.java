@@ -66,8 +66,13 @@ public class ResultsScenario implements PlugIn {
       GuiDriver.fact("statuses", String.join(" | ", statuses));
     }
     describeAll("synthesize", before);
-    before = resultWindows();
     GuiDriver.screenshot(null, shots.resolve("results-synthesize.png"));
+    // the next stage starts from the trajectory it explains, moved to the corner (a full screen makes new windows
+    // cover the oldest, and first-fit placement can then make new ones overlap each other too)
+    closeAllBut("Trajectory-2");
+    java.awt.EventQueue.invokeAndWait(() -> WindowManager.getImage("Trajectory-2").getWindow().setLocation(8,
+        IJ.getInstance().getY() + IJ.getInstance().getHeight() + 8));
+    before = resultWindows();
 
     // 2. Explain Trajectory and Trajectory Profile on the second trajectory: heat maps on one scale, live plots
     IJ.run("Explain Trajectory", "trajectory=Trajectory-2 model=sample-ppnet top=2 device=cpu");
@@ -198,10 +203,15 @@ public class ResultsScenario implements PlugIn {
 
   /** Closes every image, plot and table window (the next stage starts on an empty screen). */
   private static void closeAll() throws Exception {
+    closeAllBut("");
+  }
+
+  /** Closes every image and table window except the image with this title. */
+  private static void closeAllBut(String keep) throws Exception {
     java.awt.EventQueue.invokeAndWait(() -> {
       for (int id : WindowManager.getIDList() == null ? new int[0] : WindowManager.getIDList()) {
         ImagePlus imp = WindowManager.getImage(id);
-        if (imp != null) {
+        if (imp != null && !imp.getTitle().equals(keep)) {
           imp.changes = false;
           imp.close();
         }
