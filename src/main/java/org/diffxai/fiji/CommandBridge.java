@@ -1,9 +1,7 @@
 package org.diffxai.fiji;
 
-import org.diffxai.run.ParameterSpec;
 import ij.IJ;
 import ij.Macro;
-import ij.gui.GenericDialog;
 import ij.macro.Interpreter;
 import ij.plugin.PlugIn;
 import ij.plugin.frame.Recorder;
@@ -25,12 +23,15 @@ import org.diffxai.core.UserException;
  *
  * <p>With macro options ({@code run("Synthesize", "model=sample samples=4")}, or a script's {@code IJ.run}) the options
  * are read with {@link MacroOptions} (unknown keys are errors; no window opens, so this also works headless). Without
- * options a {@link GenericDialog} whose labels are the macro keys asks for the values; the macro recorder then writes
- * {@code run("Synthesize", "model=sample samples=4 ...")}. The command runs synchronously on the calling thread
+ * options a {@link CommandDialog} built from the parameter model asks for the values (the description first, labels
+ * starting with the macro key, image and model choices, Browse… buttons); the macro recorder then writes
+ * {@code run("Synthesize", "model=sample samples=4 ...")}. The next dialog starts with the values of the last run
+ * that succeeded; a run that failed is neither remembered nor recorded. The command runs synchronously on the calling thread
  * (a macro waits for it), with the plugin's class loader as context class loader and, in Fiji, the running SciJava
  * Context injected.
  *
- * <p>Errors: a {@link UserException} is shown with {@code IJ.error} when a person is looking at the ImageJ window;
+ * <p>Errors: a {@link UserException} is shown with {@code IJ.error} when a person is looking at the ImageJ window
+ * (after a dialog, phrased for the dialog: {@link DialogText#forDialog}), and the status bar is cleared;
  * inside a macro or script it goes to the Log as {@code "<label>: <message>"} and the macro is aborted (IJ.error would
  * open a modal dialog that blocks a batch run forever on a virtual display, and would not stop the macro). A
  * {@link CancelledException} shows "Cancelled" in the status bar and stops a running macro. Any other exception writes
@@ -38,12 +39,14 @@ import org.diffxai.core.UserException;
  */
 public class CommandBridge implements PlugIn {
 
-  /** Values last accepted in the dialog, per command, for this ImageJ session. */
+  /** The values of the last dialog run that succeeded, per command, for this ImageJ session. */
   private static final Map<String, Map<String, Object>> LAST_USED = new HashMap<>();
 
   @Override
   public void run(String arg) {
     String title = "Diffusion XAI";
+    CommandSpec spec = null;
+    boolean dialog = false;
     try {
       String className = arg == null ? "" : arg.trim();
       if (className.isEmpty()) {
@@ -51,7 +54,7 @@ public class CommandBridge implements PlugIn {
             + " org.diffxai.fiji.CommandBridge(\"<command class>\").");
       }
       Class<?> cls = Commands.load(className, classLoader());
-      CommandSpec spec = CommandSpec.of(cls);
+      spec = CommandSpec.of(cls);
       title = spec.label();
       Map<String, Object> values;
       String options = Macro.getOptions();
@@ -61,23 +64,51 @@ public class CommandBridge implements PlugIn {
         throw new UserException(spec.label() + " needs its options when ImageJ runs headless, e.g. run(\""
             + spec.label() + "\", \"" + MacroOptions.format(spec, spec.defaults()) + "\").");
       } else {
-        values = showDialog(spec);
+        values = CommandDialog.show(spec, lastUsed(spec));
         if (values == null) return; // cancelled by the user
+        dialog = true;
       }
       run(spec, values);
+      if (dialog) remember(spec, values);
     } catch (CancelledException e) {
+      forgetRecording(dialog);
       IJ.showStatus(title + ": cancelled");
       IJ.log(title + ": cancelled.");
       abortMacro();
     } catch (UserException e) {
-      reportUserError(title, e.getMessage());
+      forgetRecording(dialog);
+      reportUserError(title, dialog ? DialogText.forDialog(e.getMessage(), spec) : e.getMessage());
     } catch (NoClassDefFoundError | UnsatisfiedLinkError e) {
+      forgetRecording(dialog);
       reportUserError(title, Commands.missingDependency(title, e).getMessage());
     } catch (RuntimeException e) {
+      forgetRecording(dialog);
       reportBug(title, e);
     } finally {
       IJ.showProgress(1.0);
     }
+  }
+
+  /** The values the dialog starts with: the defaults, overridden by the last values that ran successfully. */
+  private static Map<String, Object> lastUsed(CommandSpec spec) {
+    Map<String, Object> current = new LinkedHashMap<>(spec.defaults());
+    synchronized (LAST_USED) {
+      Map<String, Object> last = LAST_USED.get(spec.commandClass().getName());
+      if (last != null) current.putAll(last);
+    }
+    return current;
+  }
+
+  /** Remembers values for the next dialog of this command, only after they ran without an error. */
+  private static void remember(CommandSpec spec, Map<String, Object> values) {
+    synchronized (LAST_USED) {
+      LAST_USED.put(spec.commandClass().getName(), new LinkedHashMap<>(values));
+    }
+  }
+
+  /** A dialog run that failed is not recorded: its line would fail again when the macro replays it. */
+  private static void forgetRecording(boolean dialog) {
+    if (dialog && Recorder.record) Recorder.setCommand(null);
   }
 
   private static ClassLoader classLoader() {
@@ -115,77 +146,6 @@ public class CommandBridge implements PlugIn {
     }
   }
 
-  /**
-   * Asks for the values in a GenericDialog whose labels are the macro keys (so the recorder writes them). Text that is
-   * not valid for a key is reported and the dialog shown again with the user's values.
-   *
-   * @return the values, or null when the user cancelled
-   */
-  private static Map<String, Object> showDialog(CommandSpec spec) {
-    Map<String, Object> current = new LinkedHashMap<>(spec.defaults());
-    synchronized (LAST_USED) {
-      Map<String, Object> last = LAST_USED.get(spec.commandClass().getName());
-      if (last != null) current.putAll(last);
-    }
-    while (true) {
-      GenericDialog gd = new GenericDialog(spec.label());
-      for (ParameterSpec p : spec.parameters()) {
-        Object v = current.get(p.name());
-        if (p.kind() == ParameterSpec.Kind.BOOLEAN) {
-          gd.addCheckbox(p.name(), Boolean.TRUE.equals(v));
-        } else if (!p.choices().isEmpty()) {
-          String s = String.valueOf(v);
-          gd.addChoice(p.name(), p.choices().toArray(new String[0]), p.choices().contains(s) ? s : p.choices().get(0));
-        } else {
-          boolean number = p.kind() != ParameterSpec.Kind.STRING;
-          gd.addStringField(p.name(), p.format(v), number ? 10 : 30);
-        }
-      }
-      gd.addHelp(helpHtml(spec));
-      gd.showDialog();
-      if (gd.wasCanceled()) return null;
-      Map<String, String> texts = new LinkedHashMap<>();
-      for (ParameterSpec p : spec.parameters()) {
-        if (p.kind() == ParameterSpec.Kind.BOOLEAN) texts.put(p.name(), gd.getNextBoolean() ? "true" : "false");
-        else if (!p.choices().isEmpty()) texts.put(p.name(), gd.getNextChoice());
-        else texts.put(p.name(), gd.getNextString());
-      }
-      Map<String, Object> values = new LinkedHashMap<>();
-      try {
-        for (ParameterSpec p : spec.parameters()) values.put(p.name(), p.parse(texts.get(p.name())));
-        synchronized (LAST_USED) {
-          LAST_USED.put(spec.commandClass().getName(), values);
-        }
-        return values;
-      } catch (UserException e) {
-        // The recorder already took this attempt's options; drop them so only the accepted ones are recorded.
-        if (Recorder.record) Recorder.resetCommandOptions();
-        IJ.error(spec.label(), e.getMessage());
-        current.putAll(texts);
-        for (ParameterSpec p : spec.parameters()) {
-          if (p.kind() == ParameterSpec.Kind.BOOLEAN) current.put(p.name(), Boolean.valueOf(texts.get(p.name())));
-        }
-      }
-    }
-  }
-
-  private static String helpHtml(CommandSpec spec) {
-    StringBuilder sb = new StringBuilder("<html><h2>").append(escape(spec.label())).append("</h2>");
-    if (!spec.description().isEmpty()) sb.append("<p>").append(escape(spec.description())).append("</p>");
-    sb.append("<table>");
-    for (ParameterSpec p : spec.parameters()) {
-      sb.append("<tr><td valign=top><b>").append(p.name()).append("</b></td><td>").append(escape(p.description()));
-      sb.append(" <i>(").append(escape(p.expected())).append(")</i></td></tr>");
-    }
-    sb.append("</table><p>Macro: <tt>run(\"").append(escape(spec.label())).append("\", \"")
-        .append(escape(MacroOptions.format(spec, spec.defaults()))).append("\");</tt></p></html>");
-    return sb.toString();
-  }
-
-  private static String escape(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-  }
-
   /** True while a macro runs or a script calls {@code IJ.run}: then an error must stop it, not just be shown. */
   private static boolean inMacro() {
     return Interpreter.getInstance() != null || IJ.macroRunning() || Macro.getOptions() != null;
@@ -197,6 +157,7 @@ public class CommandBridge implements PlugIn {
   }
 
   static void reportUserError(String title, String message) {
+    IJ.showStatus(""); // not the step that failed ("Opening model ...")
     if (!inMacro()) {
       if (interactive()) IJ.error(title, message);
       else IJ.log(title + ": " + message);

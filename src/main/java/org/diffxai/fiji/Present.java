@@ -45,11 +45,6 @@ public final class Present {
   static final int READABLE_SIDE = 256;
   private static final int GAP = 8;
 
-  /** Where the next window goes (screen coordinates); reset when it runs off the screen. */
-  private static int nextX = -1;
-  private static int nextY = -1;
-  private static int rowHeight;
-
   private Present() {}
 
   /** Shows the outputs (unless headless) and sets the command's output fields. */
@@ -58,16 +53,12 @@ public final class Present {
     for (ResultImage r : outputs.images()) {
       ImagePlus imp = image(r);
       setOutput(command, r.id, imp);
-      if (show) showImage(imp);
+      if (show) showImage(imp, r.looks());
     }
     for (Outputs.NamedTable t : outputs.tables()) {
       ResultsTable rt = table(t.table);
       setOutput(command, t.id, rt);
-      if (show) {
-        String title = uniqueWindowTitle(t.title);
-        rt.show(title);
-        place(WindowManager.getWindow(title));
-      }
+      if (show) showTable(rt, uniqueWindowTitle(t.title));
     }
     for (Outputs.NamedChart c : outputs.charts()) {
       Plot plot = Plots.toPlot(c.chart);
@@ -107,14 +98,14 @@ public final class Present {
       imp.setOpenAsHyperStack(true);
     }
     List<Look> looks = r.looks();
+    double[][] ranges = ranges(imp, looks);
+    labelPlaneRanges(imp, looks);
     if (imp.getNChannels() > 1) {
       CompositeImage ci = new CompositeImage(imp, IJ.COLOR);
       for (int c = 0; c < imp.getNChannels(); c++) {
-        Look look = c < looks.size() ? looks.get(c) : Look.GREY;
-        double[] range = range(imp, c, look);
-        LUT lut = lut(look);
-        lut.min = range[0];
-        lut.max = range[1];
+        LUT lut = lut(look(looks, c));
+        lut.min = ranges[c][0];
+        lut.max = ranges[c][1];
         ci.setChannelLut(lut, c + 1);
       }
       ci.setProperties(imp.getPropertiesAsArray());
@@ -122,38 +113,100 @@ public final class Present {
       ci.setTitle(imp.getTitle());
       imp = ci;
     } else {
-      Look look = looks.isEmpty() ? Look.GREY : looks.get(0);
-      double[] range = range(imp, 0, look);
-      imp.getProcessor().setLut(lut(look));
-      imp.setDisplayRange(range[0], range[1]);
+      imp.getProcessor().setLut(lut(look(looks, 0)));
+      imp.setDisplayRange(ranges[0][0], ranges[0][1]);
     }
     return imp;
   }
 
+  private static Look look(List<Look> looks, int c) {
+    return c < looks.size() ? looks.get(c) : Look.GREY;
+  }
+
   /**
-   * The display range of channel c over every slice and frame (for a large virtual stack, over at most 64 evenly
-   * spaced planes): min..max for grey and heat, symmetric about 0 for signed maps.
+   * The display range of every channel: grey channels over their own planes; all heat channels share one range and all
+   * signed channels another, over every slice and frame, so maps of different slices, steps and prototypes are on one
+   * fixed scale (a map stretched to its own min..max would make a near-flat map look like a confident spot).
    */
-  static double[] range(ImagePlus imp, int c, Look look) {
-    int planes = imp.getNSlices() * imp.getNFrames();
-    int stride = imp.getStack().isVirtual() ? Math.max(1, planes / 64) : 1;
-    double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
-    ImageStack st = imp.getStack();
-    for (int p = 0; p < planes; p += stride) {
-      int index = p * imp.getNChannels() + c + 1;
-      float[] px = (float[]) st.getProcessor(index).convertToFloat().getPixels();
-      for (float v : px) {
-        if (!Float.isFinite(v)) continue;
-        if (v < min) min = v;
-        if (v > max) max = v;
+  static double[][] ranges(ImagePlus imp, List<Look> looks) {
+    int n = imp.getNChannels();
+    double[][] own = new double[n][];
+    for (int c = 0; c < n; c++) own[c] = minMax(imp, c);
+    double[][] out = new double[n][];
+    for (int c = 0; c < n; c++) {
+      Look look = look(looks, c);
+      double min = own[c][0], max = own[c][1];
+      if (look != Look.GREY) {
+        for (int o = 0; o < n; o++) {
+          if (look(looks, o) != look) continue;
+          min = Math.min(min, own[o][0]);
+          max = Math.max(max, own[o][1]);
+        }
       }
+      out[c] = range(min, max, look);
     }
-    if (!(max >= min)) return new double[] {0, 1};
+    return out;
+  }
+
+  /** Display range from data limits: min..max, symmetric about 0 for signed maps, never empty. */
+  static double[] range(double min, double max, Look look) {
+    if (!(max >= min)) return look == Look.SIGNED ? new double[] {-1, 1} : new double[] {0, 1};
     if (look == Look.SIGNED) {
       double a = Math.max(Math.abs(min), Math.abs(max));
       return a > 0 ? new double[] {-a, a} : new double[] {-1, 1};
     }
     return max > min ? new double[] {min, max} : new double[] {min - 0.5, max + 0.5};
+  }
+
+  /** At most this many bytes of a virtual stack are read to label its maps' planes with their own range. */
+  static final long LABEL_READ_BYTES = 64L << 20;
+
+  /**
+   * Appends each map plane's own range to its slice label ("top1 sample 1 step 3 [0.0012 … 0.0031]"), so a window on
+   * the fixed scale still tells how much a map varies. Grey channels keep their labels; virtual stacks only when their
+   * map planes are small enough to read.
+   */
+  static void labelPlaneRanges(ImagePlus imp, List<Look> looks) {
+    ImageStack st = imp.getStack();
+    int nc = imp.getNChannels();
+    int planes = imp.getNSlices() * imp.getNFrames();
+    long maps = 0;
+    for (int c = 0; c < nc; c++) if (look(looks, c) != Look.GREY) maps += planes;
+    if (maps == 0 || st.isVirtual() && maps * imp.getWidth() * imp.getHeight() * 4L > LABEL_READ_BYTES) return;
+    for (int p = 0; p < planes; p++) {
+      for (int c = 0; c < nc; c++) {
+        if (look(looks, c) == Look.GREY) continue;
+        int index = p * nc + c + 1;
+        double[] mm = minMax((float[]) st.getProcessor(index).convertToFloat().getPixels());
+        String old = st.getSliceLabel(index);
+        String range = "[" + ChannelScale.num(mm[0]) + " \u2026 " + ChannelScale.num(mm[1]) + "]";
+        st.setSliceLabel(old == null || old.isEmpty() ? range : old + " " + range, index);
+      }
+    }
+  }
+
+  /** Finite minimum and maximum of channel c over every slice and frame (a large virtual stack: 64 planes). */
+  static double[] minMax(ImagePlus imp, int c) {
+    int planes = imp.getNSlices() * imp.getNFrames();
+    int stride = imp.getStack().isVirtual() ? Math.max(1, planes / 64) : 1;
+    double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+    ImageStack st = imp.getStack();
+    for (int p = 0; p < planes; p += stride) {
+      double[] mm = minMax((float[]) st.getProcessor(p * imp.getNChannels() + c + 1).convertToFloat().getPixels());
+      min = Math.min(min, mm[0]);
+      max = Math.max(max, mm[1]);
+    }
+    return new double[] {min, max};
+  }
+
+  private static double[] minMax(float[] px) {
+    double min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
+    for (float v : px) {
+      if (!Float.isFinite(v)) continue;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return new double[] {min, max};
   }
 
   /** Grey, heat (black, red, yellow, white) or diverging (blue, white, red) lookup table. */
@@ -231,63 +284,119 @@ public final class Present {
     }
   }
 
-  /** Shows an image zoomed to a readable size at the next free place (in a macro's batch mode: no window). */
-  private static void showImage(ImagePlus imp) {
+  /**
+   * Shows an image zoomed to a readable size, with the calibration bar of its maps under it, at the first free place
+   * (in a macro's batch mode: no window).
+   */
+  static void showImage(ImagePlus imp, List<Look> looks) {
     int side = Math.max(imp.getWidth(), imp.getHeight());
     double mag = 1;
     while (side * mag < READABLE_SIDE && mag < 8) mag *= 2;
-    Point p = next(new Dimension((int) (imp.getWidth() * mag) + 40, (int) (imp.getHeight() * mag) + 120));
+    java.awt.Point p = freePlace(new Dimension((int) (imp.getWidth() * mag) + 40, (int) (imp.getHeight() * mag) + 120),
+        null);
     if (p != null) ImageWindow.setNextLocation(p.x, p.y);
     imp.show();
-    if (mag > 1 && imp.getWindow() != null) IJ.run(imp, "Set... ", "zoom=" + (int) (mag * 100));
-    if (imp.getWindow() != null) advance(imp.getWindow());
-  }
-
-  private static void place(Window w) {
-    if (w == null) return;
-    Point p = next(w.getSize());
-    if (p != null) w.setLocation(p.x, p.y);
-    advance(w);
-  }
-
-  private static final class Point {
-    final int x;
-    final int y;
-
-    Point(int x, int y) {
-      this.x = x;
-      this.y = y;
+    ImageWindow win = imp.getWindow();
+    if (win == null) return;
+    // Zoom.set, not IJ.run("Set... "): a nested command would replace the options the recorder holds for this one
+    if (mag > 1) ij.plugin.Zoom.set(imp, mag);
+    if (imp.getType() != ImagePlus.COLOR_RGB) {
+      ChannelScale scale = new ChannelScale(imp, looks, channelNames(imp));
+      if (scale.needed()) {
+        win.add(scale);
+        win.pack();
+      }
     }
+    place(win);
   }
 
-  /** The place for a window of this size: right of the last one, or the next row, below the ImageJ bar. */
-  private static synchronized Point next(Dimension size) {
+  /** Shows a results table in a window just large enough for its columns and rows, at the first free place. */
+  static void showTable(ResultsTable rt, String title) {
+    rt.show(title);
+    Window w = WindowManager.getWindow(title);
+    if (w == null) return;
+    int width = 40;
+    String[] heads = rt.getColumnHeadings().split("\t");
+    for (int c = 0; c < heads.length; c++) {
+      int chars = heads[c].length();
+      for (int row = 0; row < Math.min(rt.size(), 50); row++) {
+        String v = c == 0 ? "" : rt.getStringValue(heads[c], row);
+        if (v != null) chars = Math.max(chars, v.length());
+      }
+      width += 8 * chars + 12;
+    }
+    int height = 90 + 18 * Math.min(rt.size() + 1, 15);
+    w.setSize(Math.max(260, Math.min(width, w.getWidth())), Math.max(140, Math.min(height, w.getHeight())));
+    w.validate();
+    place(w);
+  }
+
+  /** Channel c (1-based) → the first word of its first plane's label, e.g. "top1". */
+  static Map<Integer, String> channelNames(ImagePlus imp) {
+    Map<Integer, String> names = new java.util.HashMap<>();
+    for (int c = 1; c <= imp.getNChannels(); c++) {
+      String l = imp.getStack().getSliceLabel(imp.getStackIndex(c, 1, 1));
+      if (l != null && !l.trim().isEmpty()) names.put(c, l.trim().split("\\s+")[0]);
+    }
+    return names;
+  }
+
+  /** Moves a shown window to the first free place. */
+  static void place(Window w) {
+    if (w == null) return;
+    java.awt.Point p = freePlace(w.getSize(), w);
+    if (p != null) w.setLocation(p.x, p.y);
+  }
+
+  /**
+   * The first place, row by row below the ImageJ bar, where a window of this size overlaps no other visible window
+   * and fits on the screen: candidates are the screen's left edge and the right edges of the windows, at the top and
+   * at the bottom edges of the windows. When the screen is full, the oldest windows are given up one by one (the new
+   * window may cover them), so the newest results stay side by side.
+   */
+  static synchronized java.awt.Point freePlace(Dimension size, Window self) {
     if (GraphicsEnvironment.isHeadless()) return null;
     Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
     ImageJ ij = IJ.getInstance();
     int top = ij != null && ij.isShowing() ? ij.getY() + ij.getHeight() + GAP : screen.y + GAP;
-    if (nextX < 0 || nextY < top) {
-      nextX = screen.x + GAP;
-      nextY = top;
-      rowHeight = 0;
+    List<Rectangle> taken = new java.util.ArrayList<>(); // oldest first: Window.getWindows() is in creation order
+    for (Window w : Window.getWindows()) {
+      if (w != self && w.isShowing() && w instanceof Frame && w != ij) taken.add(w.getBounds());
     }
-    if (nextX + size.width > screen.x + screen.width && nextX > screen.x + GAP) {
-      nextX = screen.x + GAP;
-      nextY += rowHeight + GAP;
-      rowHeight = 0;
+    Rectangle area = new Rectangle(screen.x, top, screen.width, screen.y + screen.height - top);
+    while (true) {
+      java.awt.Point p = firstFit(size, area, taken);
+      if (p != null) return p;
+      if (taken.isEmpty()) return new java.awt.Point(area.x + GAP, area.y);
+      taken.remove(0);
     }
-    if (nextY + Math.min(size.height, 200) > screen.y + screen.height) {
-      nextX = screen.x + GAP;
-      nextY = top;
-      rowHeight = 0;
-    }
-    return new Point(nextX, nextY);
   }
 
-  private static synchronized void advance(Window w) {
-    nextX = w.getX() + w.getWidth() + GAP;
-    nextY = w.getY();
-    rowHeight = Math.max(rowHeight, w.getHeight());
+  private static java.awt.Point firstFit(Dimension size, Rectangle area, List<Rectangle> taken) {
+    java.util.TreeSet<Integer> xs = new java.util.TreeSet<>();
+    java.util.TreeSet<Integer> ys = new java.util.TreeSet<>();
+    xs.add(area.x + GAP);
+    ys.add(area.y);
+    for (Rectangle r : taken) {
+      xs.add(r.x + r.width + GAP);
+      ys.add(r.y + r.height + GAP);
+    }
+    for (int y : ys) {
+      if (y < area.y) continue;
+      for (int x : xs) {
+        Rectangle want = new Rectangle(x, y, size.width, size.height);
+        if (x + size.width > area.x + area.width || y + size.height > area.y + area.height) continue;
+        boolean free = true;
+        for (Rectangle r : taken) {
+          if (r.intersects(want)) {
+            free = false;
+            break;
+          }
+        }
+        if (free) return new java.awt.Point(x, y);
+      }
+    }
+    return null;
   }
 
   /** Sets the command's {@code @Parameter(type = OUTPUT)} field called {@code id}, when it has one of that type. */

@@ -58,14 +58,17 @@ public final class Ui {
     };
   }
 
-  /** Shows an image (in a macro's batch mode it becomes the active image without a window); no-op when headless. */
+  /**
+   * Shows an image zoomed to a readable size at the first free place, as {@link Present} shows results (in a macro's
+   * batch mode it becomes the active image without a window); no-op when headless.
+   */
   public static void show(ImagePlus imp) {
-    if (!headless() && imp != null) imp.show();
+    if (!headless() && imp != null) Present.showImage(imp, java.util.Collections.emptyList());
   }
 
-  /** Shows a plot in its window (interactive, with its data); no-op when headless. */
+  /** Shows a plot in its window (interactive, with its data) at the first free place; no-op when headless. */
   public static void show(Plot plot) {
-    if (!headless() && plot != null) plot.show();
+    if (!headless() && plot != null) Present.place(plot.show());
   }
 
   /**
@@ -130,8 +133,8 @@ public final class Ui {
     return Inputs.file(key, Paths.get(s));
   }
 
-  /** Shows a results table under the given title; no-op when headless. */
+  /** Shows a results table under the given title, sized to its contents, at the first free place; no-op headless. */
   public static void show(ResultsTable rt, String title) {
-    if (!headless() && rt != null) rt.show(title);
+    if (!headless() && rt != null) Present.showTable(rt, title);
   }
 }

@@ -39,6 +39,7 @@ public final class Plots {
       plot.drawLine(e.x - 0.12, e.high, e.x + 0.12, e.high);
     }
     double[] lim = c.limits();
+    if (c.legend()) lim = withLegendRoom(c, lim);
     if (lim != null) plot.setLimits(lim[0], lim[1], lim[2], lim[3]);
     plot.setColor(Color.GRAY);
     for (double x : c.markers()) {
@@ -46,13 +47,46 @@ public final class Plots {
       plot.drawDottedLine(x, lo, x, hi, 3);
     }
     plot.setColor(Color.BLACK);
-    // "auto" puts the legend in the corner with the fewest data points, so it does not cover the curves' ends.
-    if (c.legend()) plot.addLegend(String.join("\n", names), "auto");
+    // The legend sits in a band above the data that withLegendRoom reserved, so it covers no point and no line.
+    if (c.legend()) plot.addLegend(String.join("\n", names), "top-left");
     if (!c.note().isEmpty()) {
       plot.setJustification(Plot.LEFT);
       plot.addLabel(0, 0, c.note());
     }
     return plot;
+  }
+
+  /** Share of the frame height one legend line takes (measured on ImageJ's default 300-pixel frame: about 15 px). */
+  static final double LEGEND_LINE = 0.055;
+
+  /**
+   * Limits whose top leaves a band above every point and error bar for a legend of the chart's series: the data keep
+   * the lower part of the frame. x limits stay as given (NaN: ImageJ fits them to the data).
+   */
+  static double[] withLegendRoom(Chart c, double[] lim) {
+    double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+    for (Chart.Series s : c.series()) {
+      for (double y : s.y) {
+        if (Double.isFinite(y)) {
+          lo = Math.min(lo, y);
+          hi = Math.max(hi, y);
+        }
+      }
+    }
+    for (Chart.ErrorBar e : c.errorBars()) {
+      lo = Math.min(lo, e.low);
+      hi = Math.max(hi, e.high);
+    }
+    if (lim != null) {
+      lo = Math.min(lim[2], lim[3]);
+      hi = Math.max(hi, Math.max(lim[2], lim[3]));
+    }
+    if (!(hi >= lo)) return lim;
+    if (!c.categories().isEmpty()) lo = Math.min(lo, 0); // bars start at 0
+    double span = hi > lo ? hi - lo : Math.max(1e-9, Math.abs(hi));
+    double band = Math.min(0.5, LEGEND_LINE * c.series().size() + 0.05);
+    double top = lo + span / (1 - band);
+    return lim != null ? new double[] {lim[0], lim[1], lo, top} : new double[] {Double.NaN, Double.NaN, lo, top};
   }
 
   private static List<String> clean(List<String> categories) {

@@ -105,8 +105,9 @@ public final class Models {
   }
 
   private static void starting(Progress progress, String name) {
-    if (!TensorFlowRuntime.isLoaded()) progress.report("Loading TensorFlow (first run, a few seconds)...", Double.NaN);
-    progress.report("Opening model " + name + "...", Double.NaN);
+    // one message: a second report right after the first would replace it before anyone could read it
+    progress.report("Opening model " + name + (TensorFlowRuntime.isLoaded() ? "" : " (loading TensorFlow first, a few"
+        + " seconds)") + "...", Double.NaN);
   }
 
   /**

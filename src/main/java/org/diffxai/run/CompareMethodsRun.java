@@ -61,18 +61,19 @@ public final class CompareMethodsRun {
 
   /** The keys of Compare Explanation Methods. */
   public static class Request extends MetricKeys {
-    @Parameter(style = "image", required = false, persist = false, description = "The images: a folder of images"
+    @Parameter(style = "image,directory", required = false, persist = false,
+        description = "The images: a folder of images"
         + " (brought to the models' size by fit), an open stack or an image file; or leave empty and set denoiser")
     public String images = "";
 
     @Parameter(style = "model:denoiser", required = false, persist = false,
-        description = "Instead of images: a denoiser bundle (or 'sample') that synthesizes the images")
+        description = "Denoiser that synthesizes the images instead: a bundle folder or 'sample'")
     public String denoiser = "";
 
-    @Parameter(min = "1", persist = false, description = "With denoiser: number of images to synthesize")
+    @Parameter(min = "1", persist = false, description = "Number of images to synthesize (with denoiser)")
     public int samples = 16;
 
-    @Parameter(min = "1", persist = false, description = "With denoiser: DDIM steps")
+    @Parameter(min = "1", persist = false, description = "DDIM steps (with denoiser)")
     public int steps = 50;
 
     @Parameter(persist = false, description = "Prototype bundles to compare, comma-separated (folders or sample-<x>)")

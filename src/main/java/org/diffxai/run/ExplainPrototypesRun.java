@@ -47,7 +47,8 @@ public final class ExplainPrototypesRun {
 
   /** The keys of Explain with Prototypes. */
   public static class Request extends ModelKeys {
-    @Parameter(style = "image", required = false, persist = false, description = "Image to explain: an open image, an"
+    @Parameter(style = "image,directory", required = false, persist = false,
+        description = "Image to explain: an open image, an"
         + " image file, or a folder (with class sub-folders: the accuracy too); empty = the active image. A stack"
         + " explains every slice.")
     public String image = "";

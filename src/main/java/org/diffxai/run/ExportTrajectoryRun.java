@@ -29,8 +29,9 @@ public final class ExportTrajectoryRun {
     @Parameter(choices = {"none", "deflate"}, persist = false, description = "Lossless compression of the planes")
     public String compression = "none";
 
-    @Parameter(choices = {"diffxai", "bioformats"}, persist = false, description = "diffxai: this plugin's writer"
-        + " (per-plane timesteps, provenance); bioformats: Fiji's Bio-Formats Exporter (only inside Fiji)")
+    @Parameter(choices = {"diffxai", "bioformats"}, persist = false, description = "Writer to use: diffxai"
+        + " = this plugin's writer (per-plane timesteps, provenance); bioformats = Fiji's Bio-Formats Exporter (only"
+        + " inside Fiji)")
     public String writer = "diffxai";
 
     /** The file to write. */

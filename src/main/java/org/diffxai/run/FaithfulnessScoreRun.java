@@ -53,7 +53,8 @@ public final class FaithfulnessScoreRun {
         description = "Classifier bundle folder, or a bundled sample classifier (e.g. sample-ppnet)")
     public String model = "";
 
-    @Parameter(style = "image", persist = false, description = "Images to score: an open image, an image file or a"
+    @Parameter(style = "image,directory", persist = false,
+        description = "Images to score: an open image, an image file or a"
         + " folder (with class sub-folders: the accuracy too); every slice is one image")
     public String image = "";
 

@@ -1,6 +1,7 @@
 package org.diffxai.fiji;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every command of the project follows the conventions (docs/frontends.md), and plugins.config agrees with the
- * commands. Commands written in parallel by others are checked as soon as they are on the class path.
+ * commands.
  */
 class CommandConventionsTest {
 
@@ -41,6 +42,11 @@ class CommandConventionsTest {
     assertEquals(new ArrayList<String>(), problems, String.join("\n", problems));
   }
 
+  /**
+   * Every plugins.config line names an installed command class whose @Plugin label is the menu label, and every
+   * command class of the build (target/classes) has exactly one line: a missing class or a command without a menu
+   * entry fails here, not in a user's Fiji.
+   */
   @Test
   void pluginsConfigNamesTheCommandsByTheirLabels() throws IOException {
     String cfg;
@@ -48,29 +54,38 @@ class CommandConventionsTest {
       assertTrue(in != null, "plugins.config is not on the class path (packaged at the jar root)");
       cfg = new String(readAll(in), StandardCharsets.UTF_8);
     }
-    List<String> labels = new ArrayList<>();
-    List<String> missing = new ArrayList<>();
+    List<String> menuClasses = new ArrayList<>();
     for (String line : cfg.split("\n")) {
       line = line.trim();
       if (line.isEmpty() || line.startsWith("#")) continue;
       Matcher m = LINE.matcher(line);
       if (!m.matches()) fail("plugins.config line does not use the bridge under Plugins>Diffusion XAI: " + line);
-      labels.add(m.group(1));
       Class<?> cls;
       try {
         cls = Class.forName(m.group(2));
       } catch (ClassNotFoundException e) {
-        missing.add(m.group(2)); // written in parallel by others; the bridge reports it clearly meanwhile
-        continue;
+        throw new AssertionError("plugins.config names " + m.group(2) + " (\"" + m.group(1) + "\"), which is not on"
+            + " the class path: the menu entry would only say it is not installed", e);
       }
       CommandSpec spec = CommandSpec.of(cls);
       assertEquals(m.group(1), spec.label(), "plugins.config label and @Plugin label of " + cls.getName());
       assertEquals(new ArrayList<String>(), spec.conventionProblems(), cls.getName());
+      assertFalse(menuClasses.contains(cls.getName()), cls.getName() + " has two plugins.config lines");
+      menuClasses.add(cls.getName());
     }
-    assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize", "Export Trajectory",
-        "Trajectory Profile", "Train Prototype Network", "Explain with Prototypes", "Attribution Maps",
-        "Faithfulness Score", "Compare Explanation Methods", "Explain Trajectory", "Export bioimage.io"), labels);
-    if (!missing.isEmpty()) System.out.println("[plugins.config] not yet on the class path: " + missing);
+    assertEquals(menuClasses, new ArrayList<>(DocsKeys.menuCommands(getClass().getClassLoader()).values()));
+    java.nio.file.Path main = ImageJApp.classesDir(CommandBridge.class);
+    List<String> withoutMenu = new ArrayList<>();
+    for (String cls : Commands.index(getClass().getClassLoader()).values()) {
+      java.nio.file.Path from;
+      try {
+        from = ImageJApp.classesDir(Class.forName(cls));
+      } catch (ClassNotFoundException e) {
+        throw new AssertionError("the annotation index names " + cls + ", which is not on the class path", e);
+      }
+      if (from.equals(main) && !menuClasses.contains(cls)) withoutMenu.add(cls);
+    }
+    assertEquals(new ArrayList<String>(), withoutMenu, "commands without a plugins.config line");
   }
 
   private static byte[] readAll(InputStream in) throws IOException {

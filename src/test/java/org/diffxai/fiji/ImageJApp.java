@@ -77,11 +77,13 @@ public final class ImageJApp implements AutoCloseable {
   private final Path dir;
   private final Path ijJar;
   private final Duration timeout;
+  private final String screen;
 
-  private ImageJApp(Path dir, Path ijJar, Duration timeout) {
+  private ImageJApp(Path dir, Path ijJar, Duration timeout, String screen) {
     this.dir = dir;
     this.ijJar = ijJar;
     this.timeout = timeout;
+    this.screen = screen;
   }
 
   public static Builder builder() {
@@ -95,6 +97,7 @@ public final class ImageJApp implements AutoCloseable {
     private boolean testClasses;
     private final List<String> menuEntries = new ArrayList<>();
     private Duration timeout = Duration.ofSeconds(120);
+    private String screen = "1280x1024";
 
     /** The ImageJ directory to create (default: a new temporary directory). */
     public Builder dir(Path d) {
@@ -117,6 +120,12 @@ public final class ImageJApp implements AutoCloseable {
     /** Adds a plugins.config line, e.g. {@code Plugins>Test, "My Test", org.diffxai.fiji.CommandBridge("a.B")}. */
     public Builder menuEntry(String pluginsConfigLine) {
       menuEntries.add(pluginsConfigLine);
+      return this;
+    }
+
+    /** The virtual screen's size (default 1280 x 1024). */
+    public Builder screen(int width, int height) {
+      this.screen = width + "x" + height;
       return this;
     }
 
@@ -147,7 +156,7 @@ public final class ImageJApp implements AutoCloseable {
             Files.copy(p, link);
           }
         }
-        return new ImageJApp(d, jar, timeout);
+        return new ImageJApp(d, jar, timeout, screen);
       } catch (IOException e) {
         throw new IllegalStateException("Cannot install the plugin into an ImageJ directory: " + e, e);
       }
@@ -255,7 +264,7 @@ public final class ImageJApp implements AutoCloseable {
    * run with the ImageJ window, which must end the JVM itself).
    */
   public Result run(String... imagejArgs) {
-    List<String> cmd = new ArrayList<>(Arrays.asList("xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+    List<String> cmd = new ArrayList<>(Arrays.asList("xvfb-run", "-a", "-s", "-screen 0 " + screen + "x24",
         javaExecutable(), "-Xmx2g", "-cp", ijJar.toString(), "ij.ImageJ", "-ijpath", dir.toString()));
     cmd.addAll(Arrays.asList(imagejArgs));
     return exec(cmd, dir, timeout);
