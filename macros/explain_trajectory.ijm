@@ -27,7 +27,11 @@ run("Explain Trajectory", "trajectory=Trajectory model=sample-ppnet top=3 target
 // The table "Explain Trajectory": one row per sample and kept step.
 table = "Explain Trajectory";
 for (i = 0; i < Table.size(table); i++) {
-    if (Table.get("step", i, table) == Table.get("decision_step", i, table))
+    // a sample whose last x0_pred the network flags out of distribution (column ood) has no decision step
+    if (Table.getString("decision_step", i, table) == "undecided") {
+        if (i == 0 || Table.get("sample", i - 1, table) != Table.get("sample", i, table))
+            print("sample " + Table.get("sample", i, table) + ": undecided (the last x0_pred is out of distribution)");
+    } else if (Table.get("step", i, table) == Table.get("decision_step", i, table))
         print("sample " + Table.get("sample", i, table) + ": " + Table.getString("target", i, table)
             + " from step " + Table.get("decision_step", i, table) + " (t=" + Table.get("decision_t", i, table)
             + ") on");

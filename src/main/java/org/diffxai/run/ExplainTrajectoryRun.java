@@ -39,6 +39,8 @@ import org.scijava.plugin.Parameter;
  */
 public final class ExplainTrajectoryRun {
   public static final String COMMAND = "Explain Trajectory";
+  /** The decision step of a sample whose last x̂₀ the network flags out of distribution. */
+  public static final String UNDECIDED = "undecided";
   public static final String TABLE_FILE = "explain_trajectory.csv";
   public static final String PROVENANCE_FILE = "explain_trajectory.json";
   public static final String HEATMAPS_FILE = "heatmaps.tif";
@@ -106,10 +108,19 @@ public final class ExplainTrajectoryRun {
    * {@code predicted[j] == predicted[last]} for every j ≥ k.
    */
   public static int decisionIndex(int[] predicted) {
+    return decisionIndex(predicted, new boolean[predicted.length]);
+  }
+
+  /**
+   * As {@link #decisionIndex(int[])}, but a step whose x̂₀ the network flags out of distribution ({@code ood}) is
+   * undecided: the smallest k with the final prediction and no flag at every j ≥ k; {@code predicted.length} (no
+   * decision) when the last step is flagged.
+   */
+  public static int decisionIndex(int[] predicted, boolean[] ood) {
     if (predicted.length == 0) throw new IllegalArgumentException("no steps");
     int last = predicted[predicted.length - 1];
-    int k = predicted.length - 1;
-    while (k > 0 && predicted[k - 1] == last) k--;
+    int k = predicted.length;
+    while (k > 0 && predicted[k - 1] == last && !ood[k - 1]) k--;
     return k;
   }
 
@@ -172,6 +183,7 @@ public final class ExplainTrajectoryRun {
     Map<String, String> prov = provenance(r, m, name, tr, n, first);
     Trajectory heat = new Trajectory(w, h, kinds, 1, n, steps, prov);
     int[][] predicted = new int[n][kk];
+    boolean[][] ood = new boolean[n][kk];
     double[][] prob = new double[n][kk];
     double[][][] sim = new double[n][kk][top];
 
@@ -191,6 +203,7 @@ public final class ExplainTrajectoryRun {
               m.name());
           for (int s = 0; s < n; s++) {
             predicted[s][k] = e[s].predicted;
+            ood[s][k] = e[s].ood;
             prob[s][k] = e[s].probabilities[followed[s]];
             List<float[]> planes = new ArrayList<>();
             planes.add(source.plane(tr.planeIndex(x0, first + s, k)));
@@ -220,8 +233,8 @@ public final class ExplainTrajectoryRun {
         if (ome != null) ome.abort();
       }
       int[] decisionKept = new int[n];
-      for (int s = 0; s < n; s++) decisionKept[s] = decisionIndex(predicted[s]);
-      Table table = table(tr, first, n, top, protos, followed, predicted, prob, sim, decisionKept, classes);
+      for (int s = 0; s < n; s++) decisionKept[s] = decisionIndex(predicted[s], ood[s]);
+      Table table = table(tr, first, n, top, protos, followed, predicted, ood, prob, sim, decisionKept, classes);
       List<Chart> plots = plots(tr, first, n, top, protos, followed, prob, sim, decisionKept, classes, name);
       if (out.active()) {
         out.csv(TABLE_FILE, table);
@@ -278,11 +291,11 @@ public final class ExplainTrajectoryRun {
   }
 
   static Table table(Trajectory tr, int first, int n, int top, int[][] protos, int[] followed,
-      int[][] predicted, double[][] prob, double[][][] sim, int[] decision, List<String> classes) {
+      int[][] predicted, boolean[][] ood, double[][] prob, double[][][] sim, int[] decision, List<String> classes) {
     Table rt = new Table();
     List<KeptStep> steps = tr.steps();
     for (int s = 0; s < n; s++) {
-      KeptStep d = steps.get(decision[s]);
+      KeptStep d = decision[s] < steps.size() ? steps.get(decision[s]) : null;
       for (int k = 0; k < steps.size(); k++) {
         KeptStep st = steps.get(k);
         rt.incrementCounter();
@@ -293,12 +306,18 @@ public final class ExplainTrajectoryRun {
         rt.addValue("predicted", classes.get(predicted[s][k]));
         rt.addValue("target", classes.get(followed[s]));
         rt.addValue("probability", prob[s][k]);
+        rt.addValue("ood", ood[s][k] ? 1 : 0);
         for (int j = 0; j < top; j++) {
           rt.addValue("top" + (j + 1) + "_prototype", protos[s][j]);
           rt.addValue("top" + (j + 1) + "_similarity", sim[s][k][j]);
         }
-        rt.addValue("decision_step", d.stepIndex + 1);
-        rt.addValue("decision_t", d.timestep);
+        if (d == null) {
+          rt.addValue("decision_step", UNDECIDED);
+          rt.addValue("decision_t", UNDECIDED);
+        } else {
+          rt.addValue("decision_step", d.stepIndex + 1);
+          rt.addValue("decision_t", d.timestep);
+        }
         rt.addValue("decided", k >= decision[s] ? 1 : 0);
       }
     }
@@ -329,7 +348,7 @@ public final class ExplainTrajectoryRun {
         }
       }
       double span = hi > lo ? hi - lo : 1;
-      KeptStep d = steps.get(decision[s]);
+      KeptStep d = decision[s] < kk ? steps.get(decision[s]) : null;
       Chart chart = new Chart("Explain Trajectory — " + name + ", sample " + (first + s + 1), "timestep t", "value");
       chart.add("p(" + classes.get(followed[s]) + ")", t, prob[s], Chart.Style.CONNECTED_CIRCLES, 0x000000);
       for (int j = 0; j < top; j++) {
@@ -338,10 +357,12 @@ public final class ExplainTrajectoryRun {
         chart.add("prototype " + protos[s][j] + " similarity (scaled)", t, y, Chart.Style.CONNECTED_CIRCLES,
             PALETTE[j % PALETTE.length]);
       }
-      chart.marker(d.timestep);
-      chart.note(String.format(Locale.ROOT, "sample %d, class %s from step %d (t=%d) on; similarity"
-          + " scaled: 0 = %.4g, 1 = %.4g", first + s + 1, classes.get(followed[s]), d.stepIndex + 1, d.timestep, lo,
-          lo + span));
+      if (d != null) chart.marker(d.timestep);
+      String decided = d == null ? "undecided (the last x0_pred is out of distribution)"
+          : String.format(Locale.ROOT, "class %s from step %d (t=%d) on", classes.get(followed[s]), d.stepIndex + 1,
+              d.timestep);
+      chart.note(String.format(Locale.ROOT, "sample %d, %s; similarity scaled: 0 = %.4g, 1 = %.4g", first + s + 1,
+          decided, lo, lo + span));
       double tLo = t[kk - 1], tHi = t[0];
       double pad = tHi > tLo ? 0.02 * (tHi - tLo) : 1;
       chart.limits(tHi + pad, tLo - pad, -0.05, 1.05);
@@ -363,7 +384,8 @@ public final class ExplainTrajectoryRun {
         : r.target.trim());
     p.put("prototypes_followed", "the top prototypes by contribution to the target class on the final x0_pred");
     p.put("similarity", "the prototype's score (max similarity; ProtoPool: focal similarity) on x0_pred");
-    p.put("decision_step", "first kept step from which the predicted class equals the final one and stays so");
+    p.put("decision_step", "first kept step from which the predicted class equals the final one and stays so, with no"
+        + " step flagged out of distribution (ood) from there on; 'undecided' when the last step is flagged");
     p.put("heatmap_channels", "x0_pred; contribution = sum over all prototypes of contribution x similarity map"
         + " scaled to peak 1; top<j> = similarity map (bicubic) of the j-th followed prototype");
     for (Map.Entry<String, String> e : tr.provenance().entrySet()) p.put("trajectory." + e.getKey(), e.getValue());

@@ -83,6 +83,11 @@ class ExplainTrajectoryTest {
     assertEquals(2, ExplainTrajectoryRun.decisionIndex(new int[] {1, 0, 1}), "an early visit does not count");
     assertEquals(5, ExplainTrajectoryRun.decisionIndex(new int[] {0, 0, 1, 1, 1, 0}), "a late flip decides last");
     assertEquals(3, ExplainTrajectoryRun.decisionIndex(new int[] {2, 0, 1, 2, 2}));
+    // steps flagged out of distribution are undecided; a flagged last step leaves the sample undecided
+    boolean f = false, t = true;
+    assertEquals(2, ExplainTrajectoryRun.decisionIndex(new int[] {1, 1, 1, 1}, new boolean[] {t, t, f, f}));
+    assertEquals(3, ExplainTrajectoryRun.decisionIndex(new int[] {1, 1, 1, 1}, new boolean[] {f, f, t, f}));
+    assertEquals(4, ExplainTrajectoryRun.decisionIndex(new int[] {1, 1, 1, 1}, new boolean[] {f, f, f, t}));
   }
 
   @Test
@@ -138,10 +143,12 @@ class ExplainTrajectoryTest {
             assertEquals(a.scores[k][order[j]], Double.parseDouble(row.get("top" + (j + 1) + "_similarity")), 1e-4);
           }
         }
-        int d = ExplainTrajectoryRun.decisionIndex(predicted);
+        int d = ExplainTrajectoryRun.decisionIndex(predicted, a.ood);
         for (int k = 0; k < kk; k++) {
           Map<String, String> row = rows.get(s * kk + k);
-          assertEquals(Integer.toString(tr.steps().get(d).stepIndex + 1), row.get("decision_step"));
+          assertEquals(a.ood[k] ? "1" : "0", row.get("ood"));
+          assertEquals(d == kk ? ExplainTrajectoryRun.UNDECIDED : Integer.toString(tr.steps().get(d).stepIndex + 1),
+              row.get("decision_step"));
           assertEquals(k >= d ? "1" : "0", row.get("decided"));
         }
       }
