@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.diffxai.core.PrototypeInfo;
+import org.diffxai.explain.Explanation;
 
 /**
  * The spurious-feature ("bias") report of a classifier on a set of images (issue 11, item 4; engine-free): where its
@@ -14,7 +15,7 @@ import org.diffxai.core.PrototypeInfo;
  * "AI for radiographic COVID-19 detection selects shortcuts over signal", Nat. Mach. Intell. 3, 2021, who found the
  * evidence of such networks at the image borders and on burned-in text).
  *
- * <p>Per image ({@link #image}): the share of the explanation map's positive mass outside the anatomy
+ * <p>Per image ({@link #image}): the share of the evidence map's ({@link #evidenceMap}) positive mass outside the anatomy
  * ({@link Localisation#positiveMassOutside}), that outside mass split over nine {@link Region}s (a 3×3 grid of the
  * image), and the share of the top-k prototype boxes mostly (more than {@link #BOX_OUTSIDE}) outside the anatomy or
  * touching the border. Per prototype ({@link #source}): whether the patch it was pushed onto lies mostly outside the
@@ -23,7 +24,12 @@ import org.diffxai.core.PrototypeInfo;
  * <p>The verdict's rules and why (fixed in advance, not fitted to a data set):
  * <ul>
  *   <li>An image is <b>off-anatomy</b> when at least {@link #IMAGE_OUTSIDE} = ½ of its positive evidence lies outside
- *       the anatomy: then most of what the explanation says the decision rests on is not tissue.
+ *       the anatomy (most of what the explanation says the decision rests on is not tissue) <i>and</i> the evidence is
+ *       at least {@link #DENSITY} = 2 times denser per pixel outside the anatomy than inside it. The second part
+ *       keeps a flat map from counting: a map that says nothing about place puts the background's area fraction of
+ *       its mass outside (half of a 32×32 phantom is air), which is no evidence of anything outside; twice the
+ *       density is the smallest round factor that is not "about even" (the relevance-mass ratio of
+ *       {@link Localisation.Result#relevanceMassRatio} reads maps against their area fraction the same way).
  *   <li>The model gets a <b>shortcut flag</b> when at least {@link #MIN_SHARE} = 10 % of the images (and at least
  *       {@link #MIN_IMAGES} = 2: one image is no pattern) are off-anatomy <i>and</i> at least {@link #CONCENTRATION} = ½
  *       of those put their largest outside mass in the same border region. Nine regions: evidence scattered over the
@@ -43,6 +49,8 @@ public final class BiasReport {
 
   /** Share of an image's positive evidence outside the anatomy from which the image counts as off-anatomy. */
   public static final double IMAGE_OUTSIDE = 0.5;
+  /** Evidence per pixel outside the anatomy over evidence per pixel inside, from which an image is off-anatomy. */
+  public static final double DENSITY = 2;
   /** Share of images that must be off-anatomy for a flag or a warning. */
   public static final double MIN_SHARE = 0.10;
   /** Off-anatomy images needed at least, whatever the share. */
@@ -102,9 +110,21 @@ public final class BiasReport {
       this.anatomyFraction = anatomyFraction;
     }
 
-    /** Whether at least {@link #IMAGE_OUTSIDE} of the evidence lies outside the anatomy. */
+    /**
+     * Evidence per pixel outside the anatomy over evidence per pixel inside (1 for a flat map; infinite when all of it
+     * is outside; NaN without evidence or when the mask is all anatomy or all background).
+     */
+    public double density() {
+      if (!(anatomyFraction > 0 && anatomyFraction < 1) || Double.isNaN(massOutside)) return Double.NaN;
+      return massOutside / (1 - anatomyFraction) / ((1 - massOutside) / anatomyFraction);
+    }
+
+    /**
+     * Whether at least {@link #IMAGE_OUTSIDE} of the evidence lies outside the anatomy, at least {@link #DENSITY}
+     * times denser there than inside.
+     */
     public boolean offAnatomy() {
-      return massOutside >= IMAGE_OUTSIDE;
+      return massOutside >= IMAGE_OUTSIDE && density() >= DENSITY;
     }
   }
 
@@ -204,6 +224,31 @@ public final class BiasReport {
   }
 
   private BiasReport() {}
+
+  /**
+   * The evidence map of an explanation: the sum over its prototypes of contribution × the similarity map's part above
+   * its own minimum, scaled to peak 1, {@code E(x) = Σ_p c_p · (m_p(x) − min m_p) / (max m_p − min m_p)}. Unlike
+   * {@link PrototypeAttribution} (which scales m_p without removing its floor, right for perturbation metrics), it
+   * drops the part of a similarity map that is the same everywhere: ProtoPNet's similarity log((d+1)/(d+ε)) is
+   * positive at every position, and that floor says nothing about where the evidence is; left in, it spreads mass
+   * evenly and a flat map would put the background's area share of its mass "outside". Flat maps add nothing.
+   */
+  public static float[] evidenceMap(Explanation e, int width, int height) {
+    double[] sum = new double[width * height];
+    for (Explanation.Contribution c : e.top) {
+      float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+      for (float v : c.map) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      if (!(max > min)) continue;
+      double f = c.contribution / (max - min);
+      for (int i = 0; i < sum.length; i++) sum[i] += f * (c.map[i] - min);
+    }
+    float[] out = new float[sum.length];
+    for (int i = 0; i < out.length; i++) out[i] = (float) sum[i];
+    return out;
+  }
 
   /**
    * The evidence of one image.

@@ -23,7 +23,6 @@ import org.diffxai.io.ImageInput;
 import org.diffxai.io.InputImages;
 import org.diffxai.io.MaskFiles;
 import org.diffxai.metrics.BiasReport;
-import org.diffxai.metrics.PrototypeAttribution;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 import org.scijava.plugin.Parameter;
@@ -142,7 +141,7 @@ public final class BiasReportRun {
         anatomySource.add(given.isPresent() ? "mask" : "estimated");
         List<int[]> boxes = new ArrayList<>();
         for (Explanation.Contribution t : e.top) boxes.add(t.box);
-        evidence.add(BiasReport.image(e.slice, image.label(e.slice), PrototypeAttribution.map(e, w, h), boxes,
+        evidence.add(BiasReport.image(e.slice, image.label(e.slice), BiasReport.evidenceMap(e, w, h), boxes,
             anatomy, w, h));
       }
       List<BiasReport.SourceEvidence> sources = sources(c, m.gallery());
@@ -157,7 +156,8 @@ public final class BiasReportRun {
       prov.put("slices", Integer.toString(image.planeCount()));
       prov.put("anatomy", fromMasks + " from masks, " + (explanations.size() - fromMasks)
           + " estimated from the image (core.Foreground)");
-      prov.put("map", "attribution of the top prototypes of the predicted class (metrics.PrototypeAttribution)");
+      prov.put("map", "evidence of the top prototypes of the predicted class: contribution x similarity map above its"
+          + " minimum, scaled to peak 1 (metrics.BiasReport.evidenceMap)");
       prov.put("verdict", verdict.level.name().toLowerCase(Locale.ROOT));
       if (verdict.region != null) prov.put("region", verdict.region.text);
       String summary = markdown(verdict, m.name(), imageName, evidence, prov.get("anatomy"));
@@ -231,13 +231,14 @@ public final class BiasReportRun {
       t.addValue("anatomy", anatomySource.get(i));
       t.addValue("anatomy_fraction", e.anatomyFraction);
       t.addValue("mass_outside", e.massOutside);
+      t.addValue("density_outside", e.density());
       t.addValue("boxes_outside", e.boxesOutside);
       t.addValue("boxes_border", e.boxesBorder);
       t.addValue("off_anatomy", e.offAnatomy() ? 1 : 0);
       t.addValue("region", e.where.text);
       t.addValue("region_mass", e.regionMass[e.where.ordinal()]);
     }
-    for (String col : new String[] {"anatomy_fraction", "mass_outside", "boxes_outside", "boxes_border",
+    for (String col : new String[] {"anatomy_fraction", "mass_outside", "density_outside", "boxes_outside", "boxes_border",
         "region_mass"}) {
       t.setDecimalPlaces(col, 4);
     }
@@ -267,9 +268,9 @@ public final class BiasReportRun {
         .append(" slices)  \nAnatomy: ").append(anatomy).append("\n\n");
     s.append(v.summary(model).replace("\n", "\n\n")).append("\n\n");
     s.append(String.format(Locale.ROOT, "Rules (metrics.BiasReport): an image is off-anatomy when at least %.0f %% of "
-        + "its evidence lies outside the anatomy; a shortcut flag needs at least %.0f %% of the images (and %d) "
+        + "its evidence lies outside the anatomy, at least %.0f times denser per pixel than inside; a shortcut flag needs at least %.0f %% of the images (and %d) "
         + "off-anatomy with at least %.0f %% of them in one border region of a 3x3 grid.%n", 100
-        * BiasReport.IMAGE_OUTSIDE, 100 * BiasReport.MIN_SHARE, BiasReport.MIN_IMAGES, 100
+        * BiasReport.IMAGE_OUTSIDE, BiasReport.DENSITY, 100 * BiasReport.MIN_SHARE, BiasReport.MIN_IMAGES, 100
         * BiasReport.CONCENTRATION));
     return s.toString();
   }

@@ -50,18 +50,33 @@ class BiasReportTest {
 
   @Test
   void imageEvidenceMeasuresMassAndBoxes() {
-    // 3 of 4 mass units in the top-right corner (outside the disc), 1 in the middle (inside); negative values ignored
-    float[] map = plus(plus(block(26, 1, 2, 2, 3f / 4), block(14, 14, 2, 2, 1f / 4)), block(0, 28, 2, 2, -5));
+    // 9 of 10 mass units in the top-right corner (outside the disc), 1 in the middle (inside); negative values ignored
+    float[] map = plus(plus(block(26, 1, 2, 2, 9f / 10), block(14, 14, 2, 2, 1f / 10)), block(0, 28, 2, 2, -5));
     List<int[]> boxes = List.of(new int[] {25, 0, 4, 4}, new int[] {13, 13, 4, 4});
     BiasReport.ImageEvidence e = BiasReport.image(0, "a", map, boxes, head(), S, S);
-    assertEquals(0.75, e.massOutside, 1e-6);
-    assertEquals(0.75, e.regionMass[BiasReport.Region.TOP_RIGHT.ordinal()], 1e-6);
+    assertEquals(0.9, e.massOutside, 1e-6);
+    assertEquals(0.9, e.regionMass[BiasReport.Region.TOP_RIGHT.ordinal()], 1e-6);
     assertEquals(0, e.regionMass[BiasReport.Region.CENTRE.ordinal()], 1e-9);
     assertEquals(BiasReport.Region.TOP_RIGHT, e.where);
     assertTrue(e.offAnatomy());
     assertEquals(0.5, e.boxesOutside, 1e-9);
     assertEquals(0.5, e.boxesBorder, 1e-9);
-    assertEquals(BiasReportTest.count(head()) / (double) (S * S), e.anatomyFraction, 1e-12);
+    double a = count(head()) / (double) (S * S);
+    assertEquals(a, e.anatomyFraction, 1e-12);
+    assertEquals(0.9 / (1 - a) / (0.1 / a), e.density(), 1e-6);
+  }
+
+  @Test
+  void aFlatMapIsNotOffAnatomyHoweverMuchBackgroundThereIs() {
+    float[] flat = block(0, 0, S, S, 1);
+    boolean[] small = new boolean[S * S]; // anatomy: a 10x10 square, 89 % of the image is background
+    for (int y = 10; y < 20; y++) {
+      for (int x = 10; x < 20; x++) small[y * S + x] = true;
+    }
+    BiasReport.ImageEvidence e = BiasReport.image(0, null, flat, List.of(), small, S, S);
+    assertEquals(800.0 / 900, e.massOutside, 1e-6);
+    assertEquals(1, e.density(), 1e-9);
+    assertFalse(e.offAnatomy());
   }
 
   static int count(boolean[] m) {
