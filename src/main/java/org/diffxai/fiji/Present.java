@@ -50,6 +50,7 @@ public final class Present {
   /** Shows the outputs (unless headless) and sets the command's output fields. */
   public static void show(Outputs outputs, Object command) {
     boolean show = !Ui.headless();
+    for (String text : outputs.log()) IJ.log(text);
     for (ResultImage r : outputs.images()) {
       ImagePlus imp = image(r);
       setOutput(command, r.id, imp);

@@ -40,6 +40,7 @@ public final class Outputs {
   private final List<ResultImage> images = new ArrayList<>();
   private final List<NamedTable> tables = new ArrayList<>();
   private final List<NamedChart> charts = new ArrayList<>();
+  private final List<String> log = new ArrayList<>();
 
   /** Adds an image (null is ignored). */
   public Outputs image(ResultImage image) {
@@ -57,6 +58,12 @@ public final class Outputs {
     return this;
   }
 
+  /** Adds text for the Log window (null is ignored). */
+  public Outputs log(String text) {
+    if (text != null) log.add(text);
+    return this;
+  }
+
   public List<ResultImage> images() {
     return Collections.unmodifiableList(images);
   }
@@ -67,5 +74,10 @@ public final class Outputs {
 
   public List<NamedChart> charts() {
     return Collections.unmodifiableList(charts);
+  }
+
+  /** Text for the Log window, in order. */
+  public List<String> log() {
+    return Collections.unmodifiableList(log);
   }
 }

@@ -102,6 +102,29 @@ class ExampleMacrosTest {
     assertEquals(3, csv.size(), String.join(File.separator, csv));
   }
 
+  /** Bias Report on phantoms with a planted mark, with a real tiny PPNet: the files, the table and the Log's verdict. */
+  @Test
+  void biasReportMacro(@TempDir Path tmp) throws Exception {
+    Path bundle = TinyPrototypeBundles.train(tmp, "PPNet");
+    Path out = tmp.resolve("bias");
+    ImageJApp.Result r = app.runMacro(macro("bias_report.ijm", out, "model=sample-ppnet", "model=[" + bundle + "]",
+        "phantomDir = base + File.separator + \"bias-phantoms\";", "phantomDir = \""
+        + tmp.resolve("phantoms").toString().replace("\\", "/") + "\";"));
+    assertTrue(r.completed(), r.toString());
+    assertTrue(r.log().contains("Bias Report: "), r.toString());
+    List<String> files = list(out);
+    for (String f : new String[] {OutputFolder.MANIFEST, "bias_prototypes.csv", "bias_report.csv", "bias_report.json",
+        "bias_report.md"}) {
+      assertTrue(files.contains(f), files.toString());
+    }
+    List<String> csv = Files.readAllLines(out.resolve("bias_report.csv"));
+    assertEquals(9, csv.size(), String.join("\n", csv)); // 4 healthy + 4 lesion phantoms
+    assertTrue(csv.get(0).startsWith("image,slice,predicted,anatomy,anatomy_fraction,mass_outside,"), csv.get(0));
+    assertTrue(csv.get(1).contains(",mask,"), csv.get(1)); // masks=auto read the label maps
+    String md = Files.readString(out.resolve("bias_report.md"));
+    assertTrue(md.startsWith("# Bias report"), md);
+  }
+
   /** On a real tiny PPNet (32×32) instead of the bundled sample: the 64×64 phantoms go through the resize path. */
   @Test
   void explainPrototypesMacro(@TempDir Path tmp) throws Exception {

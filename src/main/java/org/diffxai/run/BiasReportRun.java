@@ -1,0 +1,277 @@
+package org.diffxai.run;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.diffxai.core.Foreground;
+import org.diffxai.core.InfoText;
+import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeInfo;
+import org.diffxai.core.Table;
+import org.diffxai.core.UserException;
+import org.diffxai.explain.Explanation;
+import org.diffxai.explain.ExplanationImages;
+import org.diffxai.explain.PrototypeExplainer;
+import org.diffxai.io.Fit;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageInput;
+import org.diffxai.io.InputImages;
+import org.diffxai.io.MaskFiles;
+import org.diffxai.metrics.BiasReport;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.scijava.plugin.Parameter;
+
+/**
+ * Bias Report: does a prototype network's evidence lie outside the anatomy, and in one place (a shortcut such as a
+ * burned-in mark in a corner)? For each image the network's explanation of its predicted class (the top prototypes'
+ * attribution map and boxes, as Explain with Prototypes shows them) is measured against the anatomy (the masks when
+ * given, else {@link Foreground} estimated from the image), each prototype's source patch against its source image's
+ * anatomy, and {@link BiasReport#judge} gives the verdict. Outputs a table (one row per image), a composite stack of the
+ * flagged images' evidence, the summary (Log and {@code bias_report.md}); with an output folder also
+ * {@code bias_report.csv}, {@code bias_prototypes.csv}, {@code bias_evidence.tif} and {@code bias_report.json}.
+ */
+public final class BiasReportRun {
+  public static final String COMMAND = "Bias Report";
+  public static final String TABLE_FILE = "bias_report.csv";
+  public static final String PROTOTYPES_FILE = "bias_prototypes.csv";
+  public static final String EVIDENCE_FILE = "bias_evidence.tif";
+  public static final String SUMMARY_FILE = "bias_report.md";
+  public static final String PROVENANCE_FILE = "bias_report.json";
+
+  /** The keys of Bias Report. */
+  public static class Request extends ModelKeys {
+    @Parameter(style = "image", required = false, persist = false, description = "Images to check: a folder (with or"
+        + " without class sub-folders), an image file or an open image; empty = the active image. Every slice counts.")
+    public String image = "";
+
+    @Parameter(style = "model:prototypes", persist = false,
+        description = "Prototype network bundle folder, or 'sample-ppnet' for the bundled sample")
+    public String model = "sample-ppnet";
+
+    @Parameter(required = false, persist = false, description = "Anatomy masks or tissue label maps (non-zero ="
+        + " anatomy): 'auto' (the _labels.tif beside each image, as Generate Phantoms writes them), a folder, or one"
+        + " file; empty = estimate the anatomy from each image")
+    public String masks = "";
+
+    @Parameter(min = "1", persist = false, description = "Prototypes per image whose evidence is measured")
+    public int top = 3;
+
+    @Parameter(min = "1", persist = false, description = "Slices per model call")
+    public int batch = 32;
+
+    @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
+    public String fit = Fit.KEY_DEFAULT;
+  }
+
+  /** What a run produced. */
+  public static final class Result {
+    public final BiasReport.Verdict verdict;
+    /** The model's name as the report calls it. */
+    public final String model;
+    public final List<BiasReport.ImageEvidence> images;
+    public final Table table;
+    public final Table prototypes;
+    /** The flagged images' evidence panels (image + map + box | prototype source), or null when none is flagged. */
+    public final ResultImage evidence;
+    /** The human-readable report (markdown). */
+    public final String summary;
+    public final Map<String, String> provenance;
+    public final List<Path> files;
+
+    Result(BiasReport.Verdict verdict, String model, List<BiasReport.ImageEvidence> images, Table table, Table prototypes,
+        ResultImage evidence, String summary, Map<String, String> provenance, List<Path> files) {
+      this.verdict = verdict;
+      this.model = model;
+      this.images = images;
+      this.table = table;
+      this.prototypes = prototypes;
+      this.evidence = evidence;
+      this.summary = summary;
+      this.provenance = provenance;
+      this.files = files;
+    }
+
+    public Outputs outputs() {
+      Outputs o = new Outputs().log(COMMAND + ": " + verdict.summary(model));
+      if (evidence != null) o.image(evidence);
+      return o.table("results", "Bias report", table).table("prototypes", "Bias report prototypes", prototypes);
+    }
+  }
+
+  private BiasReportRun() {}
+
+  public static Result run(Request r, Env env) {
+    RequestKeys.of(Request.class).validate(r);
+    try (LoadedModel<PrototypeClassifier> m = Models.prototypes(r.model, r.deviceChoice(), r.batch, r.trust,
+        env.progress)) {
+      return run(r, m, env);
+    }
+  }
+
+  /** Reports on an opened prototype network (the caller closes it). */
+  public static Result run(Request r, LoadedModel<PrototypeClassifier> m, Env env) {
+    RequestKeys.of(Request.class).validate(r);
+    PrototypeClassifier c = m.get();
+    Fit fit = Fit.of(r.fit);
+    boolean folder = ImageKeys.isFolder(r.image);
+    // Every image is brought to the model's size, so maps, boxes and masks share one grid.
+    InputImages in = ImageKeys.read(env, "image", r.image, ImageInput.Settings.size(c.width(), c.height()).fit(fit)
+        .channels(1), env.progress);
+    String imageName = ImageKeys.name(env, "image", r.image, in);
+    FloatStack image = in.stack();
+    int w = image.width, h = image.height;
+    try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, PROTOTYPES_FILE, EVIDENCE_FILE, SUMMARY_FILE,
+        PROVENANCE_FILE)) {
+      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).explain(image, r.top, -1, r.batch, fit,
+          imageName, env.progress);
+      List<BiasReport.ImageEvidence> evidence = new ArrayList<>();
+      List<String> anatomySource = new ArrayList<>();
+      int fromMasks = 0;
+      for (Explanation e : explanations) {
+        env.progress.checkCancelled();
+        Optional<boolean[]> given = mask(r.masks, folder ? Paths.get(r.image.trim()) : null, in, e.slice, w, h);
+        boolean[] anatomy = given.orElseGet(() -> Foreground.estimate(image.plane(e.slice), w, h));
+        fromMasks += given.isPresent() ? 1 : 0;
+        anatomySource.add(given.isPresent() ? "mask" : "estimated");
+        List<int[]> boxes = new ArrayList<>();
+        for (Explanation.Contribution t : e.top) boxes.add(t.box);
+        evidence.add(BiasReport.image(e.slice, image.label(e.slice), BiasReport.evidenceMap(e, w, h), boxes,
+            anatomy, w, h));
+      }
+      List<BiasReport.SourceEvidence> sources = sources(c, m.gallery());
+      BiasReport.Verdict verdict = BiasReport.judge(evidence, sources);
+      List<String> classes = c.classNames();
+      Table table = table(folder ? null : imageName, image, explanations, evidence, anatomySource, classes);
+      Table protoTable = prototypeTable(sources, classes);
+      Map<String, String> prov = Provenance.of(COMMAND, r);
+      prov.putAll(m.provenance());
+      prov.putAll(in.summary().toStrings());
+      prov.put("image", imageName);
+      prov.put("slices", Integer.toString(image.planeCount()));
+      prov.put("anatomy", fromMasks + " from masks, " + (explanations.size() - fromMasks)
+          + " estimated from the image (core.Foreground)");
+      prov.put("map", "evidence of the top prototypes of the predicted class: contribution x similarity map above its"
+          + " minimum, scaled to peak 1 (metrics.BiasReport.evidenceMap)");
+      prov.put("verdict", verdict.level.name().toLowerCase(Locale.ROOT));
+      if (verdict.region != null) prov.put("region", verdict.region.text);
+      String summary = markdown(verdict, m.name(), imageName, evidence, prov.get("anatomy"));
+      ResultImage panels = null;
+      List<Explanation> flagged = new ArrayList<>();
+      for (int i = 0; i < evidence.size(); i++) {
+        BiasReport.ImageEvidence e = evidence.get(i);
+        if (e.offAnatomy() && (verdict.level != BiasReport.Verdict.Level.FLAG || e.where == verdict.region)) {
+          flagged.add(explanations.get(i));
+        }
+      }
+      if (!flagged.isEmpty() && m.gallery() != null) {
+        panels = ResultImage.ofRgb("bias_evidence", "Bias report evidence",
+            ExplanationImages.overlays(image, flagged, m.gallery(), classes), Map.of("Info", InfoText.of(prov)));
+      }
+      if (out.active()) {
+        out.csv(TABLE_FILE, table);
+        out.csv(PROTOTYPES_FILE, protoTable);
+        out.text(SUMMARY_FILE, summary);
+        out.json(PROVENANCE_FILE, prov);
+        if (panels != null) out.tiff(EVIDENCE_FILE, panels);
+      }
+      return new Result(verdict, m.name(), evidence, table, protoTable, panels, summary, prov, out.commit());
+    }
+  }
+
+  /** The anatomy mask of plane p from the masks key, or empty (none given, or no mask for this image). */
+  private static Optional<boolean[]> mask(String masks, Path folder, InputImages in, int p, int w, int h) {
+    if (masks == null || masks.trim().isEmpty() || masks.trim().equalsIgnoreCase("none")) return Optional.empty();
+    InputImages.Note note = in.noteOfPlane(p);
+    Path file = folder != null ? folder.resolve(note.source) : Paths.get(note.source);
+    int first = p;
+    while (first > 0 && in.noteOfPlane(first - 1) == note) first--;
+    int index = p - first;
+    Optional<Path> f = MaskFiles.find(file, masks, MaskFiles.Kind.LABELS);
+    if (!f.isPresent() && masks.trim().equalsIgnoreCase("auto")) {
+      return Optional.empty(); // no companion: the anatomy is estimated
+    }
+    if (!f.isPresent()) {
+      throw new UserException("No anatomy mask for " + note.source + " in masks=" + masks.trim() + ". Give a mask "
+          + "per image (same name, or name_labels.tif), masks=auto, or leave masks empty to estimate the anatomy.");
+    }
+    return Optional.of(MaskFiles.read(f.get(), index, w, h));
+  }
+
+  /** Each prototype's push box against the anatomy estimated on its source image in the gallery. */
+  private static List<BiasReport.SourceEvidence> sources(PrototypeClassifier c, FloatStack gallery) {
+    List<BiasReport.SourceEvidence> out = new ArrayList<>();
+    if (gallery == null) return out;
+    Map<Integer, boolean[]> anatomy = new HashMap<>();
+    for (int p = 0; p < c.prototypes(); p++) {
+      PrototypeInfo info = c.prototype(p);
+      if (info.galleryPlane < 0 || info.galleryPlane >= gallery.planeCount()) continue;
+      boolean[] a = anatomy.computeIfAbsent(info.galleryPlane,
+          g -> Foreground.estimate(gallery.plane(g), gallery.width, gallery.height));
+      out.add(BiasReport.source(info, a, gallery.width, gallery.height));
+    }
+    return out;
+  }
+
+  static Table table(String imageName, FloatStack images, List<Explanation> explanations,
+      List<BiasReport.ImageEvidence> evidence, List<String> anatomySource, List<String> classes) {
+    Table t = new Table();
+    for (int i = 0; i < evidence.size(); i++) {
+      BiasReport.ImageEvidence e = evidence.get(i);
+      Explanation x = explanations.get(i);
+      t.incrementCounter();
+      t.addValue("image", imageName != null ? imageName : images.label(e.slice));
+      t.addValue("slice", e.slice + 1);
+      t.addValue("predicted", classes.get(x.predicted));
+      t.addValue("anatomy", anatomySource.get(i));
+      t.addValue("anatomy_fraction", e.anatomyFraction);
+      t.addValue("mass_outside", e.massOutside);
+      t.addValue("density_outside", e.density());
+      t.addValue("boxes_outside", e.boxesOutside);
+      t.addValue("boxes_border", e.boxesBorder);
+      t.addValue("off_anatomy", e.offAnatomy() ? 1 : 0);
+      t.addValue("region", e.where.text);
+      t.addValue("region_mass", e.regionMass[e.where.ordinal()]);
+    }
+    for (String col : new String[] {"anatomy_fraction", "mass_outside", "density_outside", "boxes_outside", "boxes_border",
+        "region_mass"}) {
+      t.setDecimalPlaces(col, 4);
+    }
+    return t;
+  }
+
+  static Table prototypeTable(List<BiasReport.SourceEvidence> sources, List<String> classes) {
+    Table t = new Table();
+    for (BiasReport.SourceEvidence s : sources) {
+      t.incrementCounter();
+      t.addValue("prototype", s.prototype);
+      t.addValue("class", classes.get(s.classIndex));
+      t.addValue("source_outside", s.outside);
+      t.addValue("source_border", s.border ? 1 : 0);
+      t.addValue("background", s.onBackground() ? 1 : 0);
+      t.addValue("region", s.region.text);
+    }
+    t.setDecimalPlaces("source_outside", 4);
+    return t;
+  }
+
+  private static String markdown(BiasReport.Verdict v, String model, String images,
+      List<BiasReport.ImageEvidence> evidence, String anatomy) {
+    StringBuilder s = new StringBuilder();
+    s.append("# Bias report\n\n");
+    s.append("Model: ").append(model).append("  \nImages: ").append(images).append(" (").append(evidence.size())
+        .append(" slices)  \nAnatomy: ").append(anatomy).append("\n\n");
+    s.append(v.summary(model).replace("\n", "\n\n")).append("\n\n");
+    s.append(String.format(Locale.ROOT, "Rules (metrics.BiasReport): an image is off-anatomy when at least %.0f %% of "
+        + "its evidence lies outside the anatomy, at least %.0f times denser per pixel than inside; a shortcut flag needs at least %.0f %% of the images (and %d) "
+        + "off-anatomy with at least %.0f %% of them in one border region of a 3x3 grid.%n", 100
+        * BiasReport.IMAGE_OUTSIDE, BiasReport.DENSITY, 100 * BiasReport.MIN_SHARE, BiasReport.MIN_IMAGES, 100
+        * BiasReport.CONCENTRATION));
+    return s.toString();
+  }
+}
