@@ -204,6 +204,16 @@ public final class GuidedSampler {
    * @throws UserException for a depth outside (0, 1] or one so small that no step remains
    */
   public List<Trace> counterfactual(float[][] inputs, double depth, Progress progress) {
+    int[] idx = new int[inputs.length];
+    for (int i = 0; i < idx.length; i++) idx[i] = i;
+    return counterfactual(inputs, depth, idx, progress);
+  }
+
+  /**
+   * {@link #counterfactual(float[][], double, Progress)} where image i draws its noise from stream
+   * {@code streamIndex[i]} (its index in a larger set, so a subset gets the same noise as in the whole run).
+   */
+  public List<Trace> counterfactual(float[][] inputs, double depth, int[] streamIndex, Progress progress) {
     if (!(depth > 0 && depth <= 1)) {
       throw new UserException("depth must be in (0, 1] (a fraction of the noise schedule); got " + depth
           + ". Use e.g. depth=0.4.");
@@ -233,7 +243,7 @@ public final class GuidedSampler {
       }
       ref[i] = inputs[i].clone();
       float[] m = mapping.toModel(inputs[i].clone());
-      streams[i] = Seeds.gaussian(seed, "counterfactual", i);
+      streams[i] = Seeds.gaussian(seed, "counterfactual", streamIndex[i]);
       float[] eps = streams[i].fill(new float[d]);
       for (int j = 0; j < d; j++) m[j] = sa * m[j] + sb * eps[j];
       x[i] = m;
@@ -336,6 +346,15 @@ public final class GuidedSampler {
           }
           System.arraycopy(guided, j * d, mOut, 0, d);
           scheduler.step(mOut, t, x[i], zero, so);
+          if (g != null) {
+            // ε' from the (clipped) guided x̂₀', so that the step moves x_t towards x̂₀' even where clipping cut Δ
+            float[] x0g = so.predOriginalSample;
+            for (int p = 0; p < d; p++) {
+              float eps = (x[i][p] - sa * x0g[p]) / sb;
+              guided[j * d + p] = prediction == SchedulerConfig.PredictionType.EPSILON ? eps
+                  : prediction == SchedulerConfig.PredictionType.SAMPLE ? x0g[p] : sa * eps - sb * x0g[p];
+            }
+          }
           float[] v = mapping.toImage(so.predOriginalSample.clone());
           System.arraycopy(v, 0, guidedImg, j * d, d);
         }

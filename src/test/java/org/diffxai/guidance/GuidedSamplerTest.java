@@ -40,7 +40,7 @@ class GuidedSamplerTest {
 
   /** The test classifier: 60 phantoms per class (seed 11), 2000 gradient steps; about 0.7 accurate on unseen phantoms. */
   static RegionLogistic trained() {
-    return RegionLogistic.trainOnPhantoms(64, 11, 60, 2000, 0.5, 1e-2);
+    return RegionLogistic.trained();
   }
 
   static GuidedSampler sampler(String kind, double scale) {

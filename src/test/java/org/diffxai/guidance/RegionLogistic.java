@@ -14,7 +14,7 @@ import org.diffxai.phantom.PhantomGenerator;
  * ∂ log p_c/∂x = (1 − p_c)·(±∂z/∂x). A weak but honest model (about 0.7 accurate on unseen phantoms: a lesion lies
  * anywhere in the brain and block means see it only as a darker block).
  */
-final class RegionLogistic implements DifferentiableClassifier {
+public final class RegionLogistic implements DifferentiableClassifier {
   static final int BLOCK = 8;
   final int size;
   final int blocks;
@@ -44,6 +44,11 @@ final class RegionLogistic implements DifferentiableClassifier {
     for (int j = 0; j < d; j++) f[block(j)] += x[off + j];
     for (int k = 0; k < BINS; k++) f[k] /= BLOCK * BLOCK;
     return f;
+  }
+
+  /** The test classifier: 60 phantoms per class (seed 11), 2000 gradient steps of 0.5, L2 0.01. */
+  public static RegionLogistic trained() {
+    return trainOnPhantoms(64, 11, 60, 2000, 0.5, 1e-2);
   }
 
   /** Trains on {@code perClass} phantoms of each class (seed, indices 0..perClass−1), from v = 0. */
