@@ -34,6 +34,7 @@ class MacrosTest {
     MACROS.put("compare_methods.ijm", "org.diffxai.fiji.CompareExplanationMethodsCommand");
     MACROS.put("explain_trajectory.ijm", "org.diffxai.fiji.ExplainTrajectoryCommand");
     MACROS.put("export_bioimageio.ijm", "org.diffxai.fiji.ExportBioImageIoCommand");
+    MACROS.put("counterfactual.ijm", "org.diffxai.fiji.CounterfactualCommand");
   }
 
   static final Pattern RUN = Pattern.compile("run\\(\"([^\"]+)\",(.*?)\\);", Pattern.DOTALL);
