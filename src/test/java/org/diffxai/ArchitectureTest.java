@@ -38,7 +38,9 @@ class ArchitectureTest {
     List<String> compute = concat(engines, imagej, upper, List.of(ROOT + "model.", ROOT + "tf."));
     FORBIDDEN.put("core", concat(compute, List.of(ROOT + "io.", ROOT + "metrics.", ROOT + "explain.",
         ROOT + "trajectory.", ROOT + "phantom.", "org.scijava.")));
-    for (String p : List.of("metrics", "explain", "attribution", "trajectory", "phantom", "guidance")) FORBIDDEN.put(p, compute);
+    for (String p : List.of("metrics", "explain", "attribution", "trajectory", "phantom", "guidance")) {
+      FORBIDDEN.put(p, compute);
+    }
     FORBIDDEN.put("io", concat(engines, upper, List.of(ROOT + "model.", ROOT + "tf.", ROOT + "metrics.",
         ROOT + "explain.", ROOT + "trajectory.")));
     FORBIDDEN.put("model", concat(imagej, upper, List.of(ROOT + "tf.", ROOT + "metrics.", ROOT + "explain.",

@@ -61,10 +61,10 @@ public final class CounterfactualRun {
 
     @Parameter(min = "0", max = "1", persist = false,
         description = "Noise depth: fraction of the schedule the image is noised to (larger = bigger changes)")
-    public double depth = 0.5;
+    public double depth = 0.3;
 
     @Parameter(min = "0", persist = false, description = "Guidance scale (strength of the classifier gradient)")
-    public double scale = 10;
+    public double scale = 1;
 
     @Parameter(min = "0", persist = false, description = "Weight of the L1 closeness to the input")
     public double closeness = 0.05;

@@ -69,7 +69,8 @@ class CommandConventionsTest {
     }
     assertEquals(java.util.Arrays.asList("Generate Phantoms", "Train Denoiser", "Synthesize", "Export Trajectory",
         "Trajectory Profile", "Train Prototype Network", "Explain with Prototypes", "Faithfulness Score",
-        "Compare Explanation Methods", "Explain Trajectory", "Export bioimage.io", "Counterfactual"), labels);
+        "Compare Explanation Methods", "Explain Trajectory", "Export bioimage.io", "Counterfactual",
+        "Synthesize Explanation"), labels);
     if (!missing.isEmpty()) System.out.println("[plugins.config] not yet on the class path: " + missing);
   }
 

@@ -35,6 +35,7 @@ class MacrosTest {
     MACROS.put("explain_trajectory.ijm", "org.diffxai.fiji.ExplainTrajectoryCommand");
     MACROS.put("export_bioimageio.ijm", "org.diffxai.fiji.ExportBioImageIoCommand");
     MACROS.put("counterfactual.ijm", "org.diffxai.fiji.CounterfactualCommand");
+    MACROS.put("synthesize_explanation.ijm", "org.diffxai.fiji.SynthesizeExplanationCommand");
   }
 
   static final Pattern RUN = Pattern.compile("run\\(\"([^\"]+)\",(.*?)\\);", Pattern.DOTALL);
