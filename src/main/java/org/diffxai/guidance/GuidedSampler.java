@@ -432,7 +432,8 @@ public final class GuidedSampler {
     return p;
   }
 
-  static int argmax(double[] p) {
+  /** Index of the largest value (the first on ties). */
+  public static int argmax(double[] p) {
     int b = 0;
     for (int k = 1; k < p.length; k++) if (p[k] > p[b]) b = k;
     return b;

@@ -149,7 +149,7 @@ public final class CounterfactualRun {
     // the target per image: the given class, or the other class of the image's prediction
     int[] target = new int[n];
     for (int i = 0; i < n; i++) {
-      target[i] = fixedTarget >= 0 ? fixedTarget : 1 - argmax(GuidedSampler.softmax(inLogits[i]));
+      target[i] = fixedTarget >= 0 ? fixedTarget : 1 - GuidedSampler.argmax(GuidedSampler.softmax(inLogits[i]));
     }
     try (OutputFolder out = OutputFolder.open(r, COMMAND, IMAGES_FILE, DIFFERENCE_FILE, TABLE_FILE, STEPS_FILE,
         PROVENANCE_FILE)) {
@@ -213,7 +213,7 @@ public final class CounterfactualRun {
   }
 
   /** Class labels for a class-conditional denoiser (the target class, by name), or null. */
-  private static int[] labels(LoadedModel<Denoiser> d, String className, int n) {
+  static int[] labels(LoadedModel<Denoiser> d, String className, int n) {
     if (!d.get().classConditional()) return null;
     int label = d.classNames().indexOf(className);
     if (label < 0) {
@@ -223,12 +223,6 @@ public final class CounterfactualRun {
     int[] l = new int[n];
     Arrays.fill(l, label);
     return l;
-  }
-
-  private static int argmax(double[] p) {
-    int b = 0;
-    for (int k = 1; k < p.length; k++) if (p[k] > p[b]) b = k;
-    return b;
   }
 
   private static FloatStack stack(FloatStack like, float[][] images, String what) {
@@ -252,7 +246,7 @@ public final class CounterfactualRun {
     for (int i = 0; i < traces.size(); i++) {
       GuidedSampler.Trace tr = traces.get(i);
       double[] p = GuidedSampler.softmax(inLogits[i]);
-      int predicted = argmax(p);
+      int predicted = GuidedSampler.argmax(p);
       t.incrementCounter();
       t.addValue("image", image.label(i * image.channels) == null ? "slice " + (i + 1) : image.label(i * image.channels));
       t.addValue("slice", i + 1);

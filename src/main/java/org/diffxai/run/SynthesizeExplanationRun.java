@@ -1,7 +1,6 @@
 package org.diffxai.run;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -119,16 +118,7 @@ public final class SynthesizeExplanationRun {
     int target = ClassNames.index(classes, r.target, c.name(), "target");
     Denoiser denoiser = d.get();
     int n = r.samples;
-    int[] labels = null;
-    if (denoiser.classConditional()) {
-      int label = d.classNames().indexOf(classes.get(target));
-      if (label < 0) {
-        throw new UserException("The denoiser " + d.name() + " has the classes " + d.classNames() + " but the target"
-            + " class is " + classes.get(target) + ". Use a denoiser trained on the classifier's classes.");
-      }
-      labels = new int[n];
-      Arrays.fill(labels, label);
-    }
+    int[] labels = CounterfactualRun.labels(d, classes.get(target), n);
     Kind kind = r.prototype >= 0 ? Kind.PROTOTYPE_SCORE : Kind.LOG_PROBABILITY;
     int index = r.prototype >= 0 ? r.prototype : target;
     try (OutputFolder out = OutputFolder.open(r, COMMAND, SAMPLES_FILE, TABLE_FILE, STEPS_FILE, PROVENANCE_FILE)) {
