@@ -26,7 +26,8 @@ import org.diffxai.core.UserException;
  *
  * <pre>
  *   J(x̂₀)  = f(x̂₀) − λ·Σ_i |x̂₀,i − x_in,i|          (f = log p(c|x̂₀) or prototype score; λ = closeness, 0 in synthesis)
- *   x̂₀'    = x̂₀ + s·(1 − ᾱ)·a·g                       (s = guidance scale; a = d image / d model, the intensity scale)
+ *   x̂₀'    = clip(x̂₀ + s·(1 − ᾱ)·a·g)                 (s = guidance scale; a = d image / d model, the intensity scale;
+ *                                                      clip as the bundle's scheduler config says)
  *   ε'     = (x_t − √ᾱ·x̂₀') / √(1 − ᾱ)
  * </pre>
  *
