@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The layers of docs/architecture.md hold by construction: every import of src/main is checked against what its
- * package may use. Engine-free compute (core, metrics, explain, attribution, trajectory, phantom) never sees
+ * package may use. Engine-free compute (core, metrics, explain, attribution, trajectory, phantom, guidance) never sees
  * TensorFlow, DJL or ImageJ; only io and the Fiji layer touch ImageJ types; engine code (DJL, TensorFlow) lives in
  * model and tf; the engine layer imports no use case; nothing below the Fiji layer imports it.
  */
@@ -38,7 +38,9 @@ class ArchitectureTest {
     List<String> compute = concat(engines, imagej, upper, List.of(ROOT + "model.", ROOT + "tf."));
     FORBIDDEN.put("core", concat(compute, List.of(ROOT + "io.", ROOT + "metrics.", ROOT + "explain.",
         ROOT + "trajectory.", ROOT + "phantom.", "org.scijava.")));
-    for (String p : List.of("metrics", "explain", "attribution", "trajectory", "phantom")) FORBIDDEN.put(p, compute);
+    for (String p : List.of("metrics", "explain", "attribution", "trajectory", "phantom", "guidance")) {
+      FORBIDDEN.put(p, compute);
+    }
     FORBIDDEN.put("io", concat(engines, upper, List.of(ROOT + "model.", ROOT + "tf.", ROOT + "metrics.",
         ROOT + "explain.", ROOT + "trajectory.")));
     FORBIDDEN.put("model", concat(imagej, upper, List.of(ROOT + "tf.", ROOT + "metrics.", ROOT + "explain.",

@@ -209,6 +209,24 @@ public final class Models {
     throw noGradients(bundle);
   }
 
+  /**
+   * A classifier bundle that gives input gradients (guidance, counterfactuals), opened with the registry's device,
+   * batch and trust handling.
+   *
+   * @throws UserException naming the gradient-free methods when the engine has no gradients
+   */
+  public static LoadedModel<DifferentiableClassifier> differentiableClassifier(String key, DeviceChoice device,
+      int batch, boolean trust, Progress progress) {
+    LoadedModel<Classifier> m = classifier(key, device, batch, trust, progress);
+    Classifier c = m.get();
+    if (!(c instanceof DifferentiableClassifier)) {
+      m.close();
+      throw noGradients(classifierBundle(key));
+    }
+    return LoadedModel.of((DifferentiableClassifier) c, m.name(), m.provenance()).withClassNames(m.classNames())
+        .withIntensity(m.intensity());
+  }
+
   /** The message for a gradient method asked of a model whose engine gives no gradients. */
   static UserException noGradients(ClassifierBundle bundle) {
     ModelFormat f = ModelFormat.detect(bundle.dir());

@@ -41,7 +41,7 @@ class RecordReplayGuiTest {
           + " shortcut_class=lesion shortcut_share=0.8 shortcut_corner=top-left output=["
           + out.resolve("phantoms") + "]\");", f.get("recorded.0"), r.toString());
       assertEquals("run(\"Explain with Prototypes\", \"image=Phantoms model=sample-ppnet top=2 target=[] batch=32"
-          + " fit=pad device=cpu output=[" + out.resolve("explain") + "]\");", f.get("recorded.1"), r.toString());
+          + " fit=pad map=ig device=cpu output=[" + out.resolve("explain") + "]\");", f.get("recorded.1"), r.toString());
       assertTrue(f.get("replay.files").contains("explain/explain.csv"), f.get("replay.files"));
       assertTrue(f.get("replay.files").contains("phantoms/lesion/phantom_0001.tif"), f.get("replay.files"));
       assertEquals("true", f.get("replay.same_names"), r.toString());

@@ -1,0 +1,299 @@
+package org.diffxai.run;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.diffxai.core.ClassNames;
+import org.diffxai.core.Denoiser;
+import org.diffxai.core.DifferentiableClassifier;
+import org.diffxai.core.DifferentiableClassifier.Kind;
+import org.diffxai.core.DiffusionScheduler;
+import org.diffxai.core.ImageMetrics;
+import org.diffxai.core.InfoText;
+import org.diffxai.core.Table;
+import org.diffxai.core.UserException;
+import org.diffxai.guidance.GuidedSampler;
+import org.diffxai.io.Fit;
+import org.diffxai.io.FloatStack;
+import org.diffxai.io.ImageInput;
+import org.diffxai.io.InputImages;
+import org.diffxai.model.LoadedModel;
+import org.diffxai.model.Models;
+import org.diffxai.run.ResultImage.Look;
+import org.scijava.plugin.Parameter;
+
+/**
+ * Counterfactual: what would have to change in an image for the classifier to decide another class. Each slice is
+ * noised to a depth τ of the denoiser's schedule and denoised with classifier guidance towards the target class plus an
+ * L1 closeness term to the input, stopping when the classifier flips ({@link GuidedSampler}; DiME, Jeanneret et al.
+ * 2022). Outputs the counterfactuals, the signed difference maps (counterfactual − input), a table per image (flipped,
+ * flip step, steps used, probabilities, L1, SSIM) and the target probability per step; with an output folder
+ * {@code counterfactuals.tif}, {@code difference.tif}, {@code counterfactual.csv}, {@code counterfactual_steps.csv}
+ * and {@code counterfactual.json}.
+ */
+public final class CounterfactualRun {
+  public static final String COMMAND = "Counterfactual";
+  public static final String IMAGES_FILE = "counterfactuals.tif";
+  public static final String DIFFERENCE_FILE = "difference.tif";
+  public static final String TABLE_FILE = "counterfactual.csv";
+  public static final String STEPS_FILE = "counterfactual_steps.csv";
+  public static final String PROVENANCE_FILE = "counterfactual.json";
+
+  /** The keys of Counterfactual. */
+  public static class Request extends ModelKeys {
+    @Parameter(style = "image", required = false, persist = false, description = "Image to change: an open image, an"
+        + " image file, or a folder; empty = the active image. A stack gives one counterfactual per slice.")
+    public String image = "";
+
+    @Parameter(style = "model:classifier", persist = false,
+        description = "Classifier bundle folder; it must give input gradients (e.g. a TorchScript model)")
+    public String model = "";
+
+    @Parameter(style = "model:denoiser", persist = false,
+        description = "Denoiser bundle folder, or 'sample' for the bundled sample model")
+    public String denoiser = "sample";
+
+    @Parameter(required = false, persist = false,
+        description = "Class to turn each image into (name or index); empty = the other class of a two-class model")
+    public String target = "";
+
+    @Parameter(min = "0", max = "1", persist = false,
+        description = "Noise depth: fraction of the schedule the image is noised to (larger = bigger changes)")
+    public double depth = 0.3;
+
+    @Parameter(min = "0", persist = false, description = "Guidance scale (strength of the classifier gradient)")
+    public double scale = 1;
+
+    @Parameter(min = "0", persist = false, description = "Weight of the L1 closeness to the input")
+    public double closeness = 0.05;
+
+    @Parameter(min = "1", persist = false, description = "Denoising steps of the full schedule (about depth x steps run)")
+    public int steps = 50;
+
+    @Parameter(persist = false, description = "Random seed of the noise (image i: its own stream)")
+    public long seed = 0;
+
+    @Parameter(min = "1", persist = false, description = "Images per model call")
+    public int batch = 8;
+
+    @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
+    public String fit = Fit.KEY_DEFAULT;
+  }
+
+  /** What a run produced. */
+  public static final class Result {
+    public final List<GuidedSampler.Trace> traces;
+    public final ResultImage counterfactuals;
+    public final ResultImage difference;
+    public final Table table;
+    public final Table steps;
+    public final Map<String, String> provenance;
+    public final List<Path> files;
+
+    Result(List<GuidedSampler.Trace> traces, ResultImage counterfactuals, ResultImage difference, Table table,
+        Table steps, Map<String, String> provenance, List<Path> files) {
+      this.traces = traces;
+      this.counterfactuals = counterfactuals;
+      this.difference = difference;
+      this.table = table;
+      this.steps = steps;
+      this.provenance = provenance;
+      this.files = files;
+    }
+
+    public Outputs outputs() {
+      return new Outputs().image(counterfactuals).image(difference).table("results", "Counterfactuals", table)
+          .table("steps", "Counterfactual steps", steps);
+    }
+  }
+
+  private CounterfactualRun() {}
+
+  /** Opens the denoiser and the classifier, runs, closes them. */
+  public static Result run(Request r, Env env) {
+    RequestKeys.of(Request.class).validate(r);
+    if (r.model == null || r.model.trim().isEmpty()) {
+      throw new UserException("Give the classifier to explain: model=<classifier bundle folder>. It must give input"
+          + " gradients (e.g. a TorchScript model.pt bundle).");
+    }
+    try (LoadedModel<DifferentiableClassifier> c = Models.differentiableClassifier(r.model, r.deviceChoice(), r.batch,
+        r.trust, env.progress);
+        LoadedModel<Denoiser> d = Models.denoiser(r.denoiser, r.deviceChoice(), null, r.trust, env.progress)) {
+      return run(r, d, c, env);
+    }
+  }
+
+  /** Runs with opened models (the caller closes them). */
+  public static Result run(Request r, LoadedModel<Denoiser> d, LoadedModel<DifferentiableClassifier> c, Env env) {
+    RequestKeys.of(Request.class).validate(r);
+    DifferentiableClassifier classifier = c.get();
+    Denoiser denoiser = d.get();
+    List<String> classes = c.classNames();
+    int fixedTarget = ClassNames.target(classes, r.target, c.name());
+    if (fixedTarget < 0 && classes.size() != 2) {
+      throw new UserException("Model " + c.name() + " has " + classes.size() + " classes; give the class to turn each"
+          + " image into, e.g. target=" + classes.get(0) + ".");
+    }
+    InputImages in = ImageKeys.read(env, "image", r.image, ImageInput.Settings.size(denoiser.width(),
+        denoiser.height()).fit(Fit.of(r.fit)).channels(denoiser.channels()), env.progress);
+    String imageName = ImageKeys.name(env, "image", r.image, in);
+    FloatStack image = in.stack();
+    int n = image.sampleCount();
+    float[] all = image.toNHWC();
+    int size = denoiser.height() * denoiser.width() * denoiser.channels();
+    float[][] inputs = new float[n][];
+    for (int i = 0; i < n; i++) inputs[i] = Arrays.copyOfRange(all, i * size, (i + 1) * size);
+    float[][] inLogits = classifier.logits(all, n);
+    // the target per image: the given class, or the other class of the image's prediction
+    int[] target = new int[n];
+    for (int i = 0; i < n; i++) {
+      target[i] = fixedTarget >= 0 ? fixedTarget : 1 - GuidedSampler.argmax(GuidedSampler.softmax(inLogits[i]));
+    }
+    try (OutputFolder out = OutputFolder.open(r, COMMAND, IMAGES_FILE, DIFFERENCE_FILE, TABLE_FILE, STEPS_FILE,
+        PROVENANCE_FILE)) {
+      long t0 = System.nanoTime();
+      GuidedSampler.Trace[] traces = new GuidedSampler.Trace[n];
+      for (int k = 0; k < classes.size(); k++) {
+        int count = 0;
+        for (int i = 0; i < n; i++) if (target[i] == k) count++;
+        if (count == 0) continue;
+        int[] idx = new int[count];
+        float[][] group = new float[count][];
+        count = 0;
+        for (int i = 0; i < n; i++) {
+          if (target[i] == k) {
+            idx[count] = i;
+            group[count++] = inputs[i];
+          }
+        }
+        GuidedSampler sampler = new GuidedSampler(denoiser, DiffusionScheduler.create("ddim", d.scheduler(), 0),
+            classifier, d.intensity()).target(Kind.LOG_PROBABILITY, k, k).scale(r.scale).closeness(r.closeness)
+            .steps(r.steps).seed(r.seed).batchSize(r.batch).labels(labels(d, classes.get(k), count)).stopOnFlip(true);
+        List<GuidedSampler.Trace> got = sampler.counterfactual(group, r.depth, idx, env.progress);
+        for (int j = 0; j < count; j++) traces[idx[j]] = got.get(j);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      env.progress.checkCancelled();
+      Map<String, String> prov = Provenance.of(COMMAND, r);
+      prov.putAll(c.provenance());
+      d.provenance().forEach((k, v) -> prov.put("denoiser." + k, v));
+      prov.putAll(in.summary().toStrings());
+      prov.put("image", imageName);
+      prov.put("target_class", fixedTarget >= 0 ? classes.get(fixedTarget) : "the other class of each image's prediction");
+      prov.put("method", "DDIM (eta 0) from depth tau with classifier guidance on x0_pred plus L1 closeness; stop at"
+          + " the first step whose guided x0_pred is classified as the target (docs/guidance.md)");
+      prov.put("noise", "image i: Seeds.gaussian(seed, \"counterfactual\", i)");
+      prov.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
+      float[][] cf = new float[n][];
+      float[][] diff = new float[n][];
+      for (int i = 0; i < n; i++) {
+        cf[i] = traces[i].image;
+        diff[i] = new float[size];
+        for (int j = 0; j < size; j++) diff[i][j] = cf[i][j] - inputs[i][j];
+      }
+      Map<String, String> info = Map.of("Info", InfoText.of(prov));
+      ResultImage images = ResultImage.of("counterfactual", "Counterfactual", stack(image, cf, "counterfactual"),
+          info, Look.GREY);
+      ResultImage difference = ResultImage.of("difference", "Counterfactual difference", stack(image, diff,
+          "difference"), info, Look.SIGNED);
+      Table table = table(image, inputs, inLogits, List.of(traces), classes, target, denoiser.width(),
+          denoiser.height());
+      Table steps = stepsTable(image, List.of(traces));
+      if (out.active()) {
+        out.tiff(IMAGES_FILE, images);
+        out.tiff(DIFFERENCE_FILE, difference);
+        out.csv(TABLE_FILE, table);
+        out.csv(STEPS_FILE, steps);
+        out.json(PROVENANCE_FILE, prov);
+      }
+      return new Result(List.of(traces), images, difference, table, steps, prov, out.commit());
+    }
+  }
+
+  /** Class labels for a class-conditional denoiser (the target class, by name), or null. */
+  static int[] labels(LoadedModel<Denoiser> d, String className, int n) {
+    if (!d.get().classConditional()) return null;
+    int label = d.classNames().indexOf(className);
+    if (label < 0) {
+      throw new UserException("The denoiser " + d.name() + " has the classes " + d.classNames() + " but the target"
+          + " class is " + className + ". Use a denoiser trained on the classifier's classes.");
+    }
+    int[] l = new int[n];
+    Arrays.fill(l, label);
+    return l;
+  }
+
+  private static FloatStack stack(FloatStack like, float[][] images, String what) {
+    int c = like.channels;
+    int n = images.length;
+    int hw = like.width * like.height;
+    float[][] planes = new float[n * c][hw];
+    String[] labels = new String[n * c];
+    for (int i = 0; i < n; i++) {
+      for (int ch = 0; ch < c; ch++) {
+        for (int p = 0; p < hw; p++) planes[i * c + ch][p] = images[i][p * c + ch];
+        labels[i * c + ch] = what + " " + (i + 1) + (like.label(i * c) == null ? "" : " " + like.label(i * c));
+      }
+    }
+    return new FloatStack(like.width, like.height, c, n, 1, planes, labels);
+  }
+
+  static Table table(FloatStack image, float[][] inputs, float[][] inLogits, List<GuidedSampler.Trace> traces,
+      List<String> classes, int[] target, int w, int h) {
+    Table t = new Table();
+    for (int i = 0; i < traces.size(); i++) {
+      GuidedSampler.Trace tr = traces.get(i);
+      double[] p = GuidedSampler.softmax(inLogits[i]);
+      int predicted = GuidedSampler.argmax(p);
+      t.incrementCounter();
+      t.addValue("image", image.label(i * image.channels) == null ? "slice " + (i + 1) : image.label(i * image.channels));
+      t.addValue("slice", i + 1);
+      t.addValue("predicted", classes.get(predicted));
+      t.addValue("target", classes.get(target[i]));
+      t.addValue("p_target_input", p[target[i]]);
+      t.addValue("p_target_counterfactual", tr.finalProbability());
+      t.addValue("flipped", tr.flipStep >= 0 ? 1 : 0);
+      t.addValue("flip_step", tr.flipStep >= 0 ? tr.flipStep + 1 : -1);
+      t.addValue("steps_used", tr.stepsUsed());
+      double l1 = 0;
+      for (int j = 0; j < tr.image.length; j++) l1 += Math.abs(tr.image[j] - inputs[i][j]);
+      t.addValue("l1", l1 / tr.image.length);
+      t.addValue("ssim", image.channels == 1 ? ImageMetrics.ssim(tr.image, inputs[i], w, h, range(inputs[i]))
+          : Double.NaN);
+    }
+    for (String col : new String[] {"p_target_input", "p_target_counterfactual", "l1", "ssim"}) {
+      t.setDecimalPlaces(col, 6);
+    }
+    return t;
+  }
+
+  /** The input's intensity range (at least a tiny positive number), the SSIM data range. */
+  private static double range(float[] v) {
+    float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+    for (float x : v) {
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+    }
+    return Math.max(hi - lo, 1e-6);
+  }
+
+  static Table stepsTable(FloatStack image, List<GuidedSampler.Trace> traces) {
+    Table t = new Table();
+    for (int i = 0; i < traces.size(); i++) {
+      GuidedSampler.Trace tr = traces.get(i);
+      for (int s = 0; s < tr.stepsUsed(); s++) {
+        t.incrementCounter();
+        t.addValue("slice", i + 1);
+        t.addValue("step", s + 1);
+        t.addValue("t", tr.timesteps[s]);
+        t.addValue("p_target", tr.probability[s]);
+        t.addValue("log_p_target_x0", tr.objective[s]);
+      }
+    }
+    t.setDecimalPlaces("p_target", 6);
+    t.setDecimalPlaces("log_p_target_x0", 6);
+    return t;
+  }
+}
