@@ -19,6 +19,7 @@ import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
 import org.diffxai.phantom.PhantomGenerator;
+import org.diffxai.model.TorchFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,7 +86,7 @@ class CounterfactualRunTest {
     Env env = ExplainPrototypesRunTest.env(phantoms(), Progress.NONE);
     UserException e = assertThrows(UserException.class, () -> CounterfactualRun.run(r, env));
     assertTrue(e.getMessage().contains("model="), e.getMessage());
-    r.model = "sample-ppnet";
+    r.model = TorchFixtures.classifier().resolve("onnx").toString(); // ONNX Runtime gives no gradients
     e = assertThrows(UserException.class, () -> CounterfactualRun.run(r, env));
     assertTrue(e.getMessage().contains("cannot give gradients"), e.getMessage());
   }

@@ -19,6 +19,7 @@ import org.diffxai.guidance.RegionLogistic;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
+import org.diffxai.model.TorchFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -63,7 +64,7 @@ class SynthesizeExplanationRunTest {
   @Test
   void aModelWithoutGradientsGetsOneMessage() {
     SynthesizeExplanationRun.Request r = new SynthesizeExplanationRun.Request();
-    r.model = "sample-ppnet";
+    r.model = TorchFixtures.classifier().resolve("onnx").toString(); // ONNX Runtime gives no gradients
     r.device = "cpu";
     UserException e = assertThrows(UserException.class, () -> SynthesizeExplanationRun.run(r,
         Env.files(Progress.NONE)));
