@@ -37,7 +37,8 @@ public final class SynthesizeExplanationRun {
   /** The keys of Synthesize Explanation. */
   public static class Request extends ModelKeys {
     @Parameter(style = "model:classifier", persist = false,
-        description = "Classifier bundle folder; it must give input gradients (e.g. a TorchScript model)")
+        description = "Classifier bundle folder or a bundled sample (sample-ppnet, ...); it must give input gradients"
+            + " (TensorFlow or TorchScript)")
     public String model = "";
 
     @Parameter(style = "model:denoiser", persist = false,
@@ -102,7 +103,7 @@ public final class SynthesizeExplanationRun {
     RequestKeys.of(Request.class).validate(r);
     if (r.model == null || r.model.trim().isEmpty()) {
       throw new UserException("Give the classifier to explain: model=<classifier bundle folder>. It must give input"
-          + " gradients (e.g. a TorchScript model.pt bundle).");
+          + " gradients (a TensorFlow or TorchScript bundle, e.g. model=sample-ppnet).");
     }
     try (LoadedModel<DifferentiableClassifier> c = Models.differentiableClassifier(r.model, r.deviceChoice(), r.batch,
         r.trust, env.progress);
