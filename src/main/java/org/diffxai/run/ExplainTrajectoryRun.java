@@ -6,11 +6,13 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.Chart;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
@@ -70,6 +72,15 @@ public final class ExplainTrajectoryRun {
 
     @Parameter(min = "0", persist = false, description = "Sample to explain (1, 2, ...); 0 = all samples")
     public int sample = 0;
+
+    /**
+     * Unlike Explain with Prototypes, upsample by default: the gradient kinds cost 32 gradient passes per prototype,
+     * kept step and sample (docs/attributions.md).
+     */
+    @Parameter(choices = {"upsample", "ig", "gradient", "smoothgrad"}, persist = false, description = "Prototype"
+        + " map: upsample (the latent similarity, fast; default here), or ig, gradient, smoothgrad as in Explain with"
+        + " Prototypes (about 32 gradient passes per prototype, kept step and sample)")
+    public String map = "upsample";
   }
 
   /** What a run produced. */
@@ -158,7 +169,8 @@ public final class ExplainTrajectoryRun {
       throw new UserException("top=" + r.top + " but model " + m.name() + " has " + p + " prototypes. Use top=1 to " + p
           + ".");
     }
-    PrototypeExplainer explainer = new PrototypeExplainer(pc, m.name());
+    PrototypeMapKind kind = PrototypeMapKind.of(r.map);
+    PrototypeExplainer explainer = new PrototypeExplainer(pc, m.name()).mapKind(kind, new AttributionSettings());
     List<String> classes = pc.classNames();
     int fixed = ClassNames.target(classes, r.target, m.name());
     int first = r.sample == 0 ? 0 : r.sample - 1;
@@ -244,7 +256,7 @@ public final class ExplainTrajectoryRun {
       }
       List<Path> files = out.commit();
       Look[] looks = new Look[kinds.size()];
-      Arrays.fill(looks, Look.HEAT);
+      Arrays.fill(looks, kind == PrototypeMapKind.IG ? Look.SIGNED : Look.HEAT);
       looks[0] = Look.GREY;
       looks[1] = Look.SIGNED;
       ResultImage heatmaps = out.active()
@@ -376,6 +388,7 @@ public final class ExplainTrajectoryRun {
     Map<String, String> p = Provenance.of(COMMAND, r);
     p.putAll(m.provenance());
     p.put("method", m.get().method());
+    p.put("prototype_map", PrototypeAttribution.describe(PrototypeMapKind.of(r.map)));
     p.put("trajectory", name);
     p.put("samples", n == tr.samples() ? "all (" + n + ")" : Integer.toString(first + 1));
     p.put("kept_steps", Integer.toString(tr.steps().size()));

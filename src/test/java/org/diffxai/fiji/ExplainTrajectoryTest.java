@@ -183,6 +183,23 @@ class ExplainTrajectoryTest {
     assertTrue(Files.exists(dir.resolve("one/explain_trajectory_sample_2.png")));
   }
 
+  /** map=ig: the same steps explained with Integrated Gradients maps (signed), recorded in the run's record. */
+  @Test
+  void theMapKeyChoosesGradientMaps() throws Exception {
+    Path out = dir.resolve("ig");
+    CliTest.Out r = CliTest.inProcess(LABEL, "trajectory=[" + synth.resolve("trajectory.ome.tif") + "] model=["
+        + ppnet + "] sample=1 top=1 map=ig device=cpu output=[" + out + "]");
+    assertEquals(0, r.code, r.toString());
+    com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(
+        Files.readString(out.resolve("explain_trajectory.json"))).getAsJsonObject();
+    assertEquals("ig", json.get("map").getAsString());
+    assertTrue(json.get("prototype_map").getAsString().contains("Integrated Gradients"), json.toString());
+    // 4 kept steps x 1 sample x (x0_pred, contribution, top1); the top-1 prototype's IG map is signed
+    String min = ExampleMacrosTest.python("import tifffile,sys; a=tifffile.imread(sys.argv[1]).reshape(4, 1, 3, 32, 32);"
+        + " print(float(a[:, :, 2].min()) < 0 < float(a[:, :, 2].max()))", out.resolve("heatmaps.tif").toString());
+    assertEquals("True", min);
+  }
+
   static int argmax(float[] v) {
     int b = 0;
     for (int i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
