@@ -3,6 +3,7 @@ package org.diffxai.guidance;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DifferentiableClassifier.Kind;
@@ -363,7 +364,7 @@ public final class GuidedSampler {
         float[][] logits = classifier.logits(guidedImg, m);
         for (int j = 0; j < m; j++) {
           int i = active[b0 + j];
-          double[] p = softmax(logits[j]);
+          double[] p = Confidence.softmax(logits[j], 1);
           rec.get(i).add(new double[] {t, f[j], p[probabilityClass]});
           boolean flipped = argmax(p) == probabilityClass;
           if (flipped && flip[i] < 0) flip[i] = si;
@@ -401,7 +402,7 @@ public final class GuidedSampler {
     if (kind == Kind.LOG_PROBABILITY) {
       float[][] l = classifier.logits(img, m);
       double[] f = new double[m];
-      for (int j = 0; j < m; j++) f[j] = Math.log(softmax(l[j])[index]);
+      for (int j = 0; j < m; j++) f[j] = Math.log(Confidence.softmax(l[j], 1)[index]);
       return f;
     }
     return toDouble(classifier.gradient(img, m, DifferentiableClassifier.Objective.of(kind, index, m)).values);
@@ -420,17 +421,6 @@ public final class GuidedSampler {
     double[] d = new double[v.length];
     for (int i = 0; i < v.length; i++) d[i] = v[i];
     return d;
-  }
-
-  /** Softmax in double, max-shifted. */
-  public static double[] softmax(float[] logits) {
-    double max = Double.NEGATIVE_INFINITY;
-    for (float l : logits) max = Math.max(max, l);
-    double[] p = new double[logits.length];
-    double s = 0;
-    for (int k = 0; k < p.length; k++) s += p[k] = Math.exp(logits[k] - max);
-    for (int k = 0; k < p.length; k++) p[k] /= s;
-    return p;
   }
 
   /** Index of the largest value (the first on ties). */

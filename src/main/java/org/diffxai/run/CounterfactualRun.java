@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
@@ -20,7 +21,6 @@ import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageInput;
 import org.diffxai.io.InputImages;
 import org.diffxai.model.LoadedModel;
-import org.diffxai.model.Models;
 import org.diffxai.run.ResultImage.Look;
 import org.scijava.plugin.Parameter;
 
@@ -115,15 +115,7 @@ public final class CounterfactualRun {
   /** Opens the denoiser and the classifier, runs, closes them. */
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    if (r.model == null || r.model.trim().isEmpty()) {
-      throw new UserException("Give the classifier to explain: model=<classifier bundle folder>. It must give input"
-          + " gradients (a TensorFlow or TorchScript bundle, e.g. model=sample-ppnet).");
-    }
-    try (LoadedModel<DifferentiableClassifier> c = Models.differentiableClassifier(r.model, r.deviceChoice(), r.batch,
-        r.trust, env.progress);
-        LoadedModel<Denoiser> d = Models.denoiser(r.denoiser, r.deviceChoice(), null, r.trust, env.progress)) {
-      return run(r, d, c, env);
-    }
+    return GuidedModels.open(r.model, r.denoiser, r, r.batch, env, (d, c) -> run(r, d, c, env));
   }
 
   /** Runs with opened models (the caller closes them). */
@@ -150,7 +142,7 @@ public final class CounterfactualRun {
     // the target per image: the given class, or the other class of the image's prediction
     int[] target = new int[n];
     for (int i = 0; i < n; i++) {
-      target[i] = fixedTarget >= 0 ? fixedTarget : 1 - GuidedSampler.argmax(GuidedSampler.softmax(inLogits[i]));
+      target[i] = fixedTarget >= 0 ? fixedTarget : 1 - GuidedSampler.argmax(Confidence.softmax(inLogits[i], 1));
     }
     try (OutputFolder out = OutputFolder.open(r, COMMAND, IMAGES_FILE, DIFFERENCE_FILE, TABLE_FILE, STEPS_FILE,
         PROVENANCE_FILE)) {
@@ -177,9 +169,7 @@ public final class CounterfactualRun {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       env.progress.checkCancelled();
-      Map<String, String> prov = Provenance.of(COMMAND, r);
-      prov.putAll(c.provenance());
-      d.provenance().forEach((k, v) -> prov.put("denoiser." + k, v));
+      Map<String, String> prov = GuidedModels.provenance(COMMAND, r, d, c);
       prov.putAll(in.summary().toStrings());
       prov.put("image", imageName);
       prov.put("target_class", fixedTarget >= 0 ? classes.get(fixedTarget) : "the other class of each image's prediction");
@@ -246,7 +236,7 @@ public final class CounterfactualRun {
     Table t = new Table();
     for (int i = 0; i < traces.size(); i++) {
       GuidedSampler.Trace tr = traces.get(i);
-      double[] p = GuidedSampler.softmax(inLogits[i]);
+      double[] p = Confidence.softmax(inLogits[i], 1);
       int predicted = GuidedSampler.argmax(p);
       t.incrementCounter();
       t.addValue("image", image.label(i * image.channels) == null ? "slice " + (i + 1) : image.label(i * image.channels));

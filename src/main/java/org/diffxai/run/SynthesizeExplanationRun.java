@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
@@ -11,11 +12,9 @@ import org.diffxai.core.DifferentiableClassifier.Kind;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.Table;
-import org.diffxai.core.UserException;
 import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.io.FloatStack;
 import org.diffxai.model.LoadedModel;
-import org.diffxai.model.Models;
 import org.diffxai.run.ResultImage.Look;
 import org.scijava.plugin.Parameter;
 
@@ -101,15 +100,7 @@ public final class SynthesizeExplanationRun {
   /** Opens the denoiser and the classifier, runs, closes them. */
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    if (r.model == null || r.model.trim().isEmpty()) {
-      throw new UserException("Give the classifier to explain: model=<classifier bundle folder>. It must give input"
-          + " gradients (a TensorFlow or TorchScript bundle, e.g. model=sample-ppnet).");
-    }
-    try (LoadedModel<DifferentiableClassifier> c = Models.differentiableClassifier(r.model, r.deviceChoice(), r.batch,
-        r.trust, env.progress);
-        LoadedModel<Denoiser> d = Models.denoiser(r.denoiser, r.deviceChoice(), null, r.trust, env.progress)) {
-      return run(r, d, c, env);
-    }
+    return GuidedModels.open(r.model, r.denoiser, r, r.batch, env, (d, c) -> run(r, d, c, env));
   }
 
   /** Runs with opened models (the caller closes them). */
@@ -132,9 +123,7 @@ public final class SynthesizeExplanationRun {
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       env.progress.checkCancelled();
-      Map<String, String> prov = Provenance.of(COMMAND, r);
-      prov.putAll(c.provenance());
-      d.provenance().forEach((k, v) -> prov.put("denoiser." + k, v));
+      Map<String, String> prov = GuidedModels.provenance(COMMAND, r, d, c);
       prov.put("objective", kind == Kind.PROTOTYPE_SCORE ? "score of prototype " + r.prototype
           : "log p(" + classes.get(target) + " | x0_pred)");
       prov.put("method", "DDIM (eta 0); classifier guidance on x0_pred (docs/guidance.md); unguided and guided runs"
@@ -153,7 +142,7 @@ public final class SynthesizeExplanationRun {
             for (int p = 0; p < w * h; p++) planes[plane][p] = t.image[p * ch + cc];
             names[plane] = (k == 0 ? "unguided " : "guided ") + (i + 1);
           }
-          double pt = GuidedSampler.softmax(c.get().logits(t.image, 1)[0])[target];
+          double pt = Confidence.softmax(c.get().logits(t.image, 1)[0], 1)[target];
           table.incrementCounter();
           table.addValue("sample", i + 1);
           table.addValue("guided", k);

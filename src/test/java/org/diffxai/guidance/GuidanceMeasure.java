@@ -2,6 +2,7 @@ package org.diffxai.guidance;
 
 import java.util.Arrays;
 import java.util.List;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier.Kind;
 import org.diffxai.core.DiffusionScheduler;
@@ -51,7 +52,7 @@ public final class GuidanceMeasure {
           for (int i = 0; i < n; i++) {
             GuidedSampler.Trace t = cf.get(i);
             if (t.flipStep >= 0) flipped++;
-            if (GuidedSampler.argmax(GuidedSampler.softmax(c.logits(in[i], 1)[0])) != target) origRight++;
+            if (GuidedSampler.argmax(Confidence.softmax(c.logits(in[i], 1)[0], 1)) != target) origRight++;
             l1[i] = l1(t.image, in[i]);
             ssim[i] = ImageMetrics.ssim(t.image, in[i], 64, 64, 1.0);
             used[i] = t.stepsUsed();
@@ -68,7 +69,7 @@ public final class GuidanceMeasure {
               0), c, m.intensity()).target(Kind.LOG_PROBABILITY, target, target).scale(s).steps(steps).seed(3)
               .labels(labels).batchSize(n).synthesize(n, Progress.NONE);
           for (GuidedSampler.Trace t : syn) {
-            p[k] += GuidedSampler.softmax(c.logits(t.image, 1)[0])[target] / n;
+            p[k] += Confidence.softmax(c.logits(t.image, 1)[0], 1)[target] / n;
           }
           k++;
         }

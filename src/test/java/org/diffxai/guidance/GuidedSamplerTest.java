@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.List;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DifferentiableClassifier.Kind;
@@ -142,6 +143,6 @@ class GuidedSamplerTest {
   }
 
   static double probability(float[] image, int c) {
-    return GuidedSampler.softmax(classifier.logits(image, 1)[0])[c];
+    return Confidence.softmax(classifier.logits(image, 1)[0], 1)[c];
   }
 }

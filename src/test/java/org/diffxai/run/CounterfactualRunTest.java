@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.Progress;
@@ -53,13 +54,13 @@ class CounterfactualRunTest {
     assertEquals(3, res.table.size());
     for (int i = 0; i < 3; i++) {
       GuidedSampler.Trace t = res.traces.get(i);
-      double[] p0 = GuidedSampler.softmax(c.logits(in.plane(i), 1)[0]);
+      double[] p0 = Confidence.softmax(c.logits(in.plane(i), 1)[0], 1);
       int target = p0[1] > p0[0] ? 0 : 1; // the other class of the prediction
       assertEquals(c.classNames().get(target), res.table.getString("target", i));
       assertEquals(t.flipStep >= 0 ? 1 : 0, (int) res.table.getValue("flipped", i));
       assertTrue(t.stepsUsed() >= 1 && t.stepsUsed() <= 8, "steps " + t.stepsUsed());
       if (t.flipStep >= 0) {
-        assertTrue(GuidedSampler.softmax(c.logits(t.image, 1)[0])[target] >= 0.5);
+        assertTrue(Confidence.softmax(c.logits(t.image, 1)[0], 1)[target] >= 0.5);
       }
       double l1 = 0;
       for (int j = 0; j < t.image.length; j++) l1 += Math.abs(t.image[j] - in.plane(i)[j]);

@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
-import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.guidance.RegionLogistic;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
@@ -52,7 +52,7 @@ class SynthesizeExplanationRunTest {
     assertEquals(4, res.table.size());
     assertEquals(20, res.steps.size());
     for (int i = 0; i < 2; i++) {
-      double pg = GuidedSampler.softmax(c.logits(res.guided.get(i).image, 1)[0])[1];
+      double pg = Confidence.softmax(c.logits(res.guided.get(i).image, 1)[0], 1)[1];
       assertEquals(pg, res.table.getValue("p_lesion", 2 * i + 1), 1e-6);
     }
     for (String f : new String[] {SynthesizeExplanationRun.SAMPLES_FILE, SynthesizeExplanationRun.TABLE_FILE,
