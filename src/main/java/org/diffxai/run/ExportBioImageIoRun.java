@@ -74,7 +74,7 @@ public final class ExportBioImageIoRun {
 
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    if (r.output == null || r.output.trim().isEmpty()) {
+    if (r.outputPath() == null) {
       throw new UserException("No output folder given. Set output= to the folder the package is written to.");
     }
     try (OutputFolder out = OutputFolder.open(r, COMMAND, PACKAGE_DIR + "/*", PACKAGE_DIR + "/*/*", ZIP_FILE,
