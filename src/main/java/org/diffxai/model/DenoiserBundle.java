@@ -54,6 +54,7 @@ public final class DenoiserBundle {
   private final String authors;
   private final String license;
   private final String trainingJson;
+  private final boolean unconditionalLabel;
   private final Map<String, String> declaredSha256;
   private final Map<String, String> fileHashes;
   private final String checksum;
@@ -76,6 +77,7 @@ public final class DenoiserBundle {
     this.authors = d == null ? null : d.authors;
     this.license = d == null ? null : d.license;
     this.trainingJson = d == null ? null : d.trainingJson;
+    this.unconditionalLabel = d != null && d.unconditionalLabel >= 0;
     this.declaredSha256 = d == null || d.sha256 == null ? null : Collections.unmodifiableMap(d.sha256);
     this.fileHashes = Collections.unmodifiableMap(fileHashes);
     this.checksum = Checksums.bundleChecksum(fileHashes);
@@ -209,6 +211,14 @@ public final class DenoiserBundle {
   /** model.json's license, or null. */
   public String license() {
     return license;
+  }
+
+  /**
+   * True when model.json's {@code training.unconditional_label} declares one more label-embedding row after the
+   * classes: the "no class" row a network trained with label dropout learns (classifier-free guidance).
+   */
+  public boolean hasUnconditionalLabel() {
+    return unconditionalLabel;
   }
 
   /** model.json's {@code training} entry as compact JSON text, or null. */

@@ -154,10 +154,13 @@ public final class DjlDenoiser implements Denoiser {
               + b.classNames() + ". Remove class_names from model.json, or export the model with an int32 [N] "
               + "'label' input.");
         }
-        if (c.label && labelRows > 0 && labelRows != c.numClasses) {
-          throw new UserException(model + "'s label embedding has " + labelRows + " rows, one per class, but its "
-              + "model.json names " + c.numClasses + " class" + (c.numClasses == 1 ? "" : "es") + " " + b.classNames()
-              + ". Give \"class_names\" exactly " + labelRows + " names, one per label value; see docs/bundles.md.");
+        int rows = c.numClasses + (b.hasUnconditionalLabel() ? 1 : 0);
+        if (c.label && labelRows > 0 && labelRows != rows) {
+          throw new UserException(model + "'s label embedding has " + labelRows + " rows, one per class"
+              + (b.hasUnconditionalLabel() ? " plus the unconditional row" : "") + ", but its model.json names "
+              + c.numClasses + " class" + (c.numClasses == 1 ? "" : "es") + " " + b.classNames() + ". Give \"class_names\""
+              + " exactly " + (labelRows - (b.hasUnconditionalLabel() ? 1 : 0)) + " names, one per label value; see "
+              + "docs/bundles.md.");
         }
       } else if (c.label && labelRows > 0) {
         c.numClasses = (int) labelRows;

@@ -38,6 +38,11 @@ final class ModelJson {
   String authors;
   String license;
   String trainingJson;
+  /**
+   * Denoisers trained with label dropout: the label value of the "no class" embedding row, {@code
+   * training.unconditional_label} (always the number of classes, the row after the last class); -1 when absent.
+   */
+  int unconditionalLabel = -1;
   /** Classifier inputs: the model-space range inputs are clipped to after the intensity mapping, or null. */
   float[] inputClip;
   /** Classifiers: the temperature of {@code calibration.temperature} (docs/confidence.md); 1 when absent. */
@@ -142,7 +147,18 @@ final class ModelJson {
     String layout = string(o, "layout", file);
     if (layout != null) d.layout = TensorLayout.parse(layout, file.toString());
     JsonElement tr = o.get("training");
-    if (tr != null && !tr.isJsonNull()) d.trainingJson = tr.toString();
+    if (tr != null && !tr.isJsonNull()) {
+      d.trainingJson = tr.toString();
+      if (tr.isJsonObject() && tr.getAsJsonObject().has("unconditional_label")) {
+        double u = number(tr.getAsJsonObject(), "unconditional_label", -1, file);
+        if (u != d.classNames.size()) {
+          throw bad(file, "has \"training\": {\"unconditional_label\": " + tr.getAsJsonObject().get(
+              "unconditional_label") + "}; it must be the number of class_names (" + d.classNames.size()
+              + "), the label value after the last class");
+        }
+        d.unconditionalLabel = (int) u;
+      }
+    }
     JsonElement cal = o.get("calibration");
     if (cal != null && !cal.isJsonNull()) {
       if (!cal.isJsonObject()) throw bad(file, "has \"calibration\": " + abbreviate(cal) + "; it must be an object");

@@ -124,21 +124,33 @@ class BundleLoadingTest {
     return s.getDimList().stream().map(d -> Long.toString(d.getSize())).collect(Collectors.joining(",", "[", "]"));
   }
 
-  /** The case: Synthesize label=c on a denoiser whose label embedding has 2 rows. */
+  /**
+   * The issue's case: Synthesize label=c on a denoiser whose label embedding has fewer rows. The sample's embedding has
+   * 3 rows: healthy, lesion and the "no class" row its label dropout trained (training.unconditional_label = 2).
+   */
   @Test
   void denoiserClassNamesMustMatchItsLabelEmbedding() throws IOException {
     Path dir = TestBundles.copy(DenoiserBundle.open("sample").directory(), tmp.resolve("sample-copy"));
-    assertEquals(2, SavedModelGraph.read(dir, "sample", "doc").embeddingRows("label"));
+    assertEquals(3, SavedModelGraph.read(dir, "sample", "doc").embeddingRows("label"));
+    try (DjlDenoiser d = DjlDenoiser.load(DenoiserBundle.open(dir), "cpu")) {
+      assertTrue(d.classConditional());
+      assertEquals(2, d.bundle().classNames().size());
+    }
     JsonObject o = json(dir.resolve("model.json"));
-    o.add("class_names", names("healthy", "lesion", "c"));
+    o.getAsJsonObject("training").remove("unconditional_label");
     rewrite(dir, o);
-    assertEquals("Model sample's label embedding has 2 rows, one per class, but its model.json names 3 classes "
-        + "[healthy, lesion, c]. Give \"class_names\" exactly 2 names, one per label value; see docs/bundles.md.",
+    assertEquals("Model sample's label embedding has 3 rows, one per class, but its model.json names 2 classes "
+        + "[healthy, lesion]. Give \"class_names\" exactly 3 names, one per label value; see docs/bundles.md.",
         message(() -> DjlDenoiser.load(DenoiserBundle.open(dir), "cpu")));
     o.add("class_names", names("healthy"));
+    o.getAsJsonObject("training").addProperty("unconditional_label", 1);
     rewrite(dir, o);
     assertTrue(message(() -> DjlDenoiser.load(DenoiserBundle.open(dir), "cpu"))
-        .contains("but its model.json names 1 class [healthy]."));
+        .contains("has 3 rows, one per class plus the unconditional row, but its model.json names 1 class [healthy]."
+            + " Give \"class_names\" exactly 2 names"));
+    o.getAsJsonObject("training").addProperty("unconditional_label", 2);
+    rewrite(dir, o);
+    assertTrue(message(() -> DenoiserBundle.open(dir)).contains("it must be the number of class_names (1)"));
   }
 
   // ---------------------------------------------------------------------------------------------- damaged bundles

@@ -121,7 +121,7 @@ public final class TorchFixtures {
           .baseChannels(tr.get("base_channels").getAsInt())
           .channelMultipliers(new Gson().fromJson(tr.get("channel_multipliers"), int[].class))
           .layersPerBlock(tr.get("layers_per_block").getAsInt()).groups(tr.get("norm_groups").getAsInt())
-          .attention(tr.get("attention").getAsBoolean());
+          .attention(tr.get("attention").getAsBoolean()).unconditionalLabel(sample.hasUnconditionalLabel());
       Path weights = Files.createDirectories(root().resolve("weights"));
       for (Map.Entry<String, float[]> e : readWeights(sample.directory(), cfg).entrySet()) {
         long[] shape = specs(cfg).get(e.getKey()).shape();
@@ -144,6 +144,7 @@ public final class TorchFixtures {
       c.put("channels", cfg.channels());
       c.put("condition_channels", cfg.conditionChannels());
       c.put("num_classes", cfg.numClasses());
+      c.put("embedding_rows", cfg.numClasses() + (cfg.unconditionalLabel() ? 1 : 0));
       c.put("class_names", sample.classNames());
       c.put("base_channels", cfg.baseChannels());
       c.put("channel_multipliers", cfg.channelMultipliers());

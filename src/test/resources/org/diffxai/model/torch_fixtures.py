@@ -89,7 +89,8 @@ class UNet(nn.Module):
         temb = 4 * base
         self.base = base
         self.time_embedding = nn.ModuleDict({"linear_1": nn.Linear(base, temb), "linear_2": nn.Linear(temb, temb)})
-        self.class_embedding = nn.Embedding(cfg["num_classes"], temb) if cfg["num_classes"] > 0 else None
+        # one row per class, plus the "no class" row of a network trained with label dropout (UNetConfig)
+        self.class_embedding = nn.Embedding(cfg["embedding_rows"], temb) if cfg["num_classes"] > 0 else None
         cin = cfg["channels"] + cfg["condition_channels"]
         self.conv_in = nn.Conv2d(cin, base, 3, padding=1)
         self.down = nn.ModuleList()
@@ -216,15 +217,24 @@ def export_both(net, example, input_names, out_dir, model_json, extra_files=()):
 # ----------------------------------------------------------------------------------------------- DDIM
 def ddim_loop(net, sched, x, label, steps):
     """Deterministic DDIM (eta = 0) as diffusers documents it (Song et al. 2021, Eq. 12), every step's x saved:
-    betas = linspace(beta_start, beta_end, N) (linear schedule), alphas_cumprod = cumprod(1 - betas);
+    betas = linspace(beta_start, beta_end, N) (linear) or, for squaredcos_cap_v2, 1 - abar(i+1)/abar(i) capped at
+    0.999 with abar(s) = cos((s/N + 0.008)/1.008 * pi/2)^2 (Nichol & Dhariwal 2021); alphas_cumprod = cumprod(1 - betas);
     timesteps (leading spacing) = (arange(steps) * (N // steps))[::-1] + steps_offset;
     prev_t = t - N // steps, a_prev = alphas_cumprod[prev_t] or, after the last step, 1 if set_alpha_to_one else
-    alphas_cumprod[0]; x0 = (x - sqrt(1 - a_t) eps) / sqrt(a_t), clipped to [-r, r] with clip_sample;
+    alphas_cumprod[0]; the model output is eps, or v = sqrt(a_t) eps - sqrt(1 - a_t) x0 (Salimans & Ho 2022) with
+    x0 = sqrt(a_t) x - sqrt(1 - a_t) v and eps = sqrt(a_t) v + sqrt(1 - a_t) x; else x0 = (x - sqrt(1 - a_t) eps) /
+    sqrt(a_t); x0 clipped to [-r, r] with clip_sample (eps kept: diffusers' use_clipped_model_output=False);
     x_prev = sqrt(a_prev) x0 + sqrt(1 - a_prev) eps."""
     n_train = sched["num_train_timesteps"]
-    assert sched["beta_schedule"] == "linear" and sched["prediction_type"] == "epsilon"
     assert sched.get("timestep_spacing", "leading") == "leading"
-    betas = torch.linspace(sched["beta_start"], sched["beta_end"], n_train, dtype=torch.float32)
+    if sched["beta_schedule"] == "linear":
+        betas = torch.linspace(sched["beta_start"], sched["beta_end"], n_train, dtype=torch.float32)
+    else:
+        assert sched["beta_schedule"] == "squaredcos_cap_v2", sched["beta_schedule"]
+        abar = lambda s: math.cos((s / n_train + 0.008) / 1.008 * math.pi / 2) ** 2
+        betas = torch.tensor([min(1 - abar(i + 1) / abar(i), 0.999) for i in range(n_train)], dtype=torch.float32)
+    v_pred = sched["prediction_type"] == "v_prediction"
+    assert v_pred or sched["prediction_type"] == "epsilon", sched["prediction_type"]
     ac = torch.cumprod(1.0 - betas, dim=0)
     final = torch.tensor(1.0) if sched.get("set_alpha_to_one", True) else ac[0]
     ratio = n_train // steps
@@ -232,11 +242,16 @@ def ddim_loop(net, sched, x, label, steps):
     out = []
     with torch.no_grad():
         for t in timesteps:
-            eps = net(x, torch.full((x.shape[0],), float(t)), label)
+            y = net(x, torch.full((x.shape[0],), float(t)), label)
             a_t = ac[t]
             prev = t - ratio
             a_prev = ac[prev] if prev >= 0 else final
-            x0 = (x - torch.sqrt(1 - a_t) * eps) / torch.sqrt(a_t)
+            if v_pred:
+                x0 = torch.sqrt(a_t) * x - torch.sqrt(1 - a_t) * y
+                eps = torch.sqrt(a_t) * y + torch.sqrt(1 - a_t) * x
+            else:
+                eps = y
+                x0 = (x - torch.sqrt(1 - a_t) * eps) / torch.sqrt(a_t)
             if sched.get("clip_sample", True):
                 r = sched.get("clip_sample_range", 1.0)
                 x0 = x0.clamp(-r, r)
