@@ -654,6 +654,7 @@ public final class Benchmark {
     r.eta = 0;
     r.seed = 1;
     r.label = "";
+    r.cfg_scale = "0"; // one model call per step, as the plain loop it is compared with
     r.keep_every = keepEvery;
     r.device = "cpu";
     r.output = output == null ? "" : output.toString();

@@ -37,7 +37,7 @@ public final class SampleQuality {
   public static void main(String[] args) throws IOException {
     if (args.length < 1) {
       System.err.println("Usage: SampleQuality TRAINING_FOLDER [model=sample] [n=16] [steps=50] [seed=1]"
-          + " [per_class=64 classifiers=NAME,NAME,...]");
+          + " [per_class=64 classifiers=NAME,NAME,...] [cfg_scale=0]");
       System.exit(2);
     }
     Path folder = Paths.get(args[0]);
@@ -45,6 +45,7 @@ public final class SampleQuality {
     int n = 16, steps = 50;
     long seed = 1;
     int perClass = 0;
+    double cfg = 0;
     List<String> classifiers = new ArrayList<>();
     for (int i = 1; i < args.length; i++) {
       String[] kv = args[i].split("=", 2);
@@ -60,6 +61,9 @@ public final class SampleQuality {
           break;
         case "seed":
           seed = Long.parseLong(kv[1]);
+          break;
+        case "cfg_scale":
+          cfg = Double.parseDouble(kv[1]);
           break;
         case "per_class":
           perClass = Integer.parseInt(kv[1]);
@@ -82,6 +86,7 @@ public final class SampleQuality {
     r.samples = n;
     r.steps = steps;
     r.seed = seed;
+    r.cfg_scale = Double.toString(cfg);
     r.device = "cpu";
     long t0 = System.nanoTime();
     SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
@@ -104,15 +109,15 @@ public final class SampleQuality {
 
     System.out.printf(Locale.ROOT, "Training images: %d (%dx%d), data range %.4g (0.5-99.5 %%: %.4g..%.4g)%n",
         training.size(), size, size, dataRange, range[0], range[1]);
-    System.out.printf(Locale.ROOT, "Model %s: %d samples, DDIM %d steps, seed %d, %.1f s%n%n", model, n, steps, seed,
-        seconds);
+    System.out.printf(Locale.ROOT, "Model %s: %d samples, DDIM %d steps, seed %d, cfg_scale %s, %.1f s%n%n", model, n,
+        steps, seed, cfg, seconds);
     System.out.println("| images (n=" + n + ") | SSIM to nearest training image | PSNR to nearest (dB) |");
     System.out.println("|---|---|---|");
     row("pure noise (floor)", noise, training, size, dataRange);
     row("samples of `" + model + "`", samples, training, size, dataRange);
     row("unseen phantoms (ceiling)", fresh, training, size, dataRange);
 
-    if (perClass > 0 && !classifiers.isEmpty()) classConsistency(model, perClass, steps, seed, classifiers);
+    if (perClass > 0 && !classifiers.isEmpty()) classConsistency(model, perClass, steps, seed, cfg, classifiers);
   }
 
   /**
@@ -123,7 +128,7 @@ public final class SampleQuality {
    * share can be told apart from a weak classifier, and texture from label-following. Also prints the grain: the
    * standard deviation of the background (four 6×6 corner patches) per image set.
    */
-  static void classConsistency(String model, int perClass, int steps, long seed, List<String> classifiers)
+  static void classConsistency(String model, int perClass, int steps, long seed, double cfg, List<String> classifiers)
       throws IOException {
     List<String> classes = org.diffxai.model.DenoiserBundle.open(model).classNames();
     if (classes.isEmpty()) throw new IllegalArgumentException("model " + model + " is not class-conditional");
@@ -136,6 +141,7 @@ public final class SampleQuality {
       r.steps = steps;
       r.seed = seed;
       r.label = c;
+      r.cfg_scale = Double.toString(cfg);
       r.device = "cpu";
       SynthesizeRun.Result res = SynthesizeRun.run(r, Env.files());
       size = res.samples.width();
@@ -159,8 +165,8 @@ public final class SampleQuality {
     sets.put("unseen phantoms", phantoms);
     sets.put("unseen phantoms, 3×3 median", median3(phantoms, size));
 
-    System.out.printf(Locale.ROOT, "%nClass consistency of `%s`: %d samples per class (DDIM %d steps, seed %d) and %d"
-        + " unseen phantoms per class%n%n", model, perClass, steps, seed, perClass);
+    System.out.printf(Locale.ROOT, "%nClass consistency of `%s`: %d samples per class (DDIM %d steps, seed %d, cfg_scale %s)"
+        + " and %d unseen phantoms per class%n%n", model, perClass, steps, seed, cfg, perClass);
     StringBuilder head = new StringBuilder("| classifier | images |");
     StringBuilder rule = new StringBuilder("|---|---|");
     for (String c : classes) {

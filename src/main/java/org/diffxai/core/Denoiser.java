@@ -20,6 +20,14 @@ public interface Denoiser extends AutoCloseable {
   boolean classConditional();
 
   /**
+   * The label value that stands for "no class" (the unconditional model a network trained with label dropout also
+   * learned; classifier-free guidance needs it), or -1 when the model has none.
+   */
+  default int unconditionalLabel() {
+    return -1;
+  }
+
+  /**
    * @param x noisy samples, n*H*W*C values
    * @param t training timesteps (e.g. 981.0), n values
    * @param labels class indices, n values, or null when not class-conditional

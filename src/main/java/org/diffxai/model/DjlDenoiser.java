@@ -304,6 +304,11 @@ public final class DjlDenoiser implements Denoiser {
     return contract.label;
   }
 
+  @Override
+  public int unconditionalLabel() {
+    return contract.label && bundle.hasUnconditionalLabel() ? contract.numClasses : -1;
+  }
+
   /** The bundle this denoiser was loaded from. */
   public DenoiserBundle bundle() {
     return bundle;
@@ -381,7 +386,7 @@ public final class DjlDenoiser implements Denoiser {
             + n + " values, got " + (labels == null ? "null" : labels.length));
       }
       for (int l : labels) {
-        if (l < 0 || (contract.numClasses > 0 && l >= contract.numClasses)) {
+        if (l < 0 || (contract.numClasses > 0 && l >= contract.numClasses && l != unconditionalLabel())) {
           throw new IllegalArgumentException("label " + l + " out of range for model " + bundle.name() + " ("
               + contract.numClasses + " classes)");
         }

@@ -199,6 +199,11 @@ public final class EngineDenoiser implements Denoiser {
     return contract.label;
   }
 
+  @Override
+  public int unconditionalLabel() {
+    return contract.label && bundle.hasUnconditionalLabel() ? bundle.classNames().size() : -1;
+  }
+
   public DenoiserBundle bundle() {
     return bundle;
   }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.ClassNames;
+import org.diffxai.core.ClassifierFreeGuidance;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
@@ -47,6 +48,13 @@ public final class SynthesizeRun {
   public static final String TRAJECTORY_OME_FILE = "trajectory.ome.tif";
   public static final String TABLE_FILE = "synthesis.csv";
   public static final String PROVENANCE_FILE = "synthesis.json";
+  /**
+   * cfg_scale=auto on a model with a "no class" label. Measured on the bundled sample (DDIM 50, 32 samples per label,
+   * seed 1; docs/training.md): w = 0, 1, 3 give 66-73 %, 84-91 %, 100 % of healthy-labelled and 69-72 %, 78 %, 91-94 %
+   * of lesion-labelled samples classified as their label by the three sample networks, at SSIM to the nearest
+   * training phantom 0.606, 0.598, 0.582.
+   */
+  static final double CFG_AUTO = 3;
 
   /** The keys of Synthesize, with their defaults. */
   public static class Request extends ModelKeys {
@@ -72,6 +80,11 @@ public final class SynthesizeRun {
     @Parameter(required = false, persist = false,
         description = "Class name or index for class-conditional models; empty cycles through the classes")
     public String label = "";
+
+    @Parameter(persist = false, description = "Classifier-free guidance w (Ho & Salimans 2022): each step uses"
+        + " (1+w)*model(label) - w*model(no class), so samples follow their label more closely; needs a model trained"
+        + " with label_dropout. 'auto' = " + CFG_AUTO + " for such models (the bundled sample is one), else 0; 0 = off")
+    public String cfg_scale = "auto";
 
     @Parameter(style = "image", required = false, persist = false,
         description = "Condition channels (masks) for guided models: an open image or an image file; empty for none")
@@ -139,7 +152,8 @@ public final class SynthesizeRun {
   public static Result run(Request r, LoadedModel<Denoiser> m, Env env) {
     check(r);
     Progress progress = env.progress;
-    Denoiser denoiser = m.get();
+    double cfg = cfgScale(r.cfg_scale, m.get());
+    Denoiser denoiser = ClassifierFreeGuidance.wrap(m.get(), cfg);
     SchedulerConfig config = m.scheduler();
     DiffusionScheduler scheduler = DiffusionScheduler.create(r.sampler, config, r.eta);
     final int h = denoiser.height(), w = denoiser.width(), c = denoiser.channels();
@@ -192,6 +206,7 @@ public final class SynthesizeRun {
     Map<String, String> prov = Provenance.of(COMMAND, r);
     prov.putAll(m.provenance());
     prov.put("scheduler_config", config.toJson().replaceAll("\\s+", " "));
+    prov.put("cfg_scale.used", Double.toString(cfg));
     prov.put("noise", "sample i uses GaussianNoise.forSample(seed, i); its first H*W*C values are x_T");
     if (labels != null) {
       StringBuilder sb = new StringBuilder();
@@ -250,6 +265,18 @@ public final class SynthesizeRun {
 
   private static void check(Request r) {
     RequestKeys.of(Request.class).validate(r);
+  }
+
+  /** The guidance weight w of the key: 'auto' (see {@link #CFG_AUTO}) or a number >= 0. */
+  static double cfgScale(String key, Denoiser d) {
+    String k = key == null ? "" : key.trim();
+    if (k.isEmpty() || k.equalsIgnoreCase("auto")) return d.classConditional() && d.unconditionalLabel() >= 0 ? CFG_AUTO : 0;
+    try {
+      return Double.parseDouble(k);
+    } catch (NumberFormatException e) {
+      throw new UserException("cfg_scale=" + k + " is not a number. Give a number >= 0 (e.g. cfg_scale=3), 0 for no "
+          + "classifier-free guidance, or auto.");
+    }
   }
 
   /**
