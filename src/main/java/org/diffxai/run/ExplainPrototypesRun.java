@@ -103,7 +103,7 @@ public final class ExplainPrototypesRun {
     }
 
     public Outputs outputs() {
-      return new Outputs().image(overlays).table("results", "Prototype explanation", table)
+      return new Outputs().image(overlays).table("results", "Prototype explanation table", table)
           .table("accuracy", "Accuracy", accuracy).table("quality", "Prototype quality", quality);
     }
   }
