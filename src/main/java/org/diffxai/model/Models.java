@@ -59,8 +59,9 @@ public final class Models {
     ClassifierBundle b = classifierBundle(key);
     starting(progress, b.name());
     Classifier c = classifier(b, device, trust);
-    if (c instanceof DjlClassifier) ((DjlClassifier) c).batchSize(batch);
-    if (c instanceof EngineClassifier) ((EngineClassifier) c).batchSize(batch);
+    Classifier runs = c instanceof Preprocessing.Wrapped ? ((Preprocessing.Wrapped) c).inner() : c;
+    if (runs instanceof DjlClassifier) ((DjlClassifier) runs).batchSize(batch);
+    if (runs instanceof EngineClassifier) ((EngineClassifier) runs).batchSize(batch);
     return LoadedModel.<Classifier>of(c, b.name(), provenance(c)).withClassNames(c.classNames())
         .withIntensity(b.intensity());
   }

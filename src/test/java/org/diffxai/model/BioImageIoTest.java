@@ -204,6 +204,11 @@ class BioImageIoTest {
         float[] got = m.logits(Arrays.copyOf(images, 64 * 64), 1)[0];
         for (int j = 0; j < 2; j++) assertTrue(Math.abs(got[j] - want[j]) <= 1e-5, op + " " + got[j] + " " + want[j]);
       }
+      // the batch key reaches the engine model behind the preprocessing
+      try (LoadedModel<Classifier> m = Models.classifier(bundle.toString(), TensorFlowRuntime.DeviceChoice.CPU, 3, false,
+          org.diffxai.core.Progress.NONE)) {
+        assertEquals(3, ((EngineClassifier) ((Preprocessing.Wrapped) m.get()).inner()).batchSize(), op);
+      }
       UserException e = assertThrows(UserException.class, () -> Models.differentiableClassifier(
           ClassifierBundle.open(bundle), "cpu"));
       assertTrue(e.getMessage().contains("gradient-free"), e.getMessage());
