@@ -27,6 +27,7 @@ import org.diffxai.io.InputImages;
 import org.diffxai.metrics.Bootstrap;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.diffxai.metrics.FaithfulnessScoring;
+import org.diffxai.metrics.Localisation;
 import org.diffxai.metrics.Metric;
 import org.diffxai.metrics.MetricResult;
 import org.diffxai.metrics.ModelRandomization;
@@ -98,6 +99,9 @@ public final class CompareMethodsRun {
 
     @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
     public String fit = Fit.KEY_DEFAULT;
+
+    @Parameter(required = false, persist = false, description = ImageKeys.MASKS_DESCRIPTION)
+    public String masks = "";
 
     @Parameter(persist = false, description = "Explanations scored per model, comma-separated: own (the prototype map"
         + " of the map key), counterfactual (|counterfactual - image| towards the other class, docs/guidance.md)")
@@ -203,16 +207,23 @@ public final class CompareMethodsRun {
     }
   }
 
-  /** The images compared, with their name and where they came from. */
+  /** The images compared, with their name, where they came from and their lesion masks. */
   public static final class Images {
     public final FloatStack stack;
     public final String name;
     public final Map<String, String> provenance;
+    /** Per image its lesion mask (null entries: none), or null without masks. */
+    public final boolean[][] masks;
 
     public Images(FloatStack stack, String name, Map<String, String> provenance) {
+      this(stack, name, provenance, null);
+    }
+
+    public Images(FloatStack stack, String name, Map<String, String> provenance, boolean[][] masks) {
       this.stack = stack;
       this.name = name;
       this.provenance = provenance;
+      this.masks = masks;
     }
   }
 
@@ -263,7 +274,14 @@ public final class CompareMethodsRun {
     if (!blank(r.images)) {
       InputImages in = ImageKeys.read(env, "images", r.images, ImageInput.Settings.size(width, height)
           .fit(Fit.of(r.fit)).channels(1), env.progress);
-      return new Images(in.stack(), ImageKeys.name(env, "images", r.images, in), in.summary().toStrings());
+      boolean[][] masks = blank(r.masks) ? null : ImageKeys.masks("images", r.images, in, r.masks.trim(), width,
+          height);
+      return new Images(in.stack(), ImageKeys.name(env, "images", r.images, in), in.summary().toStrings(), masks);
+    }
+    if (!blank(r.masks)) {
+      throw new UserException("masks= gives lesion masks of images, but the images are synthesized (denoiser="
+          + r.denoiser.trim() + ") and have none. Give images= (e.g. Generate Phantoms' output with masks=auto), or"
+          + " remove masks.");
     }
     SynthesizeRun.Request s = new SynthesizeRun.Request();
     s.model = r.denoiser.trim();
@@ -340,6 +358,7 @@ public final class CompareMethodsRun {
           seconds.put(m.name() + "/" + pc.method(), (System.nanoTime() - t0) / 1e9);
           done++;
           rows.addAll(rows(m.name(), pc.method(), res, r));
+          rows.addAll(localisationRows(m.name(), pc.method(), res, images, r));
           targets = new int[n];
           for (int i = 0; i < n; i++) targets[i] = res.images.get(i).target;
         } else {
@@ -363,6 +382,7 @@ public final class CompareMethodsRun {
           seconds.put(m.name() + "/" + COUNTERFACTUAL, (System.nanoTime() - t0) / 1e9);
           done++;
           rows.addAll(rows(m.name(), COUNTERFACTUAL, cs, r));
+          rows.addAll(localisationRows(m.name(), COUNTERFACTUAL, cs, images, r));
         }
 
         if (randomControl) {
@@ -375,6 +395,7 @@ public final class CompareMethodsRun {
           seconds.put(m.name() + "/" + RANDOM, (System.nanoTime() - t0) / 1e9);
           done++;
           rows.addAll(rows(m.name(), RANDOM, rr, r));
+          rows.addAll(localisationRows(m.name(), RANDOM, rr, images, r));
         }
 
         if (!stages.isEmpty()) {
@@ -414,6 +435,12 @@ public final class CompareMethodsRun {
       Table verdicts = verdicts(rows);
       Map<String, String> prov = provenance(r, images, models, stages, n);
       if (cfMethod) counterfactualProvenance(prov, r, cfDenoiser);
+      if (images.masks != null) {
+        prov.put("localisation", "rows pointing_game, relevance_mass, relevance_mass_x_area, relevance_rank, auc of"
+            + " every scored map (own, counterfactual, random) against the lesion masks, over the images with a"
+            + " non-empty mask; positive part of each map; pointing-game tolerance 15 px x side / 224"
+            + " (docs/ground-truth.md)");
+      }
       for (Map.Entry<String, Double> e : seconds.entrySet()) {
         prov.put("seconds." + e.getKey(), String.format(Locale.ROOT, "%.2f", e.getValue()));
       }
@@ -452,6 +479,34 @@ public final class CompareMethodsRun {
     f.map = r.mapKind();
     f.mapSettings = r.mapSettings();
     return f;
+  }
+
+  /** The localisation metrics, each a row like the faithfulness metrics (higher is better). */
+  static final String[] LOCALISATION = {"pointing_game", "relevance_mass", "relevance_mass_x_area", "relevance_rank",
+      "auc"};
+
+  /**
+   * Where one method's maps point against the lesion masks ({@link Localisation}, the positive part of each map, as
+   * Faithfulness Score scores it): one row per localisation metric over the images with a non-empty mask; none
+   * without masks.
+   */
+  private static List<Row> localisationRows(String model, String method, FaithfulnessScoring.Scores s, Images images,
+      Request r) {
+    List<Row> out = new ArrayList<>();
+    if (images.masks == null) return out;
+    int n = s.images.size();
+    double[][] v = new double[LOCALISATION.length][n];
+    for (double[] a : v) Arrays.fill(a, Double.NaN);
+    for (FaithfulnessScoring.ImageResult ir : s.images) {
+      boolean[] mask = images.masks[ir.index];
+      if (mask == null || ir.map == null) continue;
+      Localisation.Result l = Localisation.evaluate(ir.map, mask, images.stack.width, images.stack.height);
+      if (l.maskPixels == 0) continue;
+      double[] x = {l.pointingGame, l.relevanceMass, l.relevanceMassRatio(), l.relevanceRank, l.auc};
+      for (int k = 0; k < x.length; k++) v[k][ir.index] = x[k];
+    }
+    for (int k = 0; k < LOCALISATION.length; k++) out.add(row(model, method, LOCALISATION[k], v[k], r));
+    return out;
   }
 
   /** The Spearman and SSIM rows of one randomisation stage of one method. */

@@ -33,7 +33,12 @@ class CompareCounterfactualTest {
     PhantomGenerator g = new PhantomGenerator(64);
     int n = 4;
     float[][] planes = new float[n][];
-    for (int i = 0; i < n; i++) planes[i] = g.generate(321, i, i % 2 == 1).pixels;
+    boolean[][] masks = new boolean[n][];
+    for (int i = 0; i < n; i++) {
+      org.diffxai.phantom.Phantom ph = g.generate(321, i, i % 2 == 1);
+      planes[i] = ph.pixels;
+      masks[i] = ph.lesion ? ph.lesionPixels : null;
+    }
     FloatStack stack = new FloatStack(64, 64, 1, n, 1, planes, null);
     CompareMethodsRun.Request r = new CompareMethodsRun.Request();
     r.methods = "own,counterfactual";
@@ -48,7 +53,8 @@ class CompareCounterfactualTest {
     try (LoadedModel<PrototypeClassifier> m = Models.prototypes("sample-ppnet", DeviceChoice.CPU, 32, false,
         Progress.NONE);
         LoadedModel<Denoiser> d = Models.denoiser("sample", DeviceChoice.CPU, null, false, Progress.NONE)) {
-      res = CompareMethodsRun.run(r, new CompareMethodsRun.Images(stack, "phantoms", java.util.Map.of()), List.of(m),
+      res = CompareMethodsRun.run(r, new CompareMethodsRun.Images(stack, "phantoms", java.util.Map.of(), masks),
+          List.of(m),
           (i, st, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open("sample-ppnet"), st, s), d,
           Env.files(Progress.NONE));
       // the Counterfactual command with the same settings (target: the other class of the prediction)
@@ -71,11 +77,27 @@ class CompareCounterfactualTest {
         assertEquals(Math.abs(t.image[p] - planes[i][p]), maps[i][p], 1e-5f, "image " + i + " pixel " + p);
       }
     }
-    boolean scored = false, randomized = false;
+    boolean scored = false, randomized = false, localised = false;
     for (CompareMethodsRun.Row row : res.rows) {
       if (row.method.equals(CompareMethodsRun.COUNTERFACTUAL) && row.metric.equals("deletion")) {
         scored = true;
         assertEquals(n, row.n);
+      }
+      if (row.method.equals(CompareMethodsRun.COUNTERFACTUAL) && row.metric.equals("relevance_mass")) {
+        // the two lesion images; relevance mass of the map against its mask, recomputed here
+        localised = true;
+        assertEquals(2, row.n);
+        double mass = 0;
+        for (int i = 1; i < n; i += 2) {
+          double in = 0, all = 0;
+          for (int p = 0; p < 64 * 64; p++) {
+            all += Math.max(0, maps[i][p]);
+            if (masks[i][p]) in += Math.max(0, maps[i][p]);
+          }
+          mass += in / all / 2;
+        }
+        assertEquals(mass, row.mean, 1e-6);
+        System.out.printf("[compare counterfactual] relevance mass of |difference| in the lesion: %.3f%n", mass);
       }
       if (row.method.equals("randomized_top (counterfactual)") && row.metric.equals("spearman_vs_real")) {
         randomized = true;
@@ -83,12 +105,13 @@ class CompareCounterfactualTest {
             + " [%.3f, %.3f]%n", row.mean, row.low, row.high);
       }
     }
-    assertTrue(scored && randomized, res.rows.size() + " rows");
+    assertTrue(scored && randomized && localised, res.rows.size() + " rows");
     int verdicts = 0;
     for (int i = 0; i < res.verdicts.size(); i++) {
       if (res.verdicts.getString("method", i).equals(CompareMethodsRun.COUNTERFACTUAL)) verdicts++;
     }
-    assertEquals(2, verdicts); // better than a random map (deletion), model randomisation (top)
+    // better than a random map for deletion and the 5 localisation metrics; model randomisation (top)
+    assertEquals(7, verdicts);
     assertTrue(res.provenance.get("counterfactual").contains("depth 0.3"), res.provenance.get("counterfactual"));
   }
 
