@@ -168,6 +168,13 @@ class SynthesizeGuidanceTest {
     r.guidance_prototype = 999;
     e = assertThrows(UserException.class, () -> SynthesizeRun.run(r, denoiser, ppnet, Env.files(Progress.NONE)));
     assertTrue(e.getMessage().contains("prototype 999"), e.getMessage());
+    // a prototype without a class guides towards the prototype's class (prototypes 5-9 of sample-ppnet are lesion's)
+    SynthesizeRun.Request proto = request();
+    proto.guidance_class = "";
+    proto.guidance_prototype = 7;
+    assertEquals(((org.diffxai.core.PrototypeClassifier) ppnet.get()).prototype(7).classIndex,
+        SynthesizeRun.Guidance.of(proto, ppnet).classIndex);
+    assertEquals("lesion", SynthesizeRun.Guidance.of(proto, ppnet).className);
     SynthesizeRun.Request unguided = request();
     unguided.guidance = "";
     e = assertThrows(UserException.class, () -> SynthesizeRun.run(unguided, denoiser, null,
