@@ -47,16 +47,30 @@ final class AttributionBench {
 
   /** Standalone: the rows of this part only, as a Markdown table. */
   public static void main(String[] args) throws Exception {
+    standalone(args, "AttributionBench [--quick] [--repeats N] [--proto-model KEY|DIR] [--work DIR]", (opt, rows, notes,
+        progress) -> {
+      Path work = opt.work != null ? Files.createDirectories(opt.work) : Files.createTempDirectory("diffxai-attr");
+      run(opt, work, rows, notes, progress);
+    });
+  }
+
+  /** One benchmark part that fills its rows. */
+  interface Part {
+    void run(Benchmark.Options opt, ExplainBench.Rows rows, List<String> notes, Consumer<String> progress)
+        throws Exception;
+  }
+
+  /** Runs one part on its own (TensorFlow loaded first) and prints its rows as a Markdown table, then its notes. */
+  static void standalone(String[] args, String usage, Part part) throws Exception {
     Benchmark.Options opt = Benchmark.parse(args);
     if (opt == null) {
-      System.out.println("Usage: AttributionBench [--quick] [--repeats N] [--proto-model KEY|DIR] [--work DIR]");
+      System.out.println("Usage: " + usage);
       return;
     }
     List<Benchmark.Row> rows = new ArrayList<>();
     List<String> notes = new ArrayList<>();
-    Path work = opt.work != null ? Files.createDirectories(opt.work) : Files.createTempDirectory("diffxai-attr");
     TensorFlowRuntime.ensureLoaded();
-    run(opt, work, (id, measure, target) -> {
+    part.run(opt, (id, measure, target) -> {
       Benchmark.Row r = new Benchmark.Row(id, measure, "not measured", target, "pending");
       rows.add(r);
       return r;

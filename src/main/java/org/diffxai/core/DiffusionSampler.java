@@ -46,6 +46,22 @@ public final class DiffusionSampler {
   private float[] sharedCondition;
   private int batchSize = 1;
   private int keepEvery;
+  private Guide guide;
+
+  /**
+   * Changes the denoiser's outputs before the scheduler steps with them (classifier guidance:
+   * {@code org.diffxai.guidance.GuidedSampler}). The kept trajectory then shows the guided x̂₀ and ε.
+   */
+  public interface Guide {
+    /**
+     * @param t the timestep
+     * @param out the denoiser's outputs of the samples {@code samples} (their H·W·C values one after the other, model
+     *     space), changed in place
+     * @param x x_t of every sample of the run (read only)
+     * @param samples the indices into {@code x} of the samples in {@code out}
+     */
+    void guide(int t, float[] out, float[][] x, int[] samples);
+  }
 
   public DiffusionSampler(Denoiser denoiser, DiffusionScheduler scheduler) {
     if (denoiser == null || scheduler == null) throw new NullPointerException("denoiser and scheduler are required");
@@ -129,6 +145,12 @@ public final class DiffusionSampler {
   public DiffusionSampler keepEvery(int k) {
     if (k < 0) throw new UserException("keep_every must be 0 (no trajectory) or more; got " + k + ". Use e.g. 10.");
     this.keepEvery = k;
+    return this;
+  }
+
+  /** Guidance applied to every denoiser output before it is stepped (null, the default, for none). */
+  public DiffusionSampler guide(Guide g) {
+    this.guide = g;
     return this;
   }
 
@@ -246,6 +268,11 @@ public final class DiffusionSampler {
               + " for a batch of " + m + " samples of " + denoiser.height() + "x" + denoiser.width() + "x"
               + denoiser.channels() + " (expected " + (m * d) + "). Check that the model's output shape matches its"
               + " model.json.");
+        }
+        if (guide != null) {
+          int[] idx = new int[m];
+          for (int j = 0; j < m; j++) idx[j] = b0 + j;
+          guide.guide(t, out, x, idx);
         }
         for (int j = 0; j < m; j++) {
           int i = b0 + j;

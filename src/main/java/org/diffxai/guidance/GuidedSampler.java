@@ -7,6 +7,7 @@ import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DifferentiableClassifier.Kind;
+import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.IntensityMapping;
@@ -49,7 +50,11 @@ import org.diffxai.core.UserException;
  * counterfactual; otherwise (or when it never flips) the counterfactual is the fully denoised x₀.
  *
  * <p>Per step and image the trace keeps the objective f at x̂₀ (what the step differentiates) and the target class's
- * probability at x̂₀' (after the step's guidance). Noise: synthesis uses {@code GaussianNoise.forSample(seed, i)}
+ * probability at x̂₀' (after the step's guidance), calibrated with the classifier's temperature
+ * ({@code Classifier.confidence()}, docs/confidence.md; T = 1 for a bundle without one). Synthesis runs the unguided
+ * loop of {@link DiffusionSampler} with this guidance as its {@link DiffusionSampler.Guide} (so Synthesize with a
+ * guidance model keeps trajectories, DDPM, η, init and conditions); counterfactuals run their own loop (partial
+ * schedule, stop at the flip) around the same guidance step. Noise: synthesis uses {@code GaussianNoise.forSample(seed, i)}
  * exactly as {@link org.diffxai.core.DiffusionSampler} does (so scale 0 reproduces Synthesize bit for bit at the same
  * batch size); counterfactuals use {@code Seeds.gaussian(seed, "counterfactual", i)}: the first H·W·C values noise the
  * input, the rest feed the steps that add noise. Not thread-safe.
@@ -69,12 +74,17 @@ public final class GuidedSampler {
   private int batchSize = 1;
   private int[] labels;
   private boolean stopOnFlip;
+  /** The counterfactuals' inputs (image units) while a counterfactual runs, else null. */
+  private float[][] references;
 
   /** What one image went through. */
   public static final class Trace {
     /** The result in image units (H·W·C). */
     public final float[] image;
-    /** Per step taken: the timestep, objective f at x̂₀, probability of the target class at x̂₀'. */
+    /**
+     * Per step taken: the timestep, objective f at x̂₀ (log softmax of the logits, T = 1, or the prototype's score),
+     * calibrated probability of the target class at x̂₀'.
+     */
     public final int[] timesteps;
     public final double[] objective;
     public final double[] probability;
@@ -186,18 +196,75 @@ public final class GuidedSampler {
     return this;
   }
 
-  /** Guided synthesis of n images from x_T = the first H·W·C values of GaussianNoise.forSample(seed, i). */
+  /**
+   * Guided synthesis of n images from x_T = the first H·W·C values of GaussianNoise.forSample(seed, i): the unguided
+   * sampling loop ({@link DiffusionSampler}) with this guidance as its {@link DiffusionSampler.Guide}, recording per
+   * step the objective and the target class's probability at x̂₀'.
+   */
   public List<Trace> synthesize(int n, Progress progress) {
     if (n < 1) throw new UserException("samples must be at least 1; got " + n + ".");
-    int d = size();
-    GaussianNoise[] streams = new GaussianNoise[n];
-    float[][] x = new float[n][];
-    for (int i = 0; i < n; i++) {
-      streams[i] = GaussianNoise.forSample(seed, i);
-      x[i] = streams[i].fill(new float[d]);
+    Recorder rec = recorder(n, true);
+    DiffusionSampler s = new DiffusionSampler(denoiser, scheduler).steps(steps).samples(n).seed(seed)
+        .batchSize(batchSize).guide(rec);
+    if (labels != null) s.labels(labels);
+    float[][] x0;
+    try {
+      x0 = s.run(null, progress);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e); // no sink, nothing written
     }
-    scheduler.setTimesteps(steps);
-    return loop(x, streams, scheduler.timesteps(), null, progress);
+    List<Trace> traces = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) traces.add(rec.trace(i, mapping.toImage(x0[i].clone()), -1));
+    return traces;
+  }
+
+  /**
+   * This guidance as a {@link DiffusionSampler.Guide} for a sampler over n samples that uses this sampler's scheduler
+   * (Synthesize with a {@code guidance} model): it records the objective per step and, with {@code probabilities}, the
+   * target class's calibrated probability at x̂₀' (one more classifier pass per step).
+   */
+  public Recorder recorder(int n, boolean probabilities) {
+    return new Recorder(n, probabilities);
+  }
+
+  /** A {@link DiffusionSampler.Guide} that applies this guidance and records what each sample went through. */
+  public final class Recorder implements DiffusionSampler.Guide {
+    private final List<List<double[]>> rec = new ArrayList<>();
+    private final boolean probabilities;
+
+    private Recorder(int n, boolean probabilities) {
+      this.probabilities = probabilities;
+      for (int i = 0; i < n; i++) rec.add(new ArrayList<>());
+    }
+
+    @Override
+    public void guide(int t, float[] out, float[][] x, int[] samples) {
+      float[] guidedImg = probabilities ? new float[out.length] : null;
+      double[] f = guideBatch(t, out, x, samples, guidedImg);
+      double[][] p = probabilities ? classifier.confidence().probabilities(classifier.logits(guidedImg,
+          samples.length)) : null;
+      for (int j = 0; j < samples.length; j++) {
+        rec.get(samples[j]).add(new double[] {t, f[j], p == null ? Double.NaN : p[j][probabilityClass]});
+      }
+    }
+
+    /** The trace of sample i with its final image (image units) and flip step. */
+    public Trace trace(int i, float[] image, int flipStep) {
+      List<double[]> r = rec.get(i);
+      int[] tt = new int[r.size()];
+      double[] f = new double[r.size()];
+      double[] p = new double[r.size()];
+      for (int k = 0; k < tt.length; k++) {
+        tt[k] = (int) r.get(k)[0];
+        f[k] = r.get(k)[1];
+        p[k] = r.get(k)[2];
+      }
+      return new Trace(image, tt, f, p, flipStep);
+    }
+
+    void add(int i, int t, double f, double p) {
+      rec.get(i).add(new double[] {t, f, p});
+    }
   }
 
   /**
@@ -250,14 +317,20 @@ public final class GuidedSampler {
       for (int j = 0; j < d; j++) m[j] = sa * m[j] + sb * eps[j];
       x[i] = m;
     }
-    return loop(x, streams, ts, ref, progress);
+    references = ref;
+    try {
+      return loop(x, streams, ts, progress);
+    } finally {
+      references = null;
+    }
   }
 
   private int size() {
     return denoiser.height() * denoiser.width() * denoiser.channels();
   }
 
-  private List<Trace> loop(float[][] x, GaussianNoise[] streams, int[] ts, float[][] ref, Progress progress) {
+  /** The counterfactual loop: guided DDIM steps from x_τ, each image stopping at its flip. */
+  private List<Trace> loop(float[][] x, GaussianNoise[] streams, int[] ts, Progress progress) {
     if (progress == null) progress = Progress.NONE;
     int n = x.length;
     int d = size();
@@ -268,104 +341,42 @@ public final class GuidedSampler {
       throw new UserException("The denoiser is not class-conditional; remove the label.");
     }
     if (denoiser.conditionChannels() > 0) {
-      throw new UserException("Guidance does not support denoisers with condition channels yet.");
+      throw new UserException("Counterfactuals do not support denoisers with condition channels yet.");
     }
-    SchedulerConfig.PredictionType prediction = scheduler.config().predictionType();
-    float a = (float) mapping.scale;
-    List<List<double[]>> rec = new ArrayList<>();
-    for (int i = 0; i < n; i++) rec.add(new ArrayList<>());
+    Recorder rec = recorder(n, false);
     float[][] result = new float[n][];
     int[] flip = new int[n];
     Arrays.fill(flip, -1);
     boolean[] done = new boolean[n];
     StepOutput so = new StepOutput(d);
-    float[] zero = new float[d];
     float[] noise = new float[d];
     float[] mOut = new float[d];
     for (int si = 0; si < ts.length; si++) {
       int t = ts[si];
       progress.checkCancelled();
       progress.report("Step " + (si + 1) + "/" + ts.length + " (t=" + t + ")", (double) si / ts.length);
-      float ab = scheduler.alphaCumprod(t);
-      float sa = (float) Math.sqrt(ab);
-      float sb = (float) Math.sqrt(1 - ab);
-      float w = (float) (scale * (1 - ab)) * a;
       int[] active = active(done);
       for (int b0 = 0; b0 < active.length; b0 += batchSize) {
         progress.checkCancelled();
         int m = Math.min(batchSize, active.length - b0);
+        int[] idx = Arrays.copyOfRange(active, b0, b0 + m);
         float[] xb = new float[m * d];
         float[] tb = new float[m];
         int[] lb = labels == null ? null : new int[m];
         for (int j = 0; j < m; j++) {
-          int i = active[b0 + j];
-          System.arraycopy(x[i], 0, xb, j * d, d);
+          System.arraycopy(x[idx[j]], 0, xb, j * d, d);
           tb[j] = t;
-          if (lb != null) lb[j] = labels[i];
+          if (lb != null) lb[j] = labels[idx[j]];
         }
         float[] out = denoiser.predict(xb, tb, lb, null, m);
-        if (out == null || out.length != m * d) {
-          throw new UserException("The denoiser returned " + (out == null ? "nothing" : out.length + " values")
-              + " for " + m + " samples (expected " + m * d + "). Check its model.json.");
-        }
-        // x̂₀ per image (the scheduler's, clipped as the bundle says), in image units for the classifier
-        float[] img = new float[m * d];
-        for (int j = 0; j < m; j++) {
-          System.arraycopy(out, j * d, mOut, 0, d);
-          scheduler.step(mOut, t, x[active[b0 + j]], zero, so);
-          float[] v = mapping.toImage(so.predOriginalSample.clone());
-          System.arraycopy(v, 0, img, j * d, d);
-        }
-        DifferentiableClassifier.Gradient g = null;
-        if (scale > 0) {
-          g = classifier.gradient(img, m, DifferentiableClassifier.Objective.of(kind, index, m));
-        }
-        // the model output whose (x̂₀, ε̂) are shifted by (Δ, −√ᾱ/√(1−ᾱ)·Δ), Δ = s·(1−ᾱ)·a·∇J; and x̂₀' from it
-        float[] guided = out.clone();
+        checkOutput(out, m);
         float[] guidedImg = new float[m * d];
+        double[] f = guideBatch(t, out, x, idx, guidedImg);
+        double[][] probs = classifier.confidence().probabilities(classifier.logits(guidedImg, m));
         for (int j = 0; j < m; j++) {
-          int i = active[b0 + j];
-          if (g != null) {
-            for (int p = 0; p < d; p++) {
-              float grad = g.gradient[j * d + p];
-              if (ref != null && closeness > 0) grad -= (float) closeness * Math.signum(img[j * d + p] - ref[i][p]);
-              float delta = w * grad;
-              int q = j * d + p;
-              switch (prediction) {
-                case EPSILON:
-                  guided[q] -= sa / sb * delta;
-                  break;
-                case SAMPLE:
-                  guided[q] += delta;
-                  break;
-                case V_PREDICTION:
-                  guided[q] -= delta / sb;
-                  break;
-                default:
-                  throw new AssertionError(prediction);
-              }
-            }
-          }
-          System.arraycopy(guided, j * d, mOut, 0, d);
-          scheduler.step(mOut, t, x[i], zero, so);
-          if (g != null) {
-            // ε' from the (clipped) guided x̂₀', so that the step moves x_t towards x̂₀' even where clipping cut Δ
-            float[] x0g = so.predOriginalSample;
-            for (int p = 0; p < d; p++) {
-              float eps = (x[i][p] - sa * x0g[p]) / sb;
-              guided[j * d + p] = prediction == SchedulerConfig.PredictionType.EPSILON ? eps
-                  : prediction == SchedulerConfig.PredictionType.SAMPLE ? x0g[p] : sa * eps - sb * x0g[p];
-            }
-          }
-          float[] v = mapping.toImage(so.predOriginalSample.clone());
-          System.arraycopy(v, 0, guidedImg, j * d, d);
-        }
-        double[] f = g != null ? toDouble(g.values) : objectiveWithoutGuidance(img, m);
-        float[][] logits = classifier.logits(guidedImg, m);
-        for (int j = 0; j < m; j++) {
-          int i = active[b0 + j];
-          double[] p = Confidence.softmax(logits[j], 1);
-          rec.get(i).add(new double[] {t, f[j], p[probabilityClass]});
+          int i = idx[j];
+          double[] p = probs[j];
+          rec.add(i, t, f[j], p[probabilityClass]);
           boolean flipped = argmax(p) == probabilityClass;
           if (flipped && flip[i] < 0) flip[i] = si;
           if (stopOnFlip && flipped) {
@@ -373,7 +384,7 @@ public final class GuidedSampler {
             result[i] = Arrays.copyOfRange(guidedImg, j * d, (j + 1) * d);
             continue;
           }
-          System.arraycopy(guided, j * d, mOut, 0, d);
+          System.arraycopy(out, j * d, mOut, 0, d);
           float[] z = scheduler.addsNoise(t) ? streams[i].fill(noise) : null;
           scheduler.step(mOut, t, x[i], z, so);
           System.arraycopy(so.prevSample, 0, x[i], 0, d);
@@ -382,19 +393,91 @@ public final class GuidedSampler {
     }
     List<Trace> traces = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      float[] img = result[i] != null ? result[i] : mapping.toImage(x[i].clone());
-      List<double[]> r = rec.get(i);
-      int[] tt = new int[r.size()];
-      double[] f = new double[r.size()];
-      double[] p = new double[r.size()];
-      for (int k = 0; k < tt.length; k++) {
-        tt[k] = (int) r.get(k)[0];
-        f[k] = r.get(k)[1];
-        p[k] = r.get(k)[2];
-      }
-      traces.add(new Trace(img, tt, f, p, flip[i]));
+      traces.add(rec.trace(i, result[i] != null ? result[i] : mapping.toImage(x[i].clone()), flip[i]));
     }
     return traces;
+  }
+
+  private void checkOutput(float[] out, int m) {
+    int d = size();
+    if (out == null || out.length != m * d) {
+      throw new UserException("The denoiser returned " + (out == null ? "nothing" : out.length + " values")
+          + " for " + m + " samples (expected " + m * d + "). Check its model.json.");
+    }
+  }
+
+  /**
+   * The guidance of one batch (the update in the class comment): the denoiser outputs {@code out} of the samples
+   * {@code idx} (x_t = x[idx[j]]) at timestep t are replaced in place by the outputs that give (x̂₀', ε').
+   *
+   * @param guidedImg receives x̂₀' in image units when not null
+   * @return the objective f at x̂₀ per sample
+   */
+  private double[] guideBatch(int t, float[] out, float[][] x, int[] idx, float[] guidedImg) {
+    int m = idx.length;
+    int d = size();
+    SchedulerConfig.PredictionType prediction = scheduler.config().predictionType();
+    float ab = scheduler.alphaCumprod(t);
+    float sa = (float) Math.sqrt(ab);
+    float sb = (float) Math.sqrt(1 - ab);
+    float w = (float) (scale * (1 - ab)) * (float) mapping.scale;
+    StepOutput so = new StepOutput(d);
+    float[] zero = new float[d];
+    float[] mOut = new float[d];
+    // x̂₀ per image (the scheduler's, clipped as the bundle says), in image units for the classifier
+    float[] img = new float[m * d];
+    for (int j = 0; j < m; j++) {
+      System.arraycopy(out, j * d, mOut, 0, d);
+      scheduler.step(mOut, t, x[idx[j]], zero, so);
+      float[] v = mapping.toImage(so.predOriginalSample.clone());
+      System.arraycopy(v, 0, img, j * d, d);
+    }
+    DifferentiableClassifier.Gradient g = null;
+    if (scale > 0) g = classifier.gradient(img, m, DifferentiableClassifier.Objective.of(kind, index, m));
+    // the model output whose (x̂₀, ε̂) are shifted by (Δ, −√ᾱ/√(1−ᾱ)·Δ), Δ = s·(1−ᾱ)·a·∇J; and x̂₀' from it
+    for (int j = 0; j < m; j++) {
+      int i = idx[j];
+      if (g != null) {
+        for (int p = 0; p < d; p++) {
+          float grad = g.gradient[j * d + p];
+          if (references != null && closeness > 0) {
+            grad -= (float) closeness * Math.signum(img[j * d + p] - references[i][p]);
+          }
+          float delta = w * grad;
+          int q = j * d + p;
+          switch (prediction) {
+            case EPSILON:
+              out[q] -= sa / sb * delta;
+              break;
+            case SAMPLE:
+              out[q] += delta;
+              break;
+            case V_PREDICTION:
+              out[q] -= delta / sb;
+              break;
+            default:
+              throw new AssertionError(prediction);
+          }
+        }
+      }
+      if (g == null && guidedImg == null) continue;
+      System.arraycopy(out, j * d, mOut, 0, d);
+      scheduler.step(mOut, t, x[i], zero, so);
+      if (g != null) {
+        // ε' from the (clipped) guided x̂₀', so that the step moves x_t towards x̂₀' even where clipping cut Δ
+        float[] x0g = so.predOriginalSample;
+        for (int p = 0; p < d; p++) {
+          float eps = (x[i][p] - sa * x0g[p]) / sb;
+          out[j * d + p] = prediction == SchedulerConfig.PredictionType.EPSILON ? eps
+              : prediction == SchedulerConfig.PredictionType.SAMPLE ? x0g[p] : sa * eps - sb * x0g[p];
+        }
+      }
+      if (guidedImg != null) {
+        float[] v = mapping.toImage(so.predOriginalSample.clone());
+        System.arraycopy(v, 0, guidedImg, j * d, d);
+      }
+    }
+    return g != null ? toDouble(g.values) : objectiveWithoutGuidance(img, m);
   }
 
   /** The objective at x̂₀ when no gradient is taken (scale 0): log p from the logits, or the prototype's score. */

@@ -8,7 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.Chart;
+import org.diffxai.core.ClassNames;
 import org.diffxai.core.Classifier;
+import org.diffxai.core.Denoiser;
+import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.GaussianNoise;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
@@ -16,6 +19,7 @@ import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.Randomization;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
+import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.Fit;
 import org.diffxai.io.ImageInput;
@@ -23,6 +27,7 @@ import org.diffxai.io.InputImages;
 import org.diffxai.metrics.Bootstrap;
 import org.diffxai.metrics.FaithfulnessMetrics;
 import org.diffxai.metrics.FaithfulnessScoring;
+import org.diffxai.metrics.Localisation;
 import org.diffxai.metrics.Metric;
 import org.diffxai.metrics.MetricResult;
 import org.diffxai.metrics.ModelRandomization;
@@ -58,6 +63,12 @@ public final class CompareMethodsRun {
   public static final String RANDOM = "random";
   /** Prefix of the method names of the model-randomisation control, followed by the stage key. */
   public static final String RANDOMIZED = "randomized_";
+  /** The {@code methods} entry of each model's own prototype map. */
+  public static final String OWN = "own";
+  /** The {@code methods} entry and method name of the counterfactual difference map. */
+  public static final String COUNTERFACTUAL = "counterfactual";
+  /** Suffix of the randomisation rows of the counterfactual method (after the stage key). */
+  static final String COUNTERFACTUAL_SUFFIX = " (counterfactual)";
 
   /** The keys of Compare Explanation Methods. */
   public static class Request extends MetricKeys {
@@ -88,6 +99,47 @@ public final class CompareMethodsRun {
 
     @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
     public String fit = Fit.KEY_DEFAULT;
+
+    @Parameter(required = false, persist = false, description = ImageKeys.MASKS_DESCRIPTION)
+    public String masks = "";
+
+    @Parameter(persist = false, description = "Explanations scored per model, comma-separated: own (the prototype map"
+        + " of the map key), counterfactual (|counterfactual - image| towards the other class, docs/guidance.md)")
+    public String methods = OWN;
+
+    @Parameter(style = "model:denoiser", persist = false,
+        description = "Denoiser of the counterfactual method: a bundle folder or 'sample'")
+    public String counterfactual_denoiser = "sample";
+
+    @Parameter(min = "0", max = "1", persist = false,
+        description = "Noise depth of the counterfactual method (fraction of the schedule)")
+    public double counterfactual_depth = 0.3;
+
+    @Parameter(min = "1", persist = false, description = "Denoising steps of the full schedule for the counterfactual"
+        + " method (about depth x steps run per image)")
+    public int counterfactual_steps = 20;
+
+    @Parameter(min = "0", persist = false, description = "Guidance scale of the counterfactual method")
+    public double counterfactual_scale = 1;
+
+    /** The {@code methods} entries, checked. */
+    public List<String> methodList() {
+      List<String> out = new ArrayList<>();
+      for (String m : (methods == null ? "" : methods).split(",")) {
+        String k = m.trim().toLowerCase(Locale.ROOT);
+        if (k.isEmpty()) continue;
+        if (!k.equals(OWN) && !k.equals(COUNTERFACTUAL)) {
+          throw new UserException("methods=" + methods + " names '" + m.trim() + "'; the methods are " + OWN + " and "
+              + COUNTERFACTUAL + ", e.g. methods=" + OWN + "," + COUNTERFACTUAL + ".");
+        }
+        if (!out.contains(k)) out.add(k);
+      }
+      if (out.isEmpty()) {
+        throw new UserException("methods= is empty. Give " + OWN + ", " + COUNTERFACTUAL + " or both, e.g. methods="
+            + OWN + "," + COUNTERFACTUAL + ".");
+      }
+      return out;
+    }
   }
 
   /** Makes the re-initialised copy of model {@code index} (closed by the run after use). */
@@ -131,16 +183,19 @@ public final class CompareMethodsRun {
     public final Map<String, String> provenance;
     /** Wall time in seconds by "model/method" ({@code PPNet}, {@code random}, {@code randomized_top}, ...). */
     public final Map<String, Double> seconds;
+    /** The counterfactual maps |counterfactual − image| by model name (with the counterfactual method). */
+    public final Map<String, float[][]> counterfactualMaps;
     public final List<Path> files;
 
     Result(List<Row> rows, Table table, Table verdicts, List<Chart> plots, Map<String, String> provenance,
-        Map<String, Double> seconds, List<Path> files) {
+        Map<String, Double> seconds, Map<String, float[][]> counterfactualMaps, List<Path> files) {
       this.rows = rows;
       this.table = table;
       this.verdicts = verdicts;
       this.plots = plots;
       this.provenance = provenance;
       this.seconds = seconds;
+      this.counterfactualMaps = counterfactualMaps;
       this.files = files;
     }
 
@@ -152,16 +207,23 @@ public final class CompareMethodsRun {
     }
   }
 
-  /** The images compared, with their name and where they came from. */
+  /** The images compared, with their name, where they came from and their lesion masks. */
   public static final class Images {
     public final FloatStack stack;
     public final String name;
     public final Map<String, String> provenance;
+    /** Per image its lesion mask (null entries: none), or null without masks. */
+    public final boolean[][] masks;
 
     public Images(FloatStack stack, String name, Map<String, String> provenance) {
+      this(stack, name, provenance, null);
+    }
+
+    public Images(FloatStack stack, String name, Map<String, String> provenance, boolean[][] masks) {
       this.stack = stack;
       this.name = name;
       this.provenance = provenance;
+      this.masks = masks;
     }
   }
 
@@ -195,8 +257,13 @@ public final class CompareMethodsRun {
         }
       }
       Images images = images(r, first.width(), first.height(), env);
-      return run(r, images, loaded,
-          (i, stage, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(keys.get(i)), stage, s, r.trust), env);
+      Randomizer randomizer = (i, stage, s) -> RandomizedPrototypeNetwork.of(ClassifierBundle.open(keys.get(i)),
+          stage, s, r.trust);
+      if (!r.methodList().contains(COUNTERFACTUAL)) return run(r, images, loaded, randomizer, null, env);
+      try (LoadedModel<Denoiser> d = Models.denoiser(r.counterfactual_denoiser.trim(), r.deviceChoice(), null,
+          r.trust, env.progress)) {
+        return run(r, images, loaded, randomizer, d, env);
+      }
     } finally {
       for (LoadedModel<PrototypeClassifier> m : loaded) m.close();
     }
@@ -207,7 +274,14 @@ public final class CompareMethodsRun {
     if (!blank(r.images)) {
       InputImages in = ImageKeys.read(env, "images", r.images, ImageInput.Settings.size(width, height)
           .fit(Fit.of(r.fit)).channels(1), env.progress);
-      return new Images(in.stack(), ImageKeys.name(env, "images", r.images, in), in.summary().toStrings());
+      boolean[][] masks = blank(r.masks) ? null : ImageKeys.masks("images", r.images, in, r.masks.trim(), width,
+          height);
+      return new Images(in.stack(), ImageKeys.name(env, "images", r.images, in), in.summary().toStrings(), masks);
+    }
+    if (!blank(r.masks)) {
+      throw new UserException("masks= gives lesion masks of images, but the images are synthesized (denoiser="
+          + r.denoiser.trim() + ") and have none. Give images= (e.g. Generate Phantoms' output with masks=auto), or"
+          + " remove masks.");
     }
     SynthesizeRun.Request s = new SynthesizeRun.Request();
     s.model = r.denoiser.trim();
@@ -221,14 +295,27 @@ public final class CompareMethodsRun {
         r.denoiser.trim(), r.steps, r.seed), res.provenance);
   }
 
+  /** {@link #run(Request, Images, List, Randomizer, LoadedModel, Env)} without the counterfactual method's denoiser. */
+  public static Result run(Request r, Images images, List<LoadedModel<PrototypeClassifier>> models,
+      Randomizer randomizer, Env env) {
+    return run(r, images, models, randomizer, null, env);
+  }
+
   /**
    * Compares opened prototype networks (the caller closes them) on the given images.
    *
    * @param randomizer makes the re-initialised copies for the model-randomisation control
+   * @param cfDenoiser the counterfactual method's denoiser (the caller closes it); null without that method
    */
   public static Result run(Request r, Images images, List<LoadedModel<PrototypeClassifier>> models,
-      Randomizer randomizer, Env env) {
+      Randomizer randomizer, LoadedModel<Denoiser> cfDenoiser, Env env) {
     Progress progress = env.progress;
+    List<String> methods = r.methodList();
+    boolean ownMethod = methods.contains(OWN), cfMethod = methods.contains(COUNTERFACTUAL);
+    if (cfMethod && cfDenoiser == null) {
+      throw new UserException("methods=" + r.methods + " asks for counterfactuals, which need a denoiser: set"
+          + " counterfactual_denoiser= (e.g. sample).");
+    }
     if (models.isEmpty()) throw new UserException("No models given. Set models= to one or more prototype bundles.");
     if (images.stack.channels != 1) {
       throw new UserException("The images " + images.name + " have " + images.stack.channels + " channels; the"
@@ -248,7 +335,9 @@ public final class CompareMethodsRun {
     int n = images.stack.sampleCount();
     List<Row> rows = new ArrayList<>();
     Map<String, Double> seconds = new LinkedHashMap<>();
-    double parts = models.size() * ((randomControl ? 2 : 1) + 0.2 * stages.size());
+    double parts = models.size() * ((randomControl ? 1 : 0) + (ownMethod ? 1 : 0) + (cfMethod ? 1 : 0)
+        + 0.2 * stages.size() * methods.size());
+    Map<String, float[][]> cfMaps = new LinkedHashMap<>();
     double done = 0;
     try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, IMAGES_FILE, VERDICTS_FILE, PROVENANCE_FILE,
         "compare_*.png")) {
@@ -257,17 +346,44 @@ public final class CompareMethodsRun {
         PrototypeClassifier pc = m.get();
         String prefix = m.name() + ": ";
 
-        FaithfulnessScoring.Job own = job(r, images);
-        own.prototypeAttribution = true;
-        own.attributionName = FaithfulnessScoring.PROTOTYPES;
-        long t0 = System.nanoTime();
-        FaithfulnessScoring.Scores res = FaithfulnessScoring.score(own, pc, m.name(), progress.sub(done / parts,
-            (done + 1) / parts, prefix + "own map, "));
-        seconds.put(m.name() + "/" + pc.method(), (System.nanoTime() - t0) / 1e9);
-        done++;
-        rows.addAll(rows(m.name(), pc.method(), res, r));
-        int[] targets = new int[n];
-        for (int i = 0; i < n; i++) targets[i] = res.images.get(i).target;
+        long t0;
+        int[] targets;
+        if (ownMethod) {
+          FaithfulnessScoring.Job own = job(r, images);
+          own.prototypeAttribution = true;
+          own.attributionName = FaithfulnessScoring.PROTOTYPES;
+          t0 = System.nanoTime();
+          FaithfulnessScoring.Scores res = FaithfulnessScoring.score(own, pc, m.name(), progress.sub(done / parts,
+              (done + 1) / parts, prefix + "own map, "));
+          seconds.put(m.name() + "/" + pc.method(), (System.nanoTime() - t0) / 1e9);
+          done++;
+          rows.addAll(rows(m.name(), pc.method(), res, r));
+          rows.addAll(localisationRows(m.name(), pc.method(), res, images, r));
+          targets = new int[n];
+          for (int i = 0; i < n; i++) targets[i] = res.images.get(i).target;
+        } else {
+          targets = targets(pc, m.name(), images.stack, r.target);
+        }
+
+        int[] cfTargets = null;
+        float[][] cf = null;
+        if (cfMethod) {
+          DifferentiableClassifier dc = differentiable(pc, m.name());
+          cfTargets = counterfactualTargets(dc, images.stack, targets);
+          t0 = System.nanoTime();
+          cf = counterfactualMaps(r, cfDenoiser, dc, images.stack, cfTargets, progress.sub(done / parts,
+              (done + 0.7) / parts, prefix + "counterfactuals, "));
+          cfMaps.put(m.name(), cf);
+          FaithfulnessScoring.Job cj = job(r, images);
+          cj.attribution = new FloatStack(images.stack.width, images.stack.height, 1, n, 1, cf, null);
+          cj.attributionName = "counterfactual |difference|";
+          FaithfulnessScoring.Scores cs = FaithfulnessScoring.score(cj, plain(pc), m.name(),
+              progress.sub((done + 0.7) / parts, (done + 1) / parts, prefix + "counterfactual map, "));
+          seconds.put(m.name() + "/" + COUNTERFACTUAL, (System.nanoTime() - t0) / 1e9);
+          done++;
+          rows.addAll(rows(m.name(), COUNTERFACTUAL, cs, r));
+          rows.addAll(localisationRows(m.name(), COUNTERFACTUAL, cs, images, r));
+        }
 
         if (randomControl) {
           FaithfulnessScoring.Job rnd = job(r, images);
@@ -279,30 +395,38 @@ public final class CompareMethodsRun {
           seconds.put(m.name() + "/" + RANDOM, (System.nanoTime() - t0) / 1e9);
           done++;
           rows.addAll(rows(m.name(), RANDOM, rr, r));
+          rows.addAll(localisationRows(m.name(), RANDOM, rr, images, r));
         }
 
         if (!stages.isEmpty()) {
           FloatStack gray = planes(images.stack);
           t0 = System.nanoTime();
-          float[][] real = ModelRandomization.maps(pc, m.name(), gray, targets, r.mapKind(), r.mapSettings(),
-              progress);
+          float[][] real = ownMethod ? ModelRandomization.maps(pc, m.name(), gray, targets, r.mapKind(),
+              r.mapSettings(), progress) : null;
           double realSeconds = (System.nanoTime() - t0) / 1e9;
           for (Randomization st : stages) {
             progress.report(prefix + "randomised network (" + st.key() + ")", done / parts);
             t0 = System.nanoTime();
-            double[] rho = new double[n], ssim = new double[n];
             try (PrototypeClassifier rand = randomizer.randomize(mi, st, r.seed)) {
-              float[][] other = ModelRandomization.maps(rand, m.name() + " (randomised)", gray, targets,
-                  r.mapKind(), r.mapSettings(), progress);
-              for (int i = 0; i < n; i++) {
-                rho[i] = ModelRandomization.spearman(real[i], other[i]);
-                ssim[i] = ModelRandomization.ssim(real[i], other[i], gray.width, gray.height);
+              if (ownMethod) {
+                float[][] other = ModelRandomization.maps(rand, m.name() + " (randomised)", gray, targets,
+                    r.mapKind(), r.mapSettings(), progress);
+                randomizationRows(rows, m.name(), RANDOMIZED + st.key(), real, other, gray, r);
+                seconds.put(m.name() + "/" + RANDOMIZED + st.key(), realSeconds + (System.nanoTime() - t0) / 1e9);
+                done += 0.2;
+              }
+              if (cfMethod) {
+                // the randomised network's counterfactuals towards the same classes, with the same noise
+                t0 = System.nanoTime();
+                float[][] other = counterfactualMaps(r, cfDenoiser, differentiable(rand, m.name() + " (randomised)"),
+                    images.stack, cfTargets, progress.sub(done / parts, (done + 0.2) / parts, prefix
+                        + "randomised network (" + st.key() + "), counterfactuals, "));
+                String method = RANDOMIZED + st.key() + COUNTERFACTUAL_SUFFIX;
+                randomizationRows(rows, m.name(), method, cf, other, gray, r);
+                seconds.put(m.name() + "/" + method, (System.nanoTime() - t0) / 1e9);
+                done += 0.2;
               }
             }
-            seconds.put(m.name() + "/" + RANDOMIZED + st.key(), realSeconds + (System.nanoTime() - t0) / 1e9);
-            rows.add(row(m.name(), RANDOMIZED + st.key(), ModelRandomization.SPEARMAN, rho, r));
-            rows.add(row(m.name(), RANDOMIZED + st.key(), ModelRandomization.SSIM, ssim, r));
-            done += 0.2;
           }
         }
       }
@@ -310,6 +434,13 @@ public final class CompareMethodsRun {
       Table table = table(rows);
       Table verdicts = verdicts(rows);
       Map<String, String> prov = provenance(r, images, models, stages, n);
+      if (cfMethod) counterfactualProvenance(prov, r, cfDenoiser);
+      if (images.masks != null) {
+        prov.put("localisation", "rows pointing_game, relevance_mass, relevance_mass_x_area, relevance_rank, auc of"
+            + " every scored map (own, counterfactual, random) against the lesion masks, over the images with a"
+            + " non-empty mask; positive part of each map; pointing-game tolerance 15 px x side / 224"
+            + " (docs/ground-truth.md)");
+      }
       for (Map.Entry<String, Double> e : seconds.entrySet()) {
         prov.put("seconds." + e.getKey(), String.format(Locale.ROOT, "%.2f", e.getValue()));
       }
@@ -324,7 +455,7 @@ public final class CompareMethodsRun {
       List<Path> files = out.commit();
       progress.report("Compared " + models.size() + " model" + (models.size() == 1 ? "" : "s") + " on " + n
           + " image" + (n == 1 ? "" : "s"), 1);
-      return new Result(rows, table, verdicts, plots, prov, seconds, files);
+      return new Result(rows, table, verdicts, plots, prov, seconds, cfMaps, files);
     }
   }
 
@@ -348,6 +479,120 @@ public final class CompareMethodsRun {
     f.map = r.mapKind();
     f.mapSettings = r.mapSettings();
     return f;
+  }
+
+  /** The localisation metrics, each a row like the faithfulness metrics (higher is better). */
+  static final String[] LOCALISATION = {"pointing_game", "relevance_mass", "relevance_mass_x_area", "relevance_rank",
+      "auc"};
+
+  /**
+   * Where one method's maps point against the lesion masks ({@link Localisation}, the positive part of each map, as
+   * Faithfulness Score scores it): one row per localisation metric over the images with a non-empty mask; none
+   * without masks.
+   */
+  private static List<Row> localisationRows(String model, String method, FaithfulnessScoring.Scores s, Images images,
+      Request r) {
+    List<Row> out = new ArrayList<>();
+    if (images.masks == null) return out;
+    int n = s.images.size();
+    double[][] v = new double[LOCALISATION.length][n];
+    for (double[] a : v) Arrays.fill(a, Double.NaN);
+    for (FaithfulnessScoring.ImageResult ir : s.images) {
+      boolean[] mask = images.masks[ir.index];
+      if (mask == null || ir.map == null) continue;
+      Localisation.Result l = Localisation.evaluate(ir.map, mask, images.stack.width, images.stack.height);
+      if (l.maskPixels == 0) continue;
+      double[] x = {l.pointingGame, l.relevanceMass, l.relevanceMassRatio(), l.relevanceRank, l.auc};
+      for (int k = 0; k < x.length; k++) v[k][ir.index] = x[k];
+    }
+    for (int k = 0; k < LOCALISATION.length; k++) out.add(row(model, method, LOCALISATION[k], v[k], r));
+    return out;
+  }
+
+  /** The Spearman and SSIM rows of one randomisation stage of one method. */
+  private static void randomizationRows(List<Row> rows, String model, String method, float[][] real, float[][] other,
+      FloatStack gray, Request r) {
+    int n = real.length;
+    double[] rho = new double[n], ssim = new double[n];
+    for (int i = 0; i < n; i++) {
+      rho[i] = ModelRandomization.spearman(real[i], other[i]);
+      ssim[i] = ModelRandomization.ssim(real[i], other[i], gray.width, gray.height);
+    }
+    rows.add(row(model, method, ModelRandomization.SPEARMAN, rho, r));
+    rows.add(row(model, method, ModelRandomization.SSIM, ssim, r));
+  }
+
+  /** The explained class of each image: the {@code target} key's class, or the predicted class. */
+  private static int[] targets(Classifier c, String name, FloatStack images, String target) {
+    int fixed = ClassNames.target(c.classNames(), target, name);
+    int n = images.sampleCount();
+    float[][] logits = c.logits(images.toNHWC(), n);
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) out[i] = fixed >= 0 ? fixed : GuidedSampler.argmax(toDouble(logits[i]));
+    return out;
+  }
+
+  /** The counterfactual's class of each image: the most likely class other than the explained one. */
+  private static int[] counterfactualTargets(Classifier c, FloatStack images, int[] explained) {
+    int n = images.sampleCount();
+    float[][] logits = c.logits(images.toNHWC(), n);
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) out[i] = CounterfactualRun.otherClass(logits[i], explained[i]);
+    return out;
+  }
+
+  /**
+   * The counterfactual method's maps: |x_cf − x| per pixel (summed over channels), x_cf the counterfactual of image
+   * x towards {@code cfTargets[i]} ({@link CounterfactualRun#counterfactuals}: the request's depth, steps and scale,
+   * Counterfactual's default closeness, noise from {@code seed}). Unsigned: the sign of an intensity change says
+   * whether the image got brighter, not whether the pixel speaks for the class.
+   */
+  static float[][] counterfactualMaps(Request r, LoadedModel<Denoiser> d, DifferentiableClassifier c,
+      FloatStack images, int[] cfTargets, Progress progress) {
+    Denoiser den = d.get();
+    if (den.width() != images.width || den.height() != images.height || den.channels() != images.channels) {
+      throw new UserException("The counterfactual denoiser " + d.name() + " makes " + den.width() + "x"
+          + den.height() + "x" + den.channels() + " images but the models take " + images.width + "x" + images.height
+          + "x" + images.channels + ". Use a denoiser trained on images of the models' size.");
+    }
+    int n = images.sampleCount(), size = images.width * images.height * images.channels;
+    float[] all = images.toNHWC();
+    float[][] in = new float[n][];
+    for (int i = 0; i < n; i++) in[i] = Arrays.copyOfRange(all, i * size, (i + 1) * size);
+    GuidedSampler.Trace[] t = CounterfactualRun.counterfactuals(d, c, c.classNames(), in, cfTargets,
+        r.counterfactual_depth, r.counterfactual_scale, CLOSENESS, r.counterfactual_steps, r.seed, 8, progress);
+    float[][] maps = new float[n][images.width * images.height];
+    int ch = images.channels;
+    for (int i = 0; i < n; i++) {
+      for (int p = 0; p < size; p++) maps[i][p / ch] += Math.abs(t[i].image[p] - in[i][p]);
+    }
+    return maps;
+  }
+
+  /** The closeness weight of the counterfactual method: Counterfactual's default. */
+  static final double CLOSENESS = new CounterfactualRun.Request().closeness;
+
+  private static DifferentiableClassifier differentiable(Classifier c, String name) {
+    if (c instanceof DifferentiableClassifier) return (DifferentiableClassifier) c;
+    throw new UserException("Model " + name + " gives no input gradients, so the counterfactual method cannot guide"
+        + " with it. Leave counterfactual out of methods=, or use a TensorFlow or TorchScript bundle.");
+  }
+
+  private static double[] toDouble(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) d[i] = v[i];
+    return d;
+  }
+
+  private static void counterfactualProvenance(Map<String, String> p, Request r, LoadedModel<Denoiser> d) {
+    p.put("counterfactual", "map = |counterfactual - image| (unsigned, summed over channels); the counterfactual of"
+        + " each image towards the most likely class other than the explained one: noised to depth "
+        + r.counterfactual_depth + ", DDIM over " + r.counterfactual_steps + " steps of the full schedule with"
+        + " classifier guidance (scale " + r.counterfactual_scale + ") and L1 closeness " + CLOSENESS + ", stopped at"
+        + " the flip (docs/guidance.md); noise Seeds.gaussian(seed, 'counterfactual', i); scored on the network"
+        + " like the random map (attribution metrics only); the randomisation control guides with the re-initialised"
+        + " network towards the same classes with the same noise");
+    d.provenance().forEach((k, v) -> p.put("counterfactual.denoiser." + k, v));
   }
 
   /**
@@ -470,14 +715,21 @@ public final class CompareMethodsRun {
       String v = rz.n == 0 ? "undefined"
           : rz.low >= -RANDOMIZATION_BOUND && rz.high <= RANDOMIZATION_BOUND ? "pass"
           : rz.low > RANDOMIZATION_BOUND || rz.high < -RANDOMIZATION_BOUND ? "fail" : "not shown";
+      String stage = rz.method.substring(RANDOMIZED.length());
       String method = "";
-      for (Row o : rows) {
-        if (o.model.equals(rz.model) && !o.method.equals(RANDOM) && !o.method.startsWith(RANDOMIZED)) {
-          method = o.method;
-          break;
+      if (stage.endsWith(COUNTERFACTUAL_SUFFIX)) {
+        stage = stage.substring(0, stage.length() - COUNTERFACTUAL_SUFFIX.length());
+        method = COUNTERFACTUAL;
+      } else {
+        for (Row o : rows) {
+          if (o.model.equals(rz.model) && !o.method.equals(RANDOM) && !o.method.startsWith(RANDOMIZED)
+              && !o.method.equals(COUNTERFACTUAL)) {
+            method = o.method;
+            break;
+          }
         }
       }
-      verdict(t, rz.model, method, "model randomisation (" + rz.method.substring(RANDOMIZED.length()) + ")",
+      verdict(t, rz.model, method, "model randomisation (" + stage + ")",
           rz.metric, rz, String.format(Locale.ROOT, "|Spearman| <= %.1f", RANDOMIZATION_BOUND), v,
           v.equals("pass") ? "the explanation changes when the weights are re-initialised"
               : v.equals("fail") ? "the explanation barely depends on the learned weights (Adebayo et al. 2018)"
@@ -547,7 +799,8 @@ public final class CompareMethodsRun {
     return out;
   }
 
-  private static final int OWN = 0x4c78a8;
+  private static final int OWN_COLOR = 0x4c78a8;
+  private static final int COUNTERFACTUAL_COLOR = 0x54a24b;
   private static final int RANDOM_COLOR = 0xb0b0b0;
   private static final int TOP_COLOR = 0xf58518;
   private static final int FULL_COLOR = 0xe45756;
@@ -566,11 +819,12 @@ public final class CompareMethodsRun {
         bars.add(row);
         String model = labels.get(indexOf(models, row.model));
         names.add(row.method.equals(RANDOM) ? "random (" + model + ")" : row.method.startsWith(RANDOMIZED)
-            ? model + " " + row.method.substring(RANDOMIZED.length()) : model);
+            ? model + " " + row.method.substring(RANDOMIZED.length()) : row.method.equals(COUNTERFACTUAL)
+            ? model + " counterfactual" : model);
       }
       Chart chart = new Chart(metric + " — " + imagesName, "", metric).categories(names);
       double lo = 0, hi = 0;
-      for (String kind : new String[] {"own", RANDOM, RANDOMIZED + Randomization.TOP.key(),
+      for (String kind : new String[] {"own", COUNTERFACTUAL, RANDOM, RANDOMIZED + Randomization.TOP.key(),
           RANDOMIZED + Randomization.FULL.key()}) {
         double[] x = new double[bars.size()], y = new double[bars.size()];
         boolean any = false;
@@ -578,14 +832,16 @@ public final class CompareMethodsRun {
           x[i] = i;
           Row b = bars.get(i);
           boolean mine = kind.equals("own") ? !b.method.equals(RANDOM) && !b.method.startsWith(RANDOMIZED)
+              && !b.method.equals(COUNTERFACTUAL) : kind.startsWith(RANDOMIZED) ? b.method.startsWith(kind)
               : b.method.equals(kind);
           y[i] = mine && Double.isFinite(b.mean) ? b.mean : 0; // ImageJ draws a NaN bar down to the frame's bottom
           any |= mine && Double.isFinite(b.mean);
         }
         if (!any) continue;
-        int c = kind.equals("own") ? OWN : kind.equals(RANDOM) ? RANDOM_COLOR
-            : kind.endsWith(Randomization.TOP.key()) ? TOP_COLOR : FULL_COLOR;
-        chart.add(kind.equals("own") ? "the model's own explanation" : kind.equals(RANDOM) ? "random map"
+        int c = kind.equals("own") ? OWN_COLOR : kind.equals(COUNTERFACTUAL) ? COUNTERFACTUAL_COLOR
+            : kind.equals(RANDOM) ? RANDOM_COLOR : kind.endsWith(Randomization.TOP.key()) ? TOP_COLOR : FULL_COLOR;
+        chart.add(kind.equals("own") ? "the model's own explanation" : kind.equals(COUNTERFACTUAL)
+            ? "counterfactual |difference|" : kind.equals(RANDOM) ? "random map"
             : "randomised network (" + kind.substring(RANDOMIZED.length()) + ") vs real", x, y, Chart.Style.BARS, c);
       }
       for (int i = 0; i < bars.size(); i++) {

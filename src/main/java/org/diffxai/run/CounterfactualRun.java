@@ -5,8 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.diffxai.core.Confidence;
 import org.diffxai.core.ClassNames;
+import org.diffxai.core.Classifier;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DifferentiableClassifier.Kind;
@@ -142,31 +142,13 @@ public final class CounterfactualRun {
     // the target per image: the given class, or the other class of the image's prediction
     int[] target = new int[n];
     for (int i = 0; i < n; i++) {
-      target[i] = fixedTarget >= 0 ? fixedTarget : 1 - GuidedSampler.argmax(Confidence.softmax(inLogits[i], 1));
+      target[i] = fixedTarget >= 0 ? fixedTarget : otherClass(inLogits[i], GuidedSampler.argmax(toDouble(inLogits[i])));
     }
     try (OutputFolder out = OutputFolder.open(r, COMMAND, IMAGES_FILE, DIFFERENCE_FILE, TABLE_FILE, STEPS_FILE,
         PROVENANCE_FILE)) {
       long t0 = System.nanoTime();
-      GuidedSampler.Trace[] traces = new GuidedSampler.Trace[n];
-      for (int k = 0; k < classes.size(); k++) {
-        int count = 0;
-        for (int i = 0; i < n; i++) if (target[i] == k) count++;
-        if (count == 0) continue;
-        int[] idx = new int[count];
-        float[][] group = new float[count][];
-        count = 0;
-        for (int i = 0; i < n; i++) {
-          if (target[i] == k) {
-            idx[count] = i;
-            group[count++] = inputs[i];
-          }
-        }
-        GuidedSampler sampler = new GuidedSampler(denoiser, DiffusionScheduler.create("ddim", d.scheduler(), 0),
-            classifier, d.intensity()).target(Kind.LOG_PROBABILITY, k, k).scale(r.scale).closeness(r.closeness)
-            .steps(r.steps).seed(r.seed).batchSize(r.batch).labels(labels(d, classes.get(k), count)).stopOnFlip(true);
-        List<GuidedSampler.Trace> got = sampler.counterfactual(group, r.depth, idx, env.progress);
-        for (int j = 0; j < count; j++) traces[idx[j]] = got.get(j);
-      }
+      GuidedSampler.Trace[] traces = counterfactuals(d, classifier, classes, inputs, target, r.depth, r.scale,
+          r.closeness, r.steps, r.seed, r.batch, env.progress);
       double seconds = (System.nanoTime() - t0) / 1e9;
       env.progress.checkCancelled();
       Map<String, String> prov = GuidedModels.provenance(COMMAND, r, d, c);
@@ -177,6 +159,7 @@ public final class CounterfactualRun {
           + " the first step whose guided x0_pred is classified as the target (docs/guidance.md)");
       prov.put("noise", "image i: Seeds.gaussian(seed, \"counterfactual\", i)");
       prov.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
+      prov.put("probability", GuidedModels.probabilityNote(classifier));
       float[][] cf = new float[n][];
       float[][] diff = new float[n][];
       for (int i = 0; i < n; i++) {
@@ -189,9 +172,9 @@ public final class CounterfactualRun {
           info, Look.GREY);
       ResultImage difference = ResultImage.of("difference", "Counterfactual difference", stack(image, diff,
           "difference"), info, Look.SIGNED);
-      Table table = table(image, inputs, inLogits, List.of(traces), classes, target, denoiser.width(),
+      Table table = table(image, inputs, inLogits, List.of(traces), classifier, classes, target, denoiser.width(),
           denoiser.height());
-      Table steps = stepsTable(image, List.of(traces));
+      Table steps = stepsTable(image, List.of(traces), classifier);
       if (out.active()) {
         out.tiff(IMAGES_FILE, images);
         out.tiff(DIFFERENCE_FILE, difference);
@@ -201,6 +184,53 @@ public final class CounterfactualRun {
       }
       return new Result(List.of(traces), images, difference, table, steps, prov, out.commit());
     }
+  }
+
+  /**
+   * The counterfactual of each input (image units) towards its target class: the images of each target class in one
+   * guided run ({@link GuidedSampler#counterfactual}, DDIM η 0, stopping at the flip), image i drawing its noise from
+   * stream i whatever its group. Shared by Counterfactual and Compare Explanation Methods.
+   */
+  static GuidedSampler.Trace[] counterfactuals(LoadedModel<Denoiser> d, DifferentiableClassifier classifier,
+      List<String> classes, float[][] inputs, int[] target, double depth, double scale, double closeness, int steps,
+      long seed, int batch, org.diffxai.core.Progress progress) {
+    int n = inputs.length;
+    GuidedSampler.Trace[] traces = new GuidedSampler.Trace[n];
+    for (int k = 0; k < classes.size(); k++) {
+      int count = 0;
+      for (int i = 0; i < n; i++) if (target[i] == k) count++;
+      if (count == 0) continue;
+      int[] idx = new int[count];
+      float[][] group = new float[count][];
+      count = 0;
+      for (int i = 0; i < n; i++) {
+        if (target[i] == k) {
+          idx[count] = i;
+          group[count++] = inputs[i];
+        }
+      }
+      GuidedSampler sampler = new GuidedSampler(d.get(), DiffusionScheduler.create("ddim", d.scheduler(), 0),
+          classifier, d.intensity()).target(Kind.LOG_PROBABILITY, k, k).scale(scale).closeness(closeness)
+          .steps(steps).seed(seed).batchSize(batch).labels(labels(d, classes.get(k), count)).stopOnFlip(true);
+      List<GuidedSampler.Trace> got = sampler.counterfactual(group, depth, idx, progress);
+      for (int j = 0; j < count; j++) traces[idx[j]] = got.get(j);
+    }
+    return traces;
+  }
+
+  /** The class with the largest logit other than {@code from} (for two classes: the other one). */
+  static int otherClass(float[] logits, int from) {
+    int best = -1;
+    for (int k = 0; k < logits.length; k++) {
+      if (k != from && (best < 0 || logits[k] > logits[best])) best = k;
+    }
+    return best;
+  }
+
+  private static double[] toDouble(float[] v) {
+    double[] d = new double[v.length];
+    for (int i = 0; i < v.length; i++) d[i] = v[i];
+    return d;
   }
 
   /** Class labels for a class-conditional denoiser (the target class, by name), or null. */
@@ -231,20 +261,26 @@ public final class CounterfactualRun {
     return new FloatStack(like.width, like.height, c, n, 1, planes, labels);
   }
 
+  /**
+   * One row per image; the probabilities are the classifier's calibrated ones where its bundle has a temperature, as
+   * the column names say ({@link GuidedModels#probabilityColumn}).
+   */
   static Table table(FloatStack image, float[][] inputs, float[][] inLogits, List<GuidedSampler.Trace> traces,
-      List<String> classes, int[] target, int w, int h) {
+      Classifier c, List<String> classes, int[] target, int w, int h) {
     Table t = new Table();
+    String pIn = GuidedModels.probabilityColumn(c, "target_input");
+    String pCf = GuidedModels.probabilityColumn(c, "target_counterfactual");
     for (int i = 0; i < traces.size(); i++) {
       GuidedSampler.Trace tr = traces.get(i);
-      double[] p = Confidence.softmax(inLogits[i], 1);
+      double[] p = c.confidence().probabilities(inLogits[i]);
       int predicted = GuidedSampler.argmax(p);
       t.incrementCounter();
       t.addValue("image", image.label(i * image.channels) == null ? "slice " + (i + 1) : image.label(i * image.channels));
       t.addValue("slice", i + 1);
       t.addValue("predicted", classes.get(predicted));
       t.addValue("target", classes.get(target[i]));
-      t.addValue("p_target_input", p[target[i]]);
-      t.addValue("p_target_counterfactual", tr.finalProbability());
+      t.addValue(pIn, p[target[i]]);
+      t.addValue(pCf, tr.finalProbability());
       t.addValue("flipped", tr.flipStep >= 0 ? 1 : 0);
       t.addValue("flip_step", tr.flipStep >= 0 ? tr.flipStep + 1 : -1);
       t.addValue("steps_used", tr.stepsUsed());
@@ -254,7 +290,7 @@ public final class CounterfactualRun {
       t.addValue("ssim", image.channels == 1 ? ImageMetrics.ssim(tr.image, inputs[i], w, h, range(inputs[i]))
           : Double.NaN);
     }
-    for (String col : new String[] {"p_target_input", "p_target_counterfactual", "l1", "ssim"}) {
+    for (String col : new String[] {pIn, pCf, "l1", "ssim"}) {
       t.setDecimalPlaces(col, 6);
     }
     return t;
@@ -270,8 +306,9 @@ public final class CounterfactualRun {
     return Math.max(hi - lo, 1e-6);
   }
 
-  static Table stepsTable(FloatStack image, List<GuidedSampler.Trace> traces) {
+  static Table stepsTable(FloatStack image, List<GuidedSampler.Trace> traces, Classifier c) {
     Table t = new Table();
+    String col = GuidedModels.probabilityColumn(c, "target");
     for (int i = 0; i < traces.size(); i++) {
       GuidedSampler.Trace tr = traces.get(i);
       for (int s = 0; s < tr.stepsUsed(); s++) {
@@ -279,11 +316,11 @@ public final class CounterfactualRun {
         t.addValue("slice", i + 1);
         t.addValue("step", s + 1);
         t.addValue("t", tr.timesteps[s]);
-        t.addValue("p_target", tr.probability[s]);
+        t.addValue(col, tr.probability[s]);
         t.addValue("log_p_target_x0", tr.objective[s]);
       }
     }
-    t.setDecimalPlaces("p_target", 6);
+    t.setDecimalPlaces(col, 6);
     t.setDecimalPlaces("log_p_target_x0", 6);
     return t;
   }

@@ -66,8 +66,7 @@ public final class FaithfulnessScoreRun {
         + " pooled features replace the prototype vectors; empty = the prototype vectors")
     public String references = "";
 
-    @Parameter(required = false, persist = false, description = "Lesion masks for the localisation metrics: auto ="
-        + " the name_mask.tif companions beside the image files, a folder of masks or one mask file; empty = none")
+    @Parameter(required = false, persist = false, description = ImageKeys.MASKS_DESCRIPTION)
     public String masks = "";
 
     @Parameter(min = "1", persist = false, description = "Images per model call")

@@ -1,6 +1,7 @@
 package org.diffxai.run;
 
 import java.util.Map;
+import org.diffxai.core.Classifier;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.UserException;
@@ -40,5 +41,24 @@ final class GuidedModels {
     prov.putAll(c.provenance());
     d.provenance().forEach((k, v) -> prov.put("denoiser." + k, v));
     return prov;
+  }
+
+  /**
+   * The column of class {@code className}'s probability: {@code p_<class>_calibrated} (softmax(logits / T) with the
+   * bundle's temperature, docs/confidence.md) or {@code p_<class>_uncalibrated} (softmax of the logits) for a classifier
+   * without a temperature.
+   */
+  static String probabilityColumn(Classifier c, String className) {
+    return "p_" + className + (calibrated(c) ? "_calibrated" : "_uncalibrated");
+  }
+
+  /** What the probabilities shown are, for the run record. */
+  static String probabilityNote(Classifier c) {
+    return calibrated(c) ? "calibrated: softmax(logits / T), T = " + c.confidence().temperature()
+        + " (docs/confidence.md)" : "uncalibrated: softmax(logits); the model has no calibration temperature";
+  }
+
+  private static boolean calibrated(Classifier c) {
+    return c.confidence().temperature() != 1;
   }
 }

@@ -80,6 +80,10 @@ final class ImageKeys {
    *
    * @throws UserException when {@code masks} is given but no image has a mask
    */
+  /** The description of a {@code masks} key (Faithfulness Score, Compare Explanation Methods). */
+  static final String MASKS_DESCRIPTION = "Lesion masks for the localisation metrics: auto = the name_mask.tif"
+      + " companions beside the image files, a folder of masks or one mask file; empty = none";
+
   static boolean[][] masks(String key, String value, InputImages in, String masks, int width, int height) {
     int n = in.stack().sampleCount();
     boolean[][] out = new boolean[n][];

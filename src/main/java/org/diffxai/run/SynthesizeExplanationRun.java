@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.diffxai.core.Confidence;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
@@ -129,6 +128,8 @@ public final class SynthesizeExplanationRun {
       prov.put("method", "DDIM (eta 0); classifier guidance on x0_pred (docs/guidance.md); unguided and guided runs"
           + " share the noise GaussianNoise.forSample(seed, i)");
       prov.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
+      prov.put("probability", GuidedModels.probabilityNote(c.get()));
+      String col = GuidedModels.probabilityColumn(c.get(), classes.get(target));
       int w = denoiser.width(), h = denoiser.height(), ch = denoiser.channels();
       float[][] planes = new float[2 * n * ch][w * h];
       String[] names = new String[2 * n * ch];
@@ -142,12 +143,12 @@ public final class SynthesizeExplanationRun {
             for (int p = 0; p < w * h; p++) planes[plane][p] = t.image[p * ch + cc];
             names[plane] = (k == 0 ? "unguided " : "guided ") + (i + 1);
           }
-          double pt = Confidence.softmax(c.get().logits(t.image, 1)[0], 1)[target];
+          double pt = c.get().probabilities(t.image, 1)[0][target];
           table.incrementCounter();
           table.addValue("sample", i + 1);
           table.addValue("guided", k);
           table.addValue("scale", k == 0 ? 0 : r.scale);
-          table.addValue("p_" + classes.get(target), pt);
+          table.addValue(col, pt);
           table.addValue("objective_last_step", t.objective[t.objective.length - 1]);
           if (k == 1) {
             for (int s = 0; s < t.stepsUsed(); s++) {
@@ -156,7 +157,7 @@ public final class SynthesizeExplanationRun {
               steps.addValue("step", s + 1);
               steps.addValue("t", t.timesteps[s]);
               steps.addValue("objective", t.objective[s]);
-              steps.addValue("p_" + classes.get(target), t.probability[s]);
+              steps.addValue(col, t.probability[s]);
             }
           }
         }

@@ -9,17 +9,21 @@ import java.util.Map;
 import org.diffxai.core.ClassNames;
 import org.diffxai.core.ClassifierFreeGuidance;
 import org.diffxai.core.Denoiser;
+import org.diffxai.core.DifferentiableClassifier;
+import org.diffxai.core.DifferentiableClassifier.Kind;
 import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.IntensityMapping;
 import org.diffxai.core.KeptStep;
 import org.diffxai.core.Progress;
+import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.SchedulerConfig;
 import org.diffxai.core.Table;
 import org.diffxai.core.TrajectoryFrame;
 import org.diffxai.core.TrajectorySink;
 import org.diffxai.core.UserException;
+import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.OmeTiffWriter;
 import org.diffxai.io.Planes;
@@ -104,6 +108,22 @@ public final class SynthesizeRun {
     @Parameter(min = "1", persist = false, description = "Samples per model call (see docs: results depend on it"
         + " only within float tolerance)")
     public int batch = 8;
+
+    @Parameter(style = "model:classifier", required = false, persist = false, description = "Classifier that guides"
+        + " the sampling (a bundle folder or a bundled sample, e.g. sample-ppnet; it must give input gradients);"
+        + " empty = unguided")
+    public String guidance = "";
+
+    @Parameter(required = false, persist = false, description = "Class the guidance maximises (name or index); empty"
+        + " = the label; with a prototype, the class whose probability is reported")
+    public String guidance_class = "";
+
+    @Parameter(min = "-1", persist = false, description = "Prototype whose score the guidance maximises; -1 = the"
+        + " class's log-probability")
+    public int guidance_prototype = -1;
+
+    @Parameter(min = "0", persist = false, description = "Guidance scale (strength of the classifier gradient)")
+    public double guidance_scale = 10;
   }
 
   /** What a run produced. */
@@ -138,7 +158,7 @@ public final class SynthesizeRun {
 
   private SynthesizeRun() {}
 
-  /** Opens the request's model, samples, writes, closes the model. */
+  /** Opens the request's model (and guidance classifier), samples, writes, closes the models. */
   public static Result run(Request r, Env env) {
     check(r);
     Planes init = blank(r.init) ? null : Inputs.file("init", java.nio.file.Paths.get(r.init.trim()));
@@ -148,8 +168,25 @@ public final class SynthesizeRun {
     }
   }
 
-  /** Samples with an opened model (the caller closes it): the benchmark and tests give their own denoisers. */
+  /**
+   * Samples with an opened denoiser (the caller closes it), opening and closing the {@code guidance} classifier when
+   * one is given: the benchmark and tests give their own denoisers.
+   */
   public static Result run(Request r, LoadedModel<Denoiser> m, Env env) {
+    check(r);
+    if (blank(r.guidance)) return run(r, m, null, env);
+    try (LoadedModel<DifferentiableClassifier> g = Models.differentiableClassifier(r.guidance.trim(),
+        r.deviceChoice(), r.batch, r.trust, env.progress)) {
+      return run(r, m, g, env);
+    }
+  }
+
+  /**
+   * Samples with an opened denoiser and an opened guidance classifier (null = unguided; the caller closes both).
+   * Guidance is {@link GuidedSampler}'s update applied inside the unguided loop, so the trajectory, DDPM, η, init and
+   * condition work as without it.
+   */
+  public static Result run(Request r, LoadedModel<Denoiser> m, LoadedModel<DifferentiableClassifier> guide, Env env) {
     check(r);
     Progress progress = env.progress;
     double cfg = cfgScale(r.cfg_scale, m.get());
@@ -164,9 +201,16 @@ public final class SynthesizeRun {
 
     int[] labels = null;
     List<String> classes = m.classNames();
+    if (guide == null && (!blank(r.guidance_class) || r.guidance_prototype >= 0)) {
+      throw new UserException("guidance_class and guidance_prototype steer by a classifier, but no guidance= is given."
+          + " Set guidance=<classifier bundle> (e.g. guidance=sample-ppnet), or remove them for unguided sampling.");
+    }
+    Guidance guidance = guide == null ? null : Guidance.of(r, guide);
     if (denoiser.classConditional()) {
       labels = new int[n];
-      if (blank(r.label)) {
+      if (blank(r.label) && guidance != null) {
+        labels = CounterfactualRun.labels(m, guidance.className, n);
+      } else if (blank(r.label)) {
         for (int i = 0; i < n; i++) labels[i] = i % Math.max(1, classes.size());
       } else {
         Arrays.fill(labels, ClassNames.index(classes, r.label, m.name(), "label"));
@@ -203,8 +247,15 @@ public final class SynthesizeRun {
       }
     }
 
+    GuidedSampler.Recorder recorder = null;
+    if (guidance != null) {
+      recorder = new GuidedSampler(denoiser, scheduler, guide.get(), m.intensity())
+          .target(guidance.kind, guidance.index, guidance.classIndex).scale(r.guidance_scale).recorder(n, false);
+      sampler.guide(recorder);
+    }
     Map<String, String> prov = Provenance.of(COMMAND, r);
     prov.putAll(m.provenance());
+    if (guidance != null) guidance.provenance(prov, r, guide);
     prov.put("scheduler_config", config.toJson().replaceAll("\\s+", " "));
     prov.put("cfg_scale.used", Double.toString(cfg));
     prov.put("noise", "sample i uses GaussianNoise.forSample(seed, i); its first H*W*C values are x_T");
@@ -239,7 +290,8 @@ public final class SynthesizeRun {
       FloatStack samples = samplesStack(x0, w, h, c, map, labels, classes);
       Map<String, String> info = Map.of("Info", InfoText.of(prov));
       ResultImage synthesized = ResultImage.of("synthesized", "Synthesized", samples, info, Look.GREY);
-      Table table = table(samples, r, labels, classes, c);
+      Table table = table(samples, r, labels, classes, c, guidance == null ? Map.of()
+          : guidance.columns(samples, recorder, guide.get()));
       ResultImage shownTrajectory = null;
       if (out.active()) {
         out.tiff(SAMPLES_FILE, synthesized);
@@ -353,8 +405,12 @@ public final class SynthesizeRun {
     return new FloatStack(w, h, c, x0.length, 1, planes, names);
   }
 
-  /** One row per sample: sample, seed, label, steps, sampler, eta, mean, sd, min, max (image units). */
-  private static Table table(FloatStack samples, Request r, int[] labels, List<String> classes, int c) {
+  /**
+   * One row per sample: sample, seed, label, steps, sampler, eta, mean, sd, min, max (image units), then the
+   * {@code extra} columns (the guidance's).
+   */
+  private static Table table(FloatStack samples, Request r, int[] labels, List<String> classes, int c,
+      Map<String, double[]> extra) {
     Table t = new Table();
     for (int i = 0; i < r.samples; i++) {
       double sum = 0, sum2 = 0, min = Double.POSITIVE_INFINITY, max = Double.NEGATIVE_INFINITY;
@@ -381,7 +437,9 @@ public final class SynthesizeRun {
       t.addValue("sd", sd);
       t.addValue("min", min);
       t.addValue("max", max);
+      for (Map.Entry<String, double[]> e : extra.entrySet()) t.addValue(e.getKey(), e.getValue()[i]);
     }
+    for (String col : extra.keySet()) t.setDecimalPlaces(col, 6);
     return t;
   }
 
@@ -457,6 +515,70 @@ public final class SynthesizeRun {
     FloatStack inMemory() {
       return new FloatStack(tr.width(), tr.height(), tr.channels(), tr.samples(), tr.steps().size(),
           planes.toArray(new float[0][]), labels.toArray(new String[0]));
+    }
+  }
+
+  /** What the guidance keys ask for, resolved against the classifier. */
+  static final class Guidance {
+    final Kind kind;
+    final int index;
+    final int classIndex;
+    final String className;
+
+    private Guidance(Kind kind, int index, int classIndex, String className) {
+      this.kind = kind;
+      this.index = index;
+      this.classIndex = classIndex;
+      this.className = className;
+    }
+
+    /**
+     * The class is guidance_class, else the label, else (with a prototype of a prototype network) the prototype's
+     * class.
+     *
+     * @throws UserException when none of them names the class
+     */
+    static Guidance of(Request r, LoadedModel<DifferentiableClassifier> g) {
+      String key = blank(r.guidance_class) ? r.label : r.guidance_class;
+      if (blank(key) && r.guidance_prototype >= 0 && g.get() instanceof PrototypeClassifier) {
+        PrototypeClassifier pc = (PrototypeClassifier) g.get();
+        if (r.guidance_prototype < pc.prototypes()) key = Integer.toString(pc.prototype(r.guidance_prototype).classIndex);
+      }
+      if (blank(key)) {
+        throw new UserException("guidance=" + r.guidance.trim() + " needs the class to guide towards: give"
+            + " guidance_class=<name or index> (one of " + g.classNames() + "), or label=<class>.");
+      }
+      String keyName = blank(r.guidance_class) ? "label" : "guidance_class";
+      int c = ClassNames.index(g.classNames(), key.trim(), g.name(), keyName);
+      Kind kind = r.guidance_prototype >= 0 ? Kind.PROTOTYPE_SCORE : Kind.LOG_PROBABILITY;
+      return new Guidance(kind, r.guidance_prototype >= 0 ? r.guidance_prototype : c, c, g.classNames().get(c));
+    }
+
+    void provenance(Map<String, String> prov, Request r, LoadedModel<DifferentiableClassifier> g) {
+      g.provenance().forEach((k, v) -> prov.put("guidance." + k, v));
+      prov.put("guidance.objective", kind == Kind.PROTOTYPE_SCORE ? "score of prototype " + index
+          : "log p(" + className + " | x0_pred)");
+      prov.put("guidance.method", "classifier guidance on x0_pred (Dhariwal & Nichol 2021, x0 form; docs/guidance.md),"
+          + " scale " + r.guidance_scale + ", inside the " + r.sampler.toUpperCase(Locale.ROOT) + " loop; the"
+          + " trajectory's x0_pred and eps_pred are the guided ones");
+      prov.put("guidance.probability", GuidedModels.probabilityNote(g.get()));
+    }
+
+    /** Table columns: the guided class's probability of each final sample, the objective at the last step. */
+    Map<String, double[]> columns(FloatStack samples, GuidedSampler.Recorder rec, DifferentiableClassifier c) {
+      int n = samples.sampleCount();
+      double[][] p = c.confidence().probabilities(c.logits(samples.toNHWC(), n));
+      double[] pc = new double[n];
+      double[] f = new double[n];
+      for (int i = 0; i < n; i++) {
+        GuidedSampler.Trace tr = rec.trace(i, null, -1);
+        pc[i] = p[i][classIndex];
+        f[i] = tr.objective[tr.objective.length - 1];
+      }
+      Map<String, double[]> out = new java.util.LinkedHashMap<>();
+      out.put(GuidedModels.probabilityColumn(c, className), pc);
+      out.put("objective_last_step", f);
+      return out;
     }
   }
 }

@@ -53,7 +53,7 @@ class SynthesizeExplanationRunTest {
     assertEquals(20, res.steps.size());
     for (int i = 0; i < 2; i++) {
       double pg = Confidence.softmax(c.logits(res.guided.get(i).image, 1)[0], 1)[1];
-      assertEquals(pg, res.table.getValue("p_lesion", 2 * i + 1), 1e-6);
+      assertEquals(pg, res.table.getValue("p_lesion_uncalibrated", 2 * i + 1), 1e-6);
     }
     for (String f : new String[] {SynthesizeExplanationRun.SAMPLES_FILE, SynthesizeExplanationRun.TABLE_FILE,
         SynthesizeExplanationRun.STEPS_FILE, SynthesizeExplanationRun.PROVENANCE_FILE}) {
