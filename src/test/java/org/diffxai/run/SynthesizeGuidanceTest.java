@@ -54,6 +54,7 @@ class SynthesizeGuidanceTest {
     r.seed = 3;
     r.batch = 2;
     r.device = "cpu";
+    r.cfg_scale = "0"; // classifier guidance alone, as GuidedSampler (Synthesize Explanation) runs it
     r.guidance = "sample-ppnet";
     r.guidance_class = "lesion";
     return r;
