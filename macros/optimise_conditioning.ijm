@@ -22,6 +22,7 @@ setBatchMode(true);
 run("Optimise Conditioning", "model=sample-ppnet denoiser=sample target=lesion label=[] lambda=0.01"
     + " learning_rate=0.05 iterations=10 steps=10 samples=2 seed=0 device=cpu output=[" + outputDir + "] overwrite");
 
-// The result is the active image: slices alternate learned / optimised embedding for the same noise.
+// The objective plot is the active image; the stack alternates learned / optimised embedding for the same noise.
+selectImage("Optimised conditioning");
 print("Optimised conditioning: " + nSlices + " slices; written to " + outputDir);
 setBatchMode(false);

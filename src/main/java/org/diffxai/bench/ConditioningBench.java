@@ -23,6 +23,12 @@ import org.diffxai.tf.RebuiltDenoiser;
 public final class ConditioningBench {
   private ConditioningBench() {}
 
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
   public static void main(String[] args) {
     String denoiser = "sample", classifier = "sample-ppnet";
     int steps = 10, iterations = 10, samples = 4;
@@ -58,20 +64,23 @@ public final class ConditioningBench {
         System.out.printf(Locale.ROOT, "%n[%s] class-embedding distance to the nearest other class %.4f%n", name,
             r.classDistance);
         System.out.println("iteration,objective,log_p,p_target,penalty,distance,relative_distance,seconds");
-        double sec = 0;
+        double[] sec = new double[iterations];
         for (ConditioningOptimizer.Step s : r.steps) {
           System.out.printf(Locale.ROOT, "%d,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.2f%n", s.iteration, s.objective,
               s.logProbability, s.probability, s.penalty, s.distance, s.distance / r.classDistance, s.seconds);
-          if (s.iteration < iterations) sec += s.seconds;
+          if (s.iteration < iterations) sec[s.iteration] = s.seconds;
         }
         StringBuilder pl = new StringBuilder(), po = new StringBuilder();
         for (int i = 0; i < samples; i++) {
           pl.append(String.format(Locale.ROOT, " %.3f", r.firstProbability[i]));
-          po.append(String.format(Locale.ROOT, " %.3f", r.lastProbability[i]));
+          po.append(String.format(Locale.ROOT, " %.3f", r.optimisedProbability[i]));
         }
+        System.out.printf(Locale.ROOT, "[%s] best iteration %d: J %.5f (learned %.5f)%n", name, r.best,
+            r.bestStep().objective, r.first().objective);
         System.out.printf(Locale.ROOT, "[%s] p(%s) learned mean %.4f [%s ], optimised mean %.4f [%s ]; distance %.4f"
-            + " (%.3f of the class distance); %.2f s per iteration%n", name, name, r.first().probability, pl,
-            r.last().probability, po, r.last().distance, r.relativeDistance(), sec / iterations);
+            + " (%.3f of the class distance); median %.2f s per iteration (iteration 0, with the session's set-up:"
+            + " %.2f s)%n", name, name, r.first().probability, pl, r.bestStep().probability, po, r.bestStep().distance,
+            r.relativeDistance(), median(sec), sec[0]);
       }
     }
   }

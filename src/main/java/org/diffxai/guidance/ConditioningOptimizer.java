@@ -27,7 +27,9 @@ import org.diffxai.core.UserException;
  *
  * <p>Iteration 0 evaluates the learned embedding; iteration k the embedding after k Adam steps. Every evaluation
  * records J, the mean log-probability, the mean target probability, the penalty and the distance ‖e − e₀‖ (also
- * relative to the distance from e₀ to the nearest other class's learned embedding). Noise: image i starts from the
+ * relative to the distance from e₀ to the nearest other class's learned embedding). The result is the evaluated
+ * embedding with the largest J (Adam's fixed-size steps can overshoot once log p saturates near 0, so the last iterate
+ * need not be the best); the record keeps every iteration. Noise: image i starts from the
  * first H·W·C values of {@code GaussianNoise.forSample(seed, i)}, as Synthesize's sample i with the same seed.
  */
 public final class ConditioningOptimizer {
@@ -135,27 +137,30 @@ public final class ConditioningOptimizer {
   /** The outcome of a run. */
   public static final class Result {
     public final float[] learned;
+    /** The evaluated embedding with the largest objective (iteration {@link #best}; 0 when no step improved it). */
     public final float[] optimised;
+    public final int best;
     /** Distance from e₀ to the nearest other class's learned embedding (NaN with one class). */
     public final double classDistance;
     public final List<Step> steps;
-    /** Images of the learned embedding (iteration 0) and of the optimised one, image intensity, n·H·W·C each. */
+    /** Images of the learned embedding (iteration 0) and of the optimised one (best), image intensity, n·H·W·C each. */
     public final float[] firstImages;
-    public final float[] lastImages;
+    public final float[] optimisedImages;
     /** Target probability per image, learned and optimised embedding. */
     public final double[] firstProbability;
-    public final double[] lastProbability;
+    public final double[] optimisedProbability;
 
-    Result(float[] learned, float[] optimised, double classDistance, List<Step> steps, float[] firstImages,
-        float[] lastImages, double[] firstProbability, double[] lastProbability) {
+    Result(float[] learned, float[] optimised, int best, double classDistance, List<Step> steps, float[] firstImages,
+        float[] optimisedImages, double[] firstProbability, double[] optimisedProbability) {
       this.learned = learned;
       this.optimised = optimised;
+      this.best = best;
       this.classDistance = classDistance;
       this.steps = steps;
       this.firstImages = firstImages;
-      this.lastImages = lastImages;
+      this.optimisedImages = optimisedImages;
       this.firstProbability = firstProbability;
-      this.lastProbability = lastProbability;
+      this.optimisedProbability = optimisedProbability;
     }
 
     public Step first() {
@@ -166,9 +171,14 @@ public final class ConditioningOptimizer {
       return steps.get(steps.size() - 1);
     }
 
-    /** Distance moved relative to {@link #classDistance}. */
+    /** The evaluation of {@link #optimised}. */
+    public Step bestStep() {
+      return steps.get(best);
+    }
+
+    /** Distance of {@link #optimised} from the learned embedding, relative to {@link #classDistance}. */
     public double relativeDistance() {
-      return last().distance / classDistance;
+      return bestStep().distance / classDistance;
     }
   }
 
@@ -203,8 +213,13 @@ public final class ConditioningOptimizer {
     List<Step> steps = new ArrayList<>();
     float[] firstImages = null;
     double[] firstP = null;
-    float[] images = null;
-    double[] p = null;
+    float[] images;
+    double[] p;
+    double bestJ = Double.NaN;
+    int best = 0;
+    float[] bestE = e0;
+    float[] bestImages = null;
+    double[] bestP = null;
     for (int it = 0; it <= iterations; it++) {
       progress.checkCancelled();
       progress.report("Optimise conditioning: iteration " + it + "/" + iterations, (double) it / (iterations + 1));
@@ -227,6 +242,13 @@ public final class ConditioningOptimizer {
         firstImages = images;
         firstP = p;
       }
+      if (it == 0 || logP - penalty > bestJ) {
+        bestJ = logP - penalty;
+        best = it;
+        bestE = e.clone();
+        bestImages = images;
+        bestP = p;
+      }
       if (it < iterations) {
         progress.checkCancelled();
         // ∂J/∂x₀ in model units: the classifier's image-intensity gradient times d image / d model, over n.
@@ -246,10 +268,11 @@ public final class ConditioningOptimizer {
       }
       steps.add(new Step(it, logP - penalty, logP, meanP, penalty, dist, (System.nanoTime() - t0) / 1e9));
     }
-    return new Result(e0, e, classDistance, steps, firstImages, images, firstP, p);
+    return new Result(e0, bestE, best, classDistance, steps, firstImages, bestImages, firstP, bestP);
   }
 
-  static double distance(float[] a, float[] b) {
+  /** Euclidean distance ‖a − b‖. */
+  public static double distance(float[] a, float[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) {
       double x = (double) a[i] - b[i];

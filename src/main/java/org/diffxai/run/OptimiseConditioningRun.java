@@ -25,8 +25,8 @@ import org.scijava.plugin.Parameter;
  * embedding is moved by gradient ascent on the classifier's log-probability of the target class of images generated
  * through a few deterministic DDIM steps, with λ·‖e − e₀‖² keeping it near the learned embedding
  * ({@link ConditioningOptimizer}); the denoiser is rebuilt from its bundle for the gradients ({@link RebuiltDenoiser}).
- * Shows the images of the learned and of the optimised embedding side by side (slice 2i+1 learned, 2i+2 optimised, the
- * same initial noise), the objective per iteration as a plot and a table, and the distance moved (absolute and
+ * Shows the images of the learned and of the optimised embedding (the iteration with the largest objective) side by
+ * side (slice 2i+1 learned, 2i+2 optimised, the same initial noise), the objective per iteration as a plot and a table, and the distance moved (absolute and
  * relative to the distance between the learned class embeddings). With an output folder:
  * {@code conditioning_samples.tif}, {@code conditioning.csv} (per iteration), {@code conditioning_samples.csv} (per
  * image), {@code conditioning_embeddings.csv}, {@code conditioning_objective.png} and {@code conditioning.json}.
@@ -157,10 +157,11 @@ public final class OptimiseConditioningRun {
           + " of the rebuilt network; docs/optimised-conditioning.md");
       prov.put("timesteps", java.util.Arrays.toString(timesteps));
       prov.put("class_embedding_distance", fmt(res.classDistance));
-      prov.put("distance_moved", fmt(res.last().distance));
+      prov.put("best_iteration", Integer.toString(res.best));
+      prov.put("distance_moved", fmt(res.bestStep().distance));
       prov.put("relative_distance", fmt(res.relativeDistance()));
       prov.put("p_" + tName + "_learned", fmt(res.first().probability));
-      prov.put("p_" + tName + "_optimised", fmt(res.last().probability));
+      prov.put("p_" + tName + "_optimised", fmt(res.bestStep().probability));
 
       Table table = new Table();
       double[] xs = new double[res.steps.size()];
@@ -187,7 +188,7 @@ public final class OptimiseConditioningRun {
         perImage.incrementCounter();
         perImage.addValue("sample", i + 1);
         perImage.addValue("p_" + tName + "_learned", res.firstProbability[i]);
-        perImage.addValue("p_" + tName + "_optimised", res.lastProbability[i]);
+        perImage.addValue("p_" + tName + "_optimised", res.optimisedProbability[i]);
       }
       Table emb = new Table();
       for (int j = 0; j < res.learned.length; j++) {
@@ -217,7 +218,7 @@ public final class OptimiseConditioningRun {
     String[] names = new String[2 * n * ch];
     for (int i = 0; i < n; i++) {
       for (int k = 0; k < 2; k++) {
-        float[] img = k == 0 ? res.firstImages : res.lastImages;
+        float[] img = k == 0 ? res.firstImages : res.optimisedImages;
         for (int cc = 0; cc < ch; cc++) {
           int plane = (2 * i + k) * ch + cc;
           for (int p = 0; p < w * h; p++) planes[plane][p] = img[i * d + p * ch + cc];

@@ -72,6 +72,8 @@ class OptimiseConditioningRunTest {
         + o.last().objective);
     assertTrue(o.last().probability > o.first().probability, "p(lesion) rises");
     assertTrue(o.last().distance > 0);
+    assertTrue(o.best > 0 && o.bestStep().objective >= o.last().objective, "the best iteration is kept: " + o.best);
+    assertEquals(o.bestStep().distance, ConditioningOptimizer.distance(o.optimised, o.learned), 1e-5);
     assertEquals(o.last().distance / o.classDistance, res.table.getValue("relative_distance", 3), 1e-9);
     // the first step is the same for every lambda (the penalty's gradient is 0 at e0); then lambda=100 pulls back
     assertEquals(o.steps.get(1).distance, held.optimisation.steps.get(1).distance, 1e-6);

@@ -133,6 +133,11 @@ class RebuiltDenoiserTest {
 
   /** A tiny v-prediction, cosine-schedule denoiser with an unconditional label, trained and written here. */
   static Path tinyVBundle(Path dir) {
+    return tinyVBundle(dir, 0);
+  }
+
+  /** {@link #tinyVBundle(Path)} with classifier-free guidance of scale w built into the exported graph. */
+  static Path tinyVBundle(Path dir, double w) {
     UNetConfig net = new UNetConfig().size(16, 16).channels(1).baseChannels(8).channelMultipliers(1, 2).groups(4)
         .numClasses(2).unconditionalLabel(true);
     TrainingOptions o = new TrainingOptions().iterations(6).batch(8).learningRate(1e-3).warmupIterations(2).seed(3)
@@ -141,8 +146,8 @@ class RebuiltDenoiserTest {
     List<float[]> im = Synthetic.images(16, 16, 11, labels);
     try (DenoiserTrainer tr = new DenoiserTrainer(net, o)) {
       tr.train(TrainingData.of(16, 16, 1, im).withLabels(labels, Arrays.asList("disc", "ring")), Progress.NONE);
-      return BundleWriter.write(dir, tr, new BundleWriter.Metadata().classNames(Arrays.asList("disc", "ring")),
-          Progress.NONE);
+      return BundleWriter.write(dir, tr, new BundleWriter.Metadata().classNames(Arrays.asList("disc", "ring"))
+          .guidanceScale(w), Progress.NONE);
     }
   }
 
@@ -191,6 +196,9 @@ class RebuiltDenoiserTest {
     UserException onnx = assertThrows(UserException.class, () -> RebuiltDenoiser.open(DenoiserBundle.open(
         TorchFixtures.unet().resolve("onnx")), 5, false));
     assertTrue(onnx.getMessage().contains("cannot be rebuilt"), onnx.getMessage());
+    UserException guided = assertThrows(UserException.class, () -> RebuiltDenoiser.open(DenoiserBundle.open(
+        tinyVBundle(tmp.resolve("cfg"), 1.5)), 5, false));
+    assertTrue(guided.getMessage().contains("classifier-free guidance"), guided.getMessage());
     UserException steps = assertThrows(UserException.class, () -> RebuiltDenoiser.open(DenoiserBundle.open("sample"),
         0, false));
     assertTrue(steps.getMessage().contains("steps"), steps.getMessage());
