@@ -8,7 +8,10 @@ import org.diffxai.core.UserException;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 
-/** The two models of the guided commands (Synthesize Explanation, Counterfactual): opened, closed and recorded alike. */
+/**
+ * The two models of the guided commands (Synthesize Explanation, Counterfactual, Optimise Conditioning): opened, closed
+ * and recorded alike.
+ */
 final class GuidedModels {
   private GuidedModels() {}
 
@@ -23,15 +26,23 @@ final class GuidedModels {
    * @throws UserException when no model is given or it gives no gradients
    */
   static <T> T open(String model, String denoiser, ModelKeys keys, int batch, Env env, Body<T> body) {
+    try (LoadedModel<DifferentiableClassifier> c = classifier(model, keys, batch, env);
+        LoadedModel<Denoiser> d = Models.denoiser(denoiser, keys.deviceChoice(), null, keys.trust, env.progress)) {
+      return body.run(d, c);
+    }
+  }
+
+  /**
+   * Opens the classifier {@code model}; the caller closes it.
+   *
+   * @throws UserException when no model is given or it gives no gradients
+   */
+  static LoadedModel<DifferentiableClassifier> classifier(String model, ModelKeys keys, int batch, Env env) {
     if (model == null || model.trim().isEmpty()) {
       throw new UserException("Give the classifier to explain: model=<classifier bundle folder>. It must give input"
           + " gradients (a TensorFlow or TorchScript bundle, e.g. model=sample-ppnet).");
     }
-    try (LoadedModel<DifferentiableClassifier> c = Models.differentiableClassifier(model, keys.deviceChoice(), batch,
-        keys.trust, env.progress);
-        LoadedModel<Denoiser> d = Models.denoiser(denoiser, keys.deviceChoice(), null, keys.trust, env.progress)) {
-      return body.run(d, c);
-    }
+    return Models.differentiableClassifier(model, keys.deviceChoice(), batch, keys.trust, env.progress);
   }
 
   /** The run record's start: the request, the classifier's facts, the denoiser's facts prefixed "denoiser.". */

@@ -43,6 +43,9 @@ public final class UNetBuilder {
     Operand<TFloat32> get(ParamSpec spec);
   }
 
+  /** Name of the class-embedding table [rows, {@link #classEmbeddingDim()}] among the parameters. */
+  public static final String CLASS_EMBEDDING = "class_embedding.weight";
+
   private static final float GN_EPS = 1e-5f;
 
   private final UNetConfig cfg;
@@ -77,15 +80,42 @@ public final class UNetBuilder {
     this.tf = tf;
     this.weights = weights;
     try {
-      return network(x, t, label, condition);
+      return network(x, t, label, null, condition);
     } finally {
       this.tf = null;
       this.weights = null;
     }
   }
 
+  /**
+   * As {@link #build}, for a class-conditional network, with the class embedding given as a tensor instead of looked
+   * up by label: {@code classEmbedding} [N or 1, {@link #classEmbeddingDim()}] replaces the row
+   * {@code class_embedding.weight[label]} that is added to the time embedding, so that it can be optimised
+   * (Optimise Conditioning). The table parameter is not requested from {@code weights}.
+   */
+  public Operand<TFloat32> buildWithClassEmbedding(Ops tf, Weights weights, Operand<TFloat32> x, Operand<TFloat32> t,
+      Operand<TFloat32> classEmbedding, Operand<TFloat32> condition) {
+    if (cfg.numClasses() == 0) throw new IllegalArgumentException("the network is not class-conditional");
+    if ((cfg.conditionChannels() > 0) != (condition != null)) {
+      throw new IllegalArgumentException("condition input must be given iff conditionChannels > 0");
+    }
+    this.tf = tf;
+    this.weights = weights;
+    try {
+      return network(x, t, null, classEmbedding, condition);
+    } finally {
+      this.tf = null;
+      this.weights = null;
+    }
+  }
+
+  /** Length of a class-embedding row: 4 · base channels, the time-embedding width. */
+  public int classEmbeddingDim() {
+    return 4 * cfg.baseChannels();
+  }
+
   private Operand<TFloat32> network(Operand<TFloat32> x, Operand<TFloat32> t, Operand<TInt32> label,
-      Operand<TFloat32> condition) {
+      Operand<TFloat32> classEmbedding, Operand<TFloat32> condition) {
     int base = cfg.baseChannels();
     int levels = cfg.levels();
     int tembDim = 4 * base;
@@ -97,8 +127,10 @@ public final class UNetBuilder {
     temb = dense("time_embedding.linear_2", temb, tembDim, tembDim);
     if (label != null) {
       int rows = cfg.numClasses() + (cfg.unconditionalLabel() ? 1 : 0);
-      Operand<TFloat32> table = param("class_embedding.weight", ParamSpec.Init.NORMAL, 1, rows, tembDim);
+      Operand<TFloat32> table = param(CLASS_EMBEDDING, ParamSpec.Init.NORMAL, 1, rows, tembDim);
       temb = tf.math.add(temb, tf.gather(table, label, tf.constant(0)));
+    } else if (classEmbedding != null) {
+      temb = tf.math.add(temb, classEmbedding);
     }
 
     // Input convolution.

@@ -30,7 +30,9 @@ class ExampleMacrosTest {
 
   @BeforeAll
   static void install() {
-    app = ImageJApp.builder().build();
+    // 240 s per macro: on a machine shared by several jobs (load average 20-30) Optimise Conditioning's macro took
+    // 106 s once and over 120 s once, most of it starting ImageJ, TensorFlow and the two models
+    app = ImageJApp.builder().timeout(java.time.Duration.ofSeconds(240)).build();
   }
 
   @AfterAll
@@ -100,6 +102,23 @@ class ExampleMacrosTest {
         shapes);
     List<String> csv = Files.readAllLines(out.resolve("synthesis.csv"));
     assertEquals(3, csv.size(), String.join(File.separator, csv));
+  }
+
+  /** Optimise Conditioning on the bundled sample denoiser and sample-ppnet, cut to 1 iteration of 2 DDIM steps. */
+  @Test
+  void optimiseConditioningMacro(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("conditioning");
+    ImageJApp.Result r = app.runMacro(macro("optimise_conditioning.ijm", out, "iterations=10 steps=10 samples=2",
+        "iterations=1 steps=2 samples=1"));
+    assertTrue(r.completed(), r.toString());
+    assertTrue(r.log().contains("Optimised conditioning: 2 slices"), r.toString()); // learned, optimised
+    assertEquals(List.of(OutputFolder.MANIFEST, "conditioning.csv", "conditioning.json", "conditioning_embeddings.csv",
+        "conditioning_objective.png", "conditioning_samples.csv", "conditioning_samples.tif"), list(out));
+    List<String> csv = Files.readAllLines(out.resolve("conditioning.csv"));
+    assertEquals(3, csv.size(), String.join("\n", csv)); // iterations 0, 1
+    assertTrue(csv.get(0).startsWith("iteration,objective,log_p_lesion,p_lesion,penalty,distance,"), csv.get(0));
+    assertEquals("(2, 64, 64) float32", python("import tifffile,sys; a=tifffile.imread(sys.argv[1]);"
+        + " print(a.shape, a.dtype)", out.resolve("conditioning_samples.tif").toString()));
   }
 
   /** Bias Report on phantoms with a planted mark, with a real tiny PPNet: the files, the table and the Log's verdict. */
