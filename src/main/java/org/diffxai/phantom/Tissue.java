@@ -26,6 +26,16 @@ public enum Tissue {
     return (byte) ordinal();
   }
 
+  /**
+   * The anatomy of a label map: true where the code is a tissue, false for {@link #BACKGROUND} and {@link #SHORTCUT}
+   * (a planted mark lies in the air outside the head and is no anatomy).
+   */
+  public static boolean[] anatomy(int[] labels) {
+    boolean[] f = new boolean[labels.length];
+    for (int j = 0; j < f.length; j++) f[j] = labels[j] != BACKGROUND.code() && labels[j] != SHORTCUT.code();
+    return f;
+  }
+
   public static Tissue of(byte code) {
     return ALL[code];
   }
