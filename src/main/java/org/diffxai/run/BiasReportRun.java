@@ -57,9 +57,10 @@ public final class BiasReportRun {
         description = "Prototype network bundle folder, or 'sample-ppnet' for the bundled sample")
     public String model = "sample-ppnet";
 
-    @Parameter(required = false, persist = false, description = "Anatomy masks or tissue label maps (non-zero ="
-        + " anatomy): 'auto' (the _labels.tif beside each image, as Generate Phantoms writes them), a folder, or one"
-        + " file; empty = estimate the anatomy from each image")
+    @Parameter(required = false, persist = false, description = "Anatomy masks (non-zero = anatomy) or tissue label"
+        + " maps: 'auto' (the _labels.tif beside each image, as Generate Phantoms writes them; every tissue is anatomy,"
+        + " background and a planted shortcut are not), a folder, or one file; empty = estimate the anatomy from each"
+        + " image")
     public String masks = "";
 
     @Parameter(min = "1", persist = false, description = "Prototypes per image whose evidence is measured")
@@ -237,12 +238,7 @@ public final class BiasReportRun {
     }
     if (f.get().equals(MaskFiles.companion(file, MaskFiles.Kind.LABELS))) {
       // a tissue label map: its anatomy is every tissue code, not background and not a planted shortcut
-      int[] labels = MaskFiles.readLabels(f.get());
-      if (labels.length != w * h) {
-        throw new UserException("The label map " + f.get() + " has another size than its image at the model's size ("
-            + w + "x" + h + "). Give masks of that size, or leave masks empty to estimate the anatomy.");
-      }
-      return Optional.of(Tissue.anatomy(labels));
+      return Optional.of(MaskFiles.readLabelMask(f.get(), Tissue::isAnatomy, w, h));
     }
     return Optional.of(MaskFiles.read(f.get(), index, w, h));
   }

@@ -22,7 +22,7 @@ import org.diffxai.run.TrainPrototypesRun;
 /**
  * The planted-shortcut check of the Bias Report (issue 11, items 5 and 6) over several seeds. For each seed s:
  * <ol>
- *   <li><b>shortcut</b>: a pure shortcut — both classes are healthy 64×64 phantoms (seeds s and s + 1000), the slices
+ *   <li><b>shortcut</b>: a pure shortcut — both classes are healthy {@link #SIZE}×{@link #SIZE} phantoms (seeds s and s + 1000), the slices
  *       filed as "lesion" carry a mark in the top-right corner, so the mark is all that tells the classes apart; a small
  *       PPNet trained on it ({@link #train}, background=keep); Bias Report on its training folder (masks=auto);
  *   <li>whether it really reads the mark: unseen healthy phantoms (seed s + 5000) with and without the mark, the share
@@ -31,22 +31,25 @@ import org.diffxai.run.TrainPrototypesRun;
  *       and its accuracy on unseen clean phantoms (seed s + 5000);
  *   <li><b>retrained</b> (close the loop): the shortcut data trained again with background=randomize
  *       (foreground=labels): the report, and whether it still reads the mark;
- *   <li><b>clean, randomize</b>: the clean data trained with background=randomize, its accuracy on the same unseen
- *       clean phantoms: the option's accuracy cost where the anatomy carries the signal.
  * </ol>
  * Targets: shortcut flagged at the top-right corner in ≥ 9 of 10 seeds; clean flagged in ≤ 1 of 10; retrained not
- * flagged; clean accuracy with randomize within 2 points of keep.
+ * flagged. (The clean networks of this budget do not learn the lesion — their accuracy on unseen clean phantoms is
+ * printed — so the option's accuracy cost on clean data is not measured here; docs/bias-report.md.)
  *
- * <p>Run (CPU, about four minutes per seed on a quiet 2-core machine): {@code java -cp <test classpath>
+ * <p>Run (CPU, three networks and three reports per seed): {@code java -cp <test classpath>
  * org.diffxai.bench.BiasReportBench [seeds] [first]} (default 10 seeds from 1).
  */
 public final class BiasReportBench {
   /** Phantoms per class. */
   public static final int COUNT = 32;
   /** Side of the phantoms and the network's input. */
-  public static final int SIZE = 64;
+  public static final int SIZE = 32;
   /** Where the mark is planted. */
   public static final String CORNER = "top-right";
+  /** Training epochs. */
+  public static final int EPOCHS = 30;
+  /** Learning rate of the joint epochs. */
+  public static final double LEARNING_RATE = 1e-3;
   /** Unseen phantoms per class for the checks. */
   public static final int HELD_OUT = 16;
 
@@ -59,10 +62,10 @@ public final class BiasReportBench {
   /** Measures seeds first … first + n − 1, printing one row per seed as it finishes, then the counts. */
   public static int[] run(int seeds, long first, PrintStream out) throws IOException {
     out.println("| seed | shortcut: verdict, flipped, in region | marked / plain unseen called lesion | clean: verdict,"
-        + " flipped | clean accuracy keep / randomize | retrained: verdict, flipped | retrained marked / plain called"
+        + " flipped | clean accuracy on unseen phantoms | retrained: verdict, flipped | retrained marked / plain called"
         + " lesion |");
     out.println("|---|---|---|---|---|---|---|");
-    int shortcutFlagged = 0, cleanFlagged = 0, retrainedFlagged = 0, costOk = 0;
+    int shortcutFlagged = 0, cleanFlagged = 0, retrainedFlagged = 0, retrainedAtCorner = 0;
     for (long seed = first; seed < first + seeds; seed++) {
       Path dir = Files.createTempDirectory("diffxai-bias-bench");
       try {
@@ -76,22 +79,21 @@ public final class BiasReportBench {
         Path[] re = train(dir.resolve("mark-randomize"), "mark", seed, "randomize");
         BiasReport.Verdict vr = report(re, null).verdict;
         double[] usesAfter = calledLesion(re[1], dir.resolve("heldout-mark"), seed);
-        double accRandom = accuracy(train(dir.resolve("clean-randomize"), "none", seed, "randomize")[1], test);
         if (vs.flagged() && vs.region == BiasReport.Region.TOP_RIGHT) shortcutFlagged++;
         if (vc.flagged()) cleanFlagged++;
         if (vr.flagged()) retrainedFlagged++;
-        if (Math.abs(accKeep - accRandom) <= 0.02) costOk++;
-        out.printf(Locale.ROOT, "| %d | %s | %.2f / %.2f | %s | %.3f / %.3f | %s | %.2f / %.2f |%n", seed, row(vs),
-            uses[0], uses[1], row(vc), accKeep, accRandom, row(vr), usesAfter[0], usesAfter[1]);
+        if (vr.flagged() && vr.region == BiasReport.Region.TOP_RIGHT) retrainedAtCorner++;
+        out.printf(Locale.ROOT, "| %d | %s | %.2f / %.2f | %s | %.3f | %s | %.2f / %.2f |%n", seed, row(vs),
+            uses[0], uses[1], row(vc), accKeep, row(vr), usesAfter[0], usesAfter[1]);
         out.flush();
       } finally {
         AtomicFiles.deleteRecursively(dir);
       }
     }
     out.printf(Locale.ROOT, "%nshortcut network flagged at the %s corner: %d/%d; clean network flagged: %d/%d; "
-        + "retrained with background=randomize flagged: %d/%d; clean accuracy randomize within 2 points of keep: "
-        + "%d/%d%n", CORNER, shortcutFlagged, seeds, cleanFlagged, seeds, retrainedFlagged, seeds, costOk, seeds);
-    return new int[] {shortcutFlagged, cleanFlagged, retrainedFlagged, costOk};
+        + "retrained with background=randomize flagged: %d/%d (at the %s corner: %d/%d)%n", CORNER, shortcutFlagged,
+        seeds, cleanFlagged, seeds, retrainedFlagged, seeds, CORNER, retrainedAtCorner, seeds);
+    return new int[] {shortcutFlagged, cleanFlagged, retrainedFlagged, retrainedAtCorner};
   }
 
   private static String row(BiasReport.Verdict v) {
@@ -109,12 +111,24 @@ public final class BiasReportBench {
    * keep or randomize (the anatomy from the label maps Generate Phantoms writes).
    */
   public static Path[] train(Path dir, String shortcut, long seed, String background) throws IOException {
+    return train(dir, shortcut, seed, background, SIZE, COUNT);
+  }
+
+  /** {@link #train(Path, String, long, String)} at another image side and number of phantoms per class. */
+  public static Path[] train(Path dir, String shortcut, long seed, String background, int size, int count)
+      throws IOException {
+    return train(dir, shortcut, seed, background, size, count, EPOCHS, LEARNING_RATE);
+  }
+
+  /** {@link #train(Path, String, long, String, int, int)} with another number of epochs and learning rate. */
+  public static Path[] train(Path dir, String shortcut, long seed, String background, int size, int count,
+      int epochs, double learningRate) throws IOException {
     Path phantoms = dir.resolve("phantoms");
     if (shortcut.equals("none")) {
-      generate(phantoms, "healthy,lesion", "none", seed, COUNT);
+      generate(phantoms, "healthy,lesion", "none", seed, count, size);
     } else {
-      generate(dir.resolve("marked"), "healthy", shortcut, seed, COUNT);
-      generate(dir.resolve("plain"), "healthy", "none", seed + 1000, COUNT);
+      generate(dir.resolve("marked"), "healthy", shortcut, seed, count, size);
+      generate(dir.resolve("plain"), "healthy", "none", seed + 1000, count, size);
       Files.createDirectories(phantoms);
       Files.move(dir.resolve("marked").resolve("healthy"), phantoms.resolve("lesion"));
       Files.move(dir.resolve("plain").resolve("healthy"), phantoms.resolve("healthy"));
@@ -123,8 +137,9 @@ public final class BiasReportBench {
     TrainPrototypesRun.Request t = new TrainPrototypesRun.Request();
     t.images = phantoms.toString();
     t.prototypes_per_class = 2;
-    t.size = SIZE;
-    t.epochs = 20;
+    t.size = size;
+    t.epochs = epochs;
+    t.learning_rate = learningRate;
     t.batch = 8;
     t.push_every = 5;
     t.last_layer_epochs = 2;
@@ -142,10 +157,10 @@ public final class BiasReportBench {
     return new Path[] {phantoms, bundle};
   }
 
-  private static void generate(Path out, String classes, String shortcut, long seed, int count) {
+  private static void generate(Path out, String classes, String shortcut, long seed, int count, int size) {
     GeneratePhantomsRun.Request g = new GeneratePhantomsRun.Request();
     g.count = count;
-    g.size = SIZE;
+    g.size = size;
     g.seed = seed;
     g.classes = classes;
     g.shortcut = shortcut;
@@ -161,16 +176,16 @@ public final class BiasReportBench {
    * and without it (the same phantoms), {marked, plain}.
    */
   public static double[] calledLesion(Path bundle, Path dir, long seed) {
-    if (!Files.isDirectory(dir.resolve("mark"))) {
-      generate(dir.resolve("mark"), "healthy", "mark", seed + 5000, HELD_OUT);
-      generate(dir.resolve("none"), "healthy", "none", seed + 5000, HELD_OUT);
-    }
     try (LoadedModel<PrototypeClassifier> m = open(bundle)) {
       PrototypeClassifier c = m.get();
+      if (!Files.isDirectory(dir.resolve("mark"))) {
+        generate(dir.resolve("mark"), "healthy", "mark", seed + 5000, HELD_OUT, c.width());
+        generate(dir.resolve("none"), "healthy", "none", seed + 5000, HELD_OUT, c.width());
+      }
       int lesion = c.classNames().indexOf("lesion");
       double[] out = new double[2];
       for (int k = 0; k < 2; k++) {
-        FloatStack f = read(dir.resolve(k == 0 ? "mark" : "none"));
+        FloatStack f = read(dir.resolve(k == 0 ? "mark" : "none"), c.width());
         float[][] logits = c.logits(flat(f), f.planeCount());
         for (float[] l : logits) out[k] += argmax(l) == lesion ? 1.0 / logits.length : 0;
       }
@@ -180,7 +195,7 @@ public final class BiasReportBench {
 
   /** Unseen clean healthy and lesion phantoms (seed + 5000). */
   private static Path heldOutClean(Path dir, long seed) {
-    generate(dir, "healthy,lesion", "none", seed + 5000, HELD_OUT);
+    generate(dir, "healthy,lesion", "none", seed + 5000, HELD_OUT, SIZE);
     return dir;
   }
 
@@ -188,9 +203,7 @@ public final class BiasReportBench {
   public static double accuracy(Path bundle, Path folder) {
     try (LoadedModel<PrototypeClassifier> m = open(bundle)) {
       PrototypeClassifier c = m.get();
-      org.diffxai.io.InputImages in = ImageInput.readClasses(folder, ImageInput.Settings.size(SIZE, SIZE)
-          .channels(1), Progress.NONE);
-      FloatStack f = in.stack();
+      FloatStack f = read(folder, c.width());
       float[][] logits = c.logits(flat(f), f.planeCount());
       int correct = 0;
       for (int i = 0; i < logits.length; i++) {
@@ -206,8 +219,8 @@ public final class BiasReportBench {
         Progress.NONE);
   }
 
-  private static FloatStack read(Path folder) {
-    return ImageInput.readClasses(folder, ImageInput.Settings.size(SIZE, SIZE).channels(1), Progress.NONE).stack();
+  private static FloatStack read(Path folder, int size) {
+    return ImageInput.readClasses(folder, ImageInput.Settings.size(size, size).channels(1), Progress.NONE).stack();
   }
 
   private static float[] flat(FloatStack f) {
