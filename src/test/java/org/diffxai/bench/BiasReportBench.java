@@ -241,9 +241,14 @@ public final class BiasReportBench {
    * background-ablation test, not on the map; the upsampled map is the cheapest); files in {@code out} unless null.
    */
   public static BiasReportRun.Result report(Path[] trained, Path out) {
+    return report(trained, out, trained[1].toString());
+  }
+
+  /** {@link #report(Path[], Path)} of another model (a bundle folder or a bundled sample) on {@code trained[0]}. */
+  public static BiasReportRun.Result report(Path[] trained, Path out, String model) {
     BiasReportRun.Request r = new BiasReportRun.Request();
     r.image = trained[0].toString();
-    r.model = trained[1].toString();
+    r.model = model;
     r.masks = "auto";
     r.map = "upsample";
     r.device = "cpu";

@@ -14,15 +14,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The Bias Report on real networks trained by Train Prototype Network ({@link BiasReportBench#train}, the bench's
  * setup: 32×32 phantoms, 32 per class; its figures over seeds are in docs/bias-report.md): one on a pure planted
- * shortcut (a mark in the top-right corner is all that separates the classes), one on clean healthy/lesion phantoms,
- * and the shortcut data trained again with background=randomize; the report on each network's training folder with
- * masks=auto.
+ * shortcut (a mark in the top-right corner is all that separates the classes), and the shortcut data trained again
+ * with background=randomize; the report on each network's training folder with masks=auto. The negative control is
+ * the bundled sample PPNet on clean phantoms.
  */
 class PlantedShortcutTest {
   private static final long SEED = 1;
 
   @Test
-  void theShortcutNetworkIsFlaggedAtItsCornerAndTheCleanOneIsNot(@TempDir Path tmp) throws Exception {
+  void theShortcutNetworkIsFlaggedAtItsCorner(@TempDir Path tmp) throws Exception {
     Path[] shortcut = BiasReportBench.train(tmp.resolve("mark"), "mark", SEED, "keep");
     // the network really reads the mark: unseen healthy phantoms are called lesion with it, healthy without it
     double[] called = BiasReportBench.calledLesion(shortcut[1], tmp.resolve("heldout"), SEED);
@@ -35,10 +35,29 @@ class PlantedShortcutTest {
     for (int i = 0; i < s.table.size(); i++) assertEquals("mask", s.table.getString("anatomy", i));
     assertTrue(Files.isRegularFile(tmp.resolve("out").resolve(BiasReportRun.EVIDENCE_FILE)));
     assertTrue(Files.readString(tmp.resolve("out").resolve(BiasReportRun.SUMMARY_FILE)).contains("SHORTCUT"));
+  }
 
-    BiasReportRun.Result clean = BiasReportBench.report(BiasReportBench.train(tmp.resolve("clean"), "none", SEED,
-        "keep"), null);
-    assertFalse(clean.verdict.flagged(), clean.summary);
+  /**
+   * The negative control: a network that decides from the anatomy (the bundled sample PPNet, trained on clean
+   * phantoms) on clean phantoms is not flagged. (The tiny networks trained on clean data at the bench's budget
+   * do not learn the lesion — chance accuracy — and their coin-toss decisions flip with the background in some seeds;
+   * docs/bias-report.md.)
+   */
+  @Test
+  void aNetworkThatReadsTheAnatomyIsNotFlagged(@TempDir Path tmp) {
+    GeneratePhantomsRun.Request g = new GeneratePhantomsRun.Request();
+    g.count = 16;
+    g.size = 64;
+    g.seed = 5000 + SEED;
+    g.output = tmp.resolve("clean").toString();
+    GeneratePhantomsRun.run(g, Env.files(org.diffxai.core.Progress.NONE));
+    BiasReportRun.Result r = BiasReportBench.report(new Path[] {tmp.resolve("clean"), null}, null, "sample-ppnet");
+    int correct = 0;
+    for (int i = 0; i < r.table.size(); i++) {
+      correct += r.table.getString("image", i).startsWith(r.table.getString("predicted", i) + "/") ? 1 : 0;
+    }
+    assertTrue(correct >= 0.8 * r.table.size(), correct + " of " + r.table.size() + " right");
+    assertFalse(r.verdict.flagged(), r.summary);
   }
 
   @Test
