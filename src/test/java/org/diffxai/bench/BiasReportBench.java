@@ -36,7 +36,8 @@ import org.diffxai.run.TrainPrototypesRun;
  * flagged. (The clean networks of this budget do not learn the lesion — their accuracy on unseen clean phantoms is
  * printed — so the option's accuracy cost on clean data is not measured here; docs/bias-report.md.)
  *
- * <p>Run (CPU, three networks and three reports per seed): {@code java -cp <test classpath>
+ * <p>Run (CPU, three networks and three reports per seed: about 2.5 minutes per seed on the shared 2-core machine at
+ * load ~25, two processes of five seeds each): {@code java -cp <test classpath>
  * org.diffxai.bench.BiasReportBench [seeds] [first]} (default 10 seeds from 1).
  */
 public final class BiasReportBench {
