@@ -22,9 +22,10 @@ run("Generate Phantoms", "count=4 size=64 seed=5 classes=healthy,lesion contrast
 // model   "sample-ppnet" (bundled) or a prototype-network bundle folder
 // masks   anatomy masks: auto (the _labels.tif companions), a folder or a file; [] = estimate from each image
 // top     prototypes per image whose evidence is measured
+// map     how each prototype's pixel map is made: ig (Integrated Gradients, default), gradient, smoothgrad, upsample
 // output  folder for bias_report.csv, bias_prototypes.csv, bias_evidence.tif, bias_report.md and bias_report.json
-run("Bias Report", "image=[" + phantomDir + "] model=sample-ppnet masks=auto top=3 batch=32 device=cpu"
-    + " output=[" + outputDir + "] overwrite");
+run("Bias Report", "image=[" + phantomDir + "] model=sample-ppnet masks=auto top=3 map=ig batch=32"
+    + " device=cpu output=[" + outputDir + "] overwrite");
 
 // The verdict is in the Log and in bias_report.md; the table "Bias report" has one row per image.
 print("Bias report in " + outputDir);

@@ -119,25 +119,47 @@ public final class MaskFiles {
             + " needs its own. Give one mask plane per image, a single mask for all, or masks=auto.");
       }
       ImageProcessor ip = imp.getStack().getProcessor(n == 1 ? 1 : index + 1);
-      int w = ip.getWidth(), h = ip.getHeight();
-      float[] v = new float[w * h];
+      float[] v = new float[ip.getWidth() * ip.getHeight()];
       for (int i = 0; i < v.length; i++) v[i] = ip.getf(i) != 0 ? 1 : 0;
-      if (w != width || h != height) {
-        if (Math.abs((double) w * height / ((double) h * width) - 1) > 0.01) {
-          throw new UserException(String.format(Locale.ROOT, "The mask %s is %dx%d but its image is %dx%d (another "
-              + "aspect ratio), so they cannot be aligned. Give masks of the images' own size.", file, w, h, width,
-              height));
-        }
-        FloatProcessor fp = new FloatProcessor(w, h, v);
-        fp.setInterpolationMethod(ImageProcessor.BILINEAR);
-        v = (float[]) fp.resize(width, height, true).getPixels();
-      }
-      boolean[] out = new boolean[width * height];
-      for (int i = 0; i < out.length; i++) out[i] = v[i] >= 0.5f;
-      return out;
+      return fitted(v, ip.getWidth(), ip.getHeight(), file, width, height);
     } finally {
       imp.close();
     }
+  }
+
+  /**
+   * Reads a label map (first plane) as a mask of width×height: true where {@code inside} holds for the pixel's label
+   * code, resized as {@link #read} resizes masks.
+   *
+   * @throws UserException when the file cannot be read or has another aspect ratio
+   */
+  public static boolean[] readLabelMask(Path file, java.util.function.IntPredicate inside, int width, int height) {
+    ImagePlus imp = ImageReaders.open(file);
+    try {
+      ImageProcessor ip = imp.getProcessor();
+      float[] v = new float[ip.getWidth() * ip.getHeight()];
+      for (int i = 0; i < v.length; i++) v[i] = inside.test(Math.round(ip.getf(i))) ? 1 : 0;
+      return fitted(v, ip.getWidth(), ip.getHeight(), file, width, height);
+    } finally {
+      imp.close();
+    }
+  }
+
+  /** A w×h 0/1 mask brought to width×height (bilinear, averaging when shrinking, thresholded at 0.5). */
+  private static boolean[] fitted(float[] v, int w, int h, Path file, int width, int height) {
+    if (w != width || h != height) {
+      if (Math.abs((double) w * height / ((double) h * width) - 1) > 0.01) {
+        throw new UserException(String.format(Locale.ROOT, "The mask %s is %dx%d but its image is %dx%d (another "
+            + "aspect ratio), so they cannot be aligned. Give masks of the images' own size.", file, w, h, width,
+            height));
+      }
+      FloatProcessor fp = new FloatProcessor(w, h, v);
+      fp.setInterpolationMethod(ImageProcessor.BILINEAR);
+      v = (float[]) fp.resize(width, height, true).getPixels();
+    }
+    boolean[] out = new boolean[width * height];
+    for (int i = 0; i < out.length; i++) out[i] = v[i] >= 0.5f;
+    return out;
   }
 
   /**

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.diffxai.core.PrototypeInfo;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.explain.Explanation;
 
 /**
@@ -97,17 +98,20 @@ public final class BiasReport {
     public final double boxesBorder;
     /** Share of the image's pixels that are anatomy (a sanity check of the mask). */
     public final double anatomyFraction;
+    /** The background-ablation test ({@link #ablation}), or null when it was not run. */
+    public final Ablation ablation;
 
     ImageEvidence(int slice, String label, double massOutside, double[] regionMass, Region where, double boxesOutside,
-        double boxesBorder, double anatomyFraction) {
+        double boxesBorder, double anatomyFraction, Ablation ablation) {
       this.slice = slice;
       this.label = label;
       this.massOutside = massOutside;
       this.regionMass = regionMass;
-      this.where = where;
+      this.where = ablation != null ? ablation.where : where;
       this.boxesOutside = boxesOutside;
       this.boxesBorder = boxesBorder;
       this.anatomyFraction = anatomyFraction;
+      this.ablation = ablation;
     }
 
     /**
@@ -120,12 +124,83 @@ public final class BiasReport {
     }
 
     /**
-     * Whether at least {@link #IMAGE_OUTSIDE} of the evidence lies outside the anatomy, at least {@link #DENSITY}
-     * times denser there than inside.
+     * Whether the decision rests on what lies outside the anatomy: with the background-ablation test, whether the
+     * decision flips when the outside is replaced by plain background ({@link Ablation#flips}); without it, whether at
+     * least {@link #IMAGE_OUTSIDE} of the map's evidence lies outside the anatomy, at least {@link #DENSITY} times
+     * denser there than inside.
      */
     public boolean offAnatomy() {
+      if (ablation != null) return ablation.flips();
+      return mapOffAnatomy();
+    }
+
+    /** The map's rule alone: at least {@link #IMAGE_OUTSIDE} outside, at least {@link #DENSITY} times denser. */
+    public boolean mapOffAnatomy() {
       return massOutside >= IMAGE_OUTSIDE && density() >= DENSITY;
     }
+  }
+
+  /**
+   * The background-ablation test of one image: the decision's margin (logit of the predicted class minus the largest
+   * other logit) on the image, with every pixel outside the anatomy replaced by plain background
+   * ({@link #withoutBackground}), and with the outside replaced in one {@link Region} at a time.
+   */
+  public static final class Ablation {
+    /** Margin of the predicted class on the image (≥ 0). */
+    public final double margin;
+    /** Margin of the same class with the whole outside replaced (negative: the decision flips). */
+    public final double marginPlain;
+    /** Per {@link Region} (ordinal): margin on the image minus margin with that region's outside replaced. */
+    public final double[] regionDrop;
+    /** The region whose outside, replaced alone, lowers the margin most. */
+    public final Region where;
+
+    public Ablation(double margin, double marginPlain, double[] regionDrop) {
+      if (regionDrop.length != Region.values().length) throw new IllegalArgumentException("one drop per region");
+      this.margin = margin;
+      this.marginPlain = marginPlain;
+      this.regionDrop = regionDrop.clone();
+      Region w = Region.CENTRE;
+      for (Region r : Region.values()) if (regionDrop[r.ordinal()] > regionDrop[w.ordinal()]) w = r;
+      this.where = w;
+    }
+
+    /** Whether the decision flips (the predicted class is no longer the first) without the outside. */
+    public boolean flips() {
+      return marginPlain < 0;
+    }
+  }
+
+  /**
+   * The image with the pixels outside the anatomy (in {@code region} only, or everywhere when null) replaced by the
+   * median of the image's pixels outside the anatomy: the plain background the image already has (air in an MRI slice),
+   * so nothing new is drawn in, and whatever stands out of it there — a mark, text, a ruler, noise — is gone. This is
+   * the background-removal probe of Xiao et al. ("Noise or Signal: The Role of Image Backgrounds in Object
+   * Recognition", ICLR 2021: "Only-FG" images keep the object and blank the background) restricted to one place at a
+   * time to say where the evidence lies. An image without background pixels is returned unchanged.
+   */
+  public static float[] withoutBackground(float[] image, boolean[] anatomy, Region region, int width, int height) {
+    float[] out = image.clone();
+    int n = 0;
+    float[] bg = new float[image.length];
+    for (int i = 0; i < image.length; i++) if (!anatomy[i]) bg[n++] = image[i];
+    if (n == 0) return out;
+    float[] sorted = java.util.Arrays.copyOf(bg, n);
+    java.util.Arrays.sort(sorted);
+    float fill = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    for (int i = 0; i < image.length; i++) {
+      if (anatomy[i]) continue;
+      if (region != null && Region.of(i % width + 0.5, i / width + 0.5, width, height) != region) continue;
+      out[i] = fill;
+    }
+    return out;
+  }
+
+  /** The margin of class {@code c}: its logit minus the largest other logit. */
+  public static double margin(float[] logits, int c) {
+    double other = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < logits.length; k++) if (k != c) other = Math.max(other, logits[k]);
+    return logits.length < 2 ? Double.NaN : logits[c] - other;
   }
 
   /** Where one prototype's source patch lies. */
@@ -192,17 +267,17 @@ public final class BiasReport {
     public String summary(String model) {
       StringBuilder s = new StringBuilder();
       if (level == Level.FLAG) {
-        s.append(String.format(Locale.ROOT, "SHORTCUT SUSPECTED: %s puts most of its evidence outside the anatomy in "
-            + "%d of %d images, and %d of those in the %s. Look at the flagged images: something in the %s (a mark, "
-            + "text, a ruler, a frame) is what the network reads.", model, offAnatomy, images, inRegion, region.text,
-            region.text));
+        s.append(String.format(Locale.ROOT, "SHORTCUT SUSPECTED: %s rests its decision on what lies outside the "
+            + "anatomy in %d of %d images, and %d of those on the %s. Look at the flagged images: something in the %s "
+            + "(a mark, text, a ruler, a frame) is what the network reads.", model, offAnatomy, images, inRegion,
+            region.text, region.text));
       } else if (level == Level.WARNING) {
-        s.append(String.format(Locale.ROOT, "WARNING: %s puts most of its evidence outside the anatomy in %d of %d "
-            + "images, scattered (at most %d in one region, the %s): it reads background, not one artefact.", model,
+        s.append(String.format(Locale.ROOT, "WARNING: %s rests its decision on what lies outside the anatomy in %d of "
+            + "%d images, scattered (at most %d in one region, the %s): it reads background, not one artefact.", model,
             offAnatomy, images, inRegion, region.text));
       } else {
-        s.append(String.format(Locale.ROOT, "No shortcut flag: %s puts most of its evidence outside the anatomy in %d"
-            + " of %d images (a flag needs %s %% and %d of them in one region).", model, offAnatomy, images,
+        s.append(String.format(Locale.ROOT, "No shortcut flag: %s rests its decision on what lies outside the anatomy "
+            + "in %d of %d images (a flag needs %s %% and %d of them in one region).", model, offAnatomy, images,
             pct(MIN_SHARE), MIN_IMAGES));
       }
       s.append(String.format(Locale.ROOT, "%nMean share of the evidence outside the anatomy %s %%; top boxes mostly "
@@ -226,16 +301,32 @@ public final class BiasReport {
   private BiasReport() {}
 
   /**
-   * The evidence map of an explanation: the sum over its prototypes of contribution × the similarity map's part above
-   * its own minimum, scaled to peak 1, {@code E(x) = Σ_p c_p · (m_p(x) − min m_p) / (max m_p − min m_p)}. Unlike
-   * {@link PrototypeAttribution} (which scales m_p without removing its floor, right for perturbation metrics), it
-   * drops the part of a similarity map that is the same everywhere: ProtoPNet's similarity log((d+1)/(d+ε)) is
-   * positive at every position, and that floor says nothing about where the evidence is; left in, it spreads mass
-   * evenly and a flat map would put the background's area share of its mass "outside". Flat maps add nothing.
+   * The evidence map of an explanation, by its {@link Explanation#mapKind}.
+   *
+   * <p>Gradient kinds (Integrated Gradients, gradient, SmoothGrad; {@link PrototypeMapKind}): the sum
+   * over the top prototypes of their last-layer weight times their pixel map, {@code E(x) = Σ_p w_p · m_p(x)}. For
+   * Integrated Gradients this is the Integrated Gradients map of the top prototypes' part of the class logit,
+   * {@code Σ_p w_p · score_p}, by linearity: by its completeness (Sundararajan et al. 2017) the map sums to how much
+   * that part changes between the baseline and the image, so a prototype whose score does not depend on what the
+   * image shows (e.g. one that matches plain background in every image) adds nearly nothing, whatever its
+   * contribution. Pixel maps are not rescaled: each keeps the units of the logit.
+   *
+   * <p>{@link PrototypeMapKind#UPSAMPLE}: the sum over its prototypes of contribution × the similarity
+   * map's part above its own minimum, scaled to peak 1, {@code E(x) = Σ_p c_p · (m_p(x) − min m_p) / (max m_p − min
+   * m_p)}. Unlike {@link PrototypeAttribution} (which scales m_p without removing its floor, right for perturbation
+   * metrics), it drops the part of a similarity map that is the same everywhere: ProtoPNet's similarity
+   * log((d+1)/(d+ε)) is positive at every position, and that floor says nothing about where the evidence is; left in,
+   * it spreads mass evenly and a flat map would put the background's area share of its mass "outside". Flat maps add
+   * nothing.
    */
   public static float[] evidenceMap(Explanation e, int width, int height) {
     double[] sum = new double[width * height];
+    boolean upsample = e.mapKind == PrototypeMapKind.UPSAMPLE;
     for (Explanation.Contribution c : e.top) {
+      if (!upsample) {
+        for (int i = 0; i < sum.length; i++) sum[i] += c.weight * c.map[i];
+        continue;
+      }
       float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
       for (float v : c.map) {
         min = Math.min(min, v);
@@ -259,6 +350,12 @@ public final class BiasReport {
    */
   public static ImageEvidence image(int slice, String label, float[] map, List<int[]> boxes, boolean[] anatomy,
       int width, int height) {
+    return image(slice, label, map, boxes, anatomy, width, height, null);
+  }
+
+  /** {@link #image(int, String, float[], List, boolean[], int, int)} with the background-ablation test's result. */
+  public static ImageEvidence image(int slice, String label, float[] map, List<int[]> boxes, boolean[] anatomy,
+      int width, int height, Ablation ablation) {
     double massOutside = Localisation.positiveMassOutside(map, anatomy, width, height);
     double all = 0;
     double[] region = new double[Region.values().length];
@@ -281,7 +378,7 @@ public final class BiasReport {
     }
     int k = Math.max(1, boxes.size());
     return new ImageEvidence(slice, label, massOutside, region, where, outside / k, border / k,
-        inside / (double) map.length);
+        inside / (double) map.length, ablation);
   }
 
   /**

@@ -26,6 +26,21 @@ public enum Tissue {
     return (byte) ordinal();
   }
 
+  /**
+   * Whether a label code is anatomy: every tissue, not {@link #BACKGROUND} and not {@link #SHORTCUT} (a planted mark
+   * lies in the air outside the head and is no anatomy).
+   */
+  public static boolean isAnatomy(int code) {
+    return code != BACKGROUND.code() && code != SHORTCUT.code();
+  }
+
+  /** The anatomy of a label map, per pixel ({@link #isAnatomy}). */
+  public static boolean[] anatomy(int[] labels) {
+    boolean[] f = new boolean[labels.length];
+    for (int j = 0; j < f.length; j++) f[j] = isAnatomy(labels[j]);
+    return f;
+  }
+
   public static Tissue of(byte code) {
     return ALL[code];
   }

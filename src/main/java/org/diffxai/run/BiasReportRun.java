@@ -8,10 +8,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.diffxai.attribution.AttributionSettings;
 import org.diffxai.core.Foreground;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeInfo;
+import org.diffxai.core.PrototypeMapKind;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
@@ -25,6 +27,7 @@ import org.diffxai.io.MaskFiles;
 import org.diffxai.metrics.BiasReport;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
+import org.diffxai.phantom.Tissue;
 import org.scijava.plugin.Parameter;
 
 /**
@@ -54,9 +57,10 @@ public final class BiasReportRun {
         description = "Prototype network bundle folder, or 'sample-ppnet' for the bundled sample")
     public String model = "sample-ppnet";
 
-    @Parameter(required = false, persist = false, description = "Anatomy masks or tissue label maps (non-zero ="
-        + " anatomy): 'auto' (the _labels.tif beside each image, as Generate Phantoms writes them), a folder, or one"
-        + " file; empty = estimate the anatomy from each image")
+    @Parameter(required = false, persist = false, description = "Anatomy masks (non-zero = anatomy) or tissue label"
+        + " maps: 'auto' (the _labels.tif beside each image, as Generate Phantoms writes them; every tissue is anatomy,"
+        + " background and a planted shortcut are not), a folder, or one file; empty = estimate the anatomy from each"
+        + " image")
     public String masks = "";
 
     @Parameter(min = "1", persist = false, description = "Prototypes per image whose evidence is measured")
@@ -67,6 +71,10 @@ public final class BiasReportRun {
 
     @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
     public String fit = Fit.KEY_DEFAULT;
+
+    @Parameter(choices = {"ig", "gradient", "smoothgrad", "upsample"}, persist = false,
+        description = PrototypeMapKind.KEY_DESCRIPTION)
+    public String map = PrototypeMapKind.KEY_DEFAULT;
   }
 
   /** What a run produced. */
@@ -128,8 +136,10 @@ public final class BiasReportRun {
     int w = image.width, h = image.height;
     try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, PROTOTYPES_FILE, EVIDENCE_FILE, SUMMARY_FILE,
         PROVENANCE_FILE)) {
-      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).explain(image, r.top, -1, r.batch, fit,
-          imageName, env.progress);
+      PrototypeMapKind kind = PrototypeMapKind.of(r.map);
+      AttributionSettings settings = new AttributionSettings();
+      List<Explanation> explanations = new PrototypeExplainer(c, m.name()).mapKind(kind, settings).explain(image,
+          r.top, -1, r.batch, fit, imageName, env.progress);
       List<BiasReport.ImageEvidence> evidence = new ArrayList<>();
       List<String> anatomySource = new ArrayList<>();
       int fromMasks = 0;
@@ -142,7 +152,7 @@ public final class BiasReportRun {
         List<int[]> boxes = new ArrayList<>();
         for (Explanation.Contribution t : e.top) boxes.add(t.box);
         evidence.add(BiasReport.image(e.slice, image.label(e.slice), BiasReport.evidenceMap(e, w, h), boxes,
-            anatomy, w, h));
+            anatomy, w, h, ablation(c, image.plane(e.slice), anatomy, e, w, h)));
       }
       List<BiasReport.SourceEvidence> sources = sources(c, m.gallery());
       BiasReport.Verdict verdict = BiasReport.judge(evidence, sources);
@@ -156,8 +166,11 @@ public final class BiasReportRun {
       prov.put("slices", Integer.toString(image.planeCount()));
       prov.put("anatomy", fromMasks + " from masks, " + (explanations.size() - fromMasks)
           + " estimated from the image (core.Foreground)");
-      prov.put("map", "evidence of the top prototypes of the predicted class: contribution x similarity map above its"
-          + " minimum, scaled to peak 1 (metrics.BiasReport.evidenceMap)");
+      prov.put("evidence", kind == PrototypeMapKind.UPSAMPLE ? "the top prototypes of the predicted class:"
+          + " contribution x similarity map above its minimum, scaled to peak 1 (metrics.BiasReport.evidenceMap)"
+          : "the top prototypes of the predicted class: sum of last-layer weight x " + kind.key() + " map of the"
+          + " prototype's score (metrics.BiasReport.evidenceMap)");
+      if (kind != PrototypeMapKind.UPSAMPLE) prov.putAll(settings.describe(c.height(), c.width()));
       prov.put("verdict", verdict.level.name().toLowerCase(Locale.ROOT));
       if (verdict.region != null) prov.put("region", verdict.region.text);
       String summary = markdown(verdict, m.name(), imageName, evidence, prov.get("anatomy"));
@@ -184,6 +197,29 @@ public final class BiasReportRun {
     }
   }
 
+  /**
+   * The background-ablation test of one image (model size): the margin of its predicted class on the image, with the
+   * whole outside of the anatomy replaced by plain background, and with each region's outside replaced alone; one
+   * model call of ten images.
+   */
+  private static BiasReport.Ablation ablation(PrototypeClassifier c, float[] plane, boolean[] anatomy, Explanation e,
+      int w, int h) {
+    BiasReport.Region[] regions = BiasReport.Region.values();
+    int px = w * h;
+    float[] x = new float[(regions.length + 1) * px];
+    System.arraycopy(BiasReport.withoutBackground(plane, anatomy, null, w, h), 0, x, 0, px);
+    for (BiasReport.Region r : regions) {
+      System.arraycopy(BiasReport.withoutBackground(plane, anatomy, r, w, h), 0, x, (r.ordinal() + 1) * px, px);
+    }
+    float[][] logits = c.logits(x, regions.length + 1);
+    double margin = BiasReport.margin(e.logits, e.predicted);
+    double[] drop = new double[regions.length];
+    for (BiasReport.Region r : regions) {
+      drop[r.ordinal()] = margin - BiasReport.margin(logits[r.ordinal() + 1], e.predicted);
+    }
+    return new BiasReport.Ablation(margin, BiasReport.margin(logits[0], e.predicted), drop);
+  }
+
   /** The anatomy mask of plane p from the masks key, or empty (none given, or no mask for this image). */
   private static Optional<boolean[]> mask(String masks, Path folder, InputImages in, int p, int w, int h) {
     if (masks == null || masks.trim().isEmpty() || masks.trim().equalsIgnoreCase("none")) return Optional.empty();
@@ -199,6 +235,10 @@ public final class BiasReportRun {
     if (!f.isPresent()) {
       throw new UserException("No anatomy mask for " + note.source + " in masks=" + masks.trim() + ". Give a mask "
           + "per image (same name, or name_labels.tif), masks=auto, or leave masks empty to estimate the anatomy.");
+    }
+    if (f.get().equals(MaskFiles.companion(file, MaskFiles.Kind.LABELS))) {
+      // a tissue label map: its anatomy is every tissue code, not background and not a planted shortcut
+      return Optional.of(MaskFiles.readLabelMask(f.get(), Tissue::isAnatomy, w, h));
     }
     return Optional.of(MaskFiles.read(f.get(), index, w, h));
   }
@@ -234,12 +274,15 @@ public final class BiasReportRun {
       t.addValue("density_outside", e.density());
       t.addValue("boxes_outside", e.boxesOutside);
       t.addValue("boxes_border", e.boxesBorder);
+      t.addValue("margin", e.ablation.margin);
+      t.addValue("margin_without_background", e.ablation.marginPlain);
       t.addValue("off_anatomy", e.offAnatomy() ? 1 : 0);
       t.addValue("region", e.where.text);
+      t.addValue("region_drop", e.ablation.regionDrop[e.where.ordinal()]);
       t.addValue("region_mass", e.regionMass[e.where.ordinal()]);
     }
     for (String col : new String[] {"anatomy_fraction", "mass_outside", "density_outside", "boxes_outside", "boxes_border",
-        "region_mass"}) {
+        "margin", "margin_without_background", "region_drop", "region_mass"}) {
       t.setDecimalPlaces(col, 4);
     }
     return t;
@@ -267,11 +310,12 @@ public final class BiasReportRun {
     s.append("Model: ").append(model).append("  \nImages: ").append(images).append(" (").append(evidence.size())
         .append(" slices)  \nAnatomy: ").append(anatomy).append("\n\n");
     s.append(v.summary(model).replace("\n", "\n\n")).append("\n\n");
-    s.append(String.format(Locale.ROOT, "Rules (metrics.BiasReport): an image is off-anatomy when at least %.0f %% of "
-        + "its evidence lies outside the anatomy, at least %.0f times denser per pixel than inside; a shortcut flag needs at least %.0f %% of the images (and %d) "
-        + "off-anatomy with at least %.0f %% of them in one border region of a 3x3 grid.%n", 100
-        * BiasReport.IMAGE_OUTSIDE, BiasReport.DENSITY, 100 * BiasReport.MIN_SHARE, BiasReport.MIN_IMAGES, 100
-        * BiasReport.CONCENTRATION));
+    s.append(String.format(Locale.ROOT, "Rules (metrics.BiasReport): an image's decision rests on the background when"
+        + " it flips with everything outside the anatomy replaced by plain background (the median background value);"
+        + " its place is the region of a 3x3 grid whose outside, replaced alone, lowers the decision's margin most. A"
+        + " shortcut flag needs at least %.0f %% of the images (and %d) to flip, at least %.0f %% of them with the same"
+        + " border region. The map columns (mass_outside, density_outside, boxes) describe the explanation and do not"
+        + " enter the verdict.%n", 100 * BiasReport.MIN_SHARE, BiasReport.MIN_IMAGES, 100 * BiasReport.CONCENTRATION));
     return s.toString();
   }
 }

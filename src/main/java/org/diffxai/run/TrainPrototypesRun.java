@@ -277,11 +277,7 @@ public final class TrainPrototypesRun {
       throw new UserException("The label map " + file + " has another size than its image after resizing to "
           + size + ". Use foreground=estimate, or label maps of the images' size.");
     }
-    boolean[] f = new boolean[labels.length];
-    for (int j = 0; j < f.length; j++) {
-      f[j] = labels[j] != Tissue.BACKGROUND.code() && labels[j] != Tissue.SHORTCUT.code();
-    }
-    return f;
+    return Tissue.anatomy(labels);
   }
 
   /** Every regular file below {@code dir}, '/'-separated and relative to it. */

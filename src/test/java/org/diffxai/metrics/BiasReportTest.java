@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.diffxai.core.PrototypeInfo;
+import org.diffxai.phantom.Tissue;
 import org.junit.jupiter.api.Test;
 
 /** The bias report's measures and verdict rules on hand-made maps whose answers are known. */
@@ -128,6 +129,53 @@ class BiasReportTest {
     assertEquals(BiasReport.Verdict.Level.NONE, v.level);
     assertEquals(1, v.offAnatomy);
     assertNull(BiasReport.judge(List.of(inside(0)), List.of()).region);
+  }
+
+  @Test
+  void withoutBackgroundReplacesTheOutsideByItsMedianWhereAsked() {
+    boolean[] head = head();
+    float[] img = new float[S * S];
+    for (int i = 0; i < img.length; i++) img[i] = head[i] ? 0.6f : (i % 5 == 0 ? 0.05f : 0.1f);
+    for (int y = 1; y < 4; y++) for (int x = 26; x < 29; x++) img[y * S + x] = 1f; // a mark in the top-right corner
+    float[] plain = BiasReport.withoutBackground(img, head, null, S, S);
+    float[] corner = BiasReport.withoutBackground(img, head, BiasReport.Region.TOP_RIGHT, S, S);
+    float[] other = BiasReport.withoutBackground(img, head, BiasReport.Region.BOTTOM_LEFT, S, S);
+    float median = 0.1f; // four in five background pixels
+    for (int i = 0; i < img.length; i++) {
+      boolean tr = BiasReport.Region.of(i % S + 0.5, i / S + 0.5, S, S) == BiasReport.Region.TOP_RIGHT;
+      assertEquals(head[i] ? img[i] : median, plain[i], 0f);
+      assertEquals(head[i] || !tr ? img[i] : median, corner[i], 0f);
+    }
+    assertEquals(1f, other[2 * S + 27], 0f); // the mark stays when another region is replaced
+  }
+
+  @Test
+  void theAblationDecidesWhenItWasRun() {
+    assertEquals(2.0, BiasReport.margin(new float[] {1, 3, 0}, 1), 1e-9);
+    assertEquals(-2.0, BiasReport.margin(new float[] {1, 3, 0}, 0), 1e-9);
+    double[] drop = new double[9];
+    drop[BiasReport.Region.TOP_RIGHT.ordinal()] = 1.5;
+    drop[BiasReport.Region.LEFT.ordinal()] = 0.2;
+    // the map says "inside" (it would not count), the ablation says the decision flips without the top-right corner
+    BiasReport.ImageEvidence flips = BiasReport.image(0, null, block(13, 13, 3, 3, 1), List.of(), head(), S, S,
+        new BiasReport.Ablation(1.0, -0.5, drop));
+    assertTrue(flips.offAnatomy());
+    assertFalse(flips.mapOffAnatomy());
+    assertEquals(BiasReport.Region.TOP_RIGHT, flips.where);
+    BiasReport.ImageEvidence keeps = BiasReport.image(1, null, block(26, 1, 2, 2, 1), List.of(), head(), S, S,
+        new BiasReport.Ablation(1.0, 0.4, drop));
+    assertFalse(keeps.offAnatomy());
+    assertTrue(keeps.mapOffAnatomy());
+  }
+
+  @Test
+  void aPlantedShortcutInALabelMapIsNotAnatomy() {
+    int[] labels = {Tissue.BACKGROUND.code(), Tissue.SHORTCUT.code(), Tissue.values()[1].code(), Tissue.LESION_CORE.code()};
+    boolean[] a = Tissue.anatomy(labels);
+    assertFalse(a[0]);
+    assertFalse(a[1]);
+    assertTrue(a[2]);
+    assertTrue(a[3]);
   }
 
   @Test
