@@ -53,7 +53,8 @@ public final class TrainPrototypesRun {
     @Parameter(min = "1", persist = false, description = "PPNet/EPPNet: prototypes per class")
     public int prototypes_per_class = 5;
 
-    @Parameter(min = "2", persist = false, description = "ProtoPool: number of shared prototypes")
+    @Parameter(min = "2", persist = false,
+        description = "ProtoPool: number of shared prototypes to train; the bundle keeps those some slot chose")
     public int pool_size = 10;
 
     @Parameter(min = "1", persist = false, description = "ProtoPool: slots per class (each picks one pool prototype)")

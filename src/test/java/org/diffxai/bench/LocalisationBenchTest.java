@@ -8,29 +8,34 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.diffxai.core.PrototypeMapKind;
 import org.junit.jupiter.api.Test;
 
 /** {@link LocalisationBench} runs end to end on a bundled sample network and prints every row with valid values. */
 class LocalisationBenchTest {
 
   @Test
-  void printsLocalisationAndBoxRowsForTheSampleNetwork() throws Exception {
+  void printsOneRowPerMapKindForTheSampleNetwork() throws Exception {
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
-    LocalisationBench.run(List.of("sample-ppnet"), 4, new PrintStream(buf, true, "UTF-8"));
+    LocalisationBench.run(List.of("sample-ppnet"), 4, List.of(PrototypeMapKind.UPSAMPLE, PrototypeMapKind.IG),
+        new PrintStream(buf, true, "UTF-8"));
     String out = buf.toString(StandardCharsets.UTF_8.name());
     List<String> rows = new ArrayList<>();
     for (String line : out.split("\n")) {
       if (line.startsWith("| sample-ppnet |")) rows.add(line);
     }
-    assertEquals(4, rows.size(), out); // three map rows, one box row
-    for (int r = 0; r < rows.size(); r++) {
-      String[] cells = rows.get(r).split("\\|");
-      for (int k = 3 - (r == 3 ? 1 : 0); k < cells.length; k++) {
+    assertEquals(2, rows.size(), out);
+    assertTrue(rows.get(0).startsWith("| sample-ppnet | upsample |"), out);
+    assertTrue(rows.get(1).startsWith("| sample-ppnet | ig (default) |"), out);
+    for (String row : rows) {
+      String[] cells = row.split("\\|");
+      assertTrue(cells[3].trim().matches("[0-4]/4"), row); // images predicted lesion
+      for (int k = 4; k < cells.length - 1; k++) {
         double v = Double.parseDouble(cells[k].trim().split(" ")[0]);
-        // shares, AUCs and accuracies in [0, 1]; column 7 of the map rows is the ratio to the area fraction
-        assertTrue(v >= 0 && (v <= 1 || (r < 3 && k == 7)), rows.get(r) + ": column " + k);
+        // shares and AUCs in [0, 1]; column 8 is the relevance mass over the area fraction (a ratio, >= 0)
+        assertTrue(v >= 0 && (v <= 1 || k == 8), row + ": column " + k);
       }
     }
-    assertTrue(out.contains("4 unseen lesion phantoms"), out);
+    assertTrue(out.contains("4 unseen lesion phantoms (64x64, T1, seed 777)"), out);
   }
 }

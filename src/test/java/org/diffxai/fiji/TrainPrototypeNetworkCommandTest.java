@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,6 +16,7 @@ import java.util.stream.Stream;
 import org.diffxai.core.CancelledException;
 import org.diffxai.core.Progress;
 import org.diffxai.core.PrototypeClassifier;
+import org.diffxai.metrics.PrototypeQuality;
 import org.diffxai.model.ClassifierBundle;
 import org.diffxai.model.ClassifierModels;
 import org.diffxai.run.Env;
@@ -52,8 +55,13 @@ class TrainPrototypeNetworkCommandTest {
     assertEquals("tiny-pool", b.name());
     assertEquals("ProtoPool", b.method());
     assertTrue(b.prototypesJson().contains("\"validation_images\": 6"), b.prototypesJson()); // 25 % of 2 x 10
+    JsonObject hp = JsonParser.parseString(b.prototypesJson()).getAsJsonObject().getAsJsonObject("hyperparameters");
+    int removed = hp.has("unchosen_removed") ? hp.get("unchosen_removed").getAsInt() : 0;
     try (PrototypeClassifier c = ClassifierModels.loadPrototypes(b, "cpu")) {
-      assertEquals(4, c.prototypes());
+      // the bundle keeps the pool prototypes some slot chose (2 classes x 2 slots: at most 4), every one with a weight
+      assertEquals(4 - removed, c.prototypes());
+      assertEquals(c.prototypes(), hp.get("pool_size").getAsInt());
+      assertEquals(0, PrototypeQuality.distinctness(c).unused);
       assertEquals(32, c.height());
     }
   }

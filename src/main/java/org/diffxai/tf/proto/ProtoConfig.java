@@ -75,6 +75,8 @@ public final class ProtoConfig {
   public static final double DIVERSITY_MARGIN = 0.95;
   // ProtoPool orthogonality weight (Rymarczyk et al. 2022 use 1).
   private double orthogonalityWeight = 1.0;
+  /** ProtoPool: pool prototypes no slot chose, removed after training (ProtoTrainer.withoutUnchosen). */
+  private int removedFromPool;
 
   public ProtoConfig() {}
 
@@ -96,6 +98,7 @@ public final class ProtoConfig {
     diversityWeight = o.diversityWeight;
     diversityMargin = o.diversityMargin;
     orthogonalityWeight = o.orthogonalityWeight;
+    removedFromPool = o.removedFromPool;
   }
 
   public ProtoConfig method(Method m) {
@@ -252,6 +255,16 @@ public final class ProtoConfig {
     return orthogonalityWeight;
   }
 
+  /** ProtoPool: how many pool prototypes no slot chose were removed after training (0 before). */
+  public int removedFromPool() {
+    return removedFromPool;
+  }
+
+  ProtoConfig removedFromPool(int n) {
+    removedFromPool = n;
+    return this;
+  }
+
   /** Number of prototypes P: K·m for PPNet/EPPNet, the pool size for ProtoPool. */
   public int prototypes() {
     return method == Method.PROTOPOOL ? poolSize : numClasses * prototypesPerClass;
@@ -330,6 +343,7 @@ public final class ProtoConfig {
     if (method == Method.PROTOPOOL) {
       m.put("pool_size", poolSize);
       m.put("slots_per_class", slotsPerClass);
+      if (removedFromPool > 0) m.put("unchosen_removed", removedFromPool);
     } else {
       m.put("prototypes_per_class", prototypesPerClass);
     }

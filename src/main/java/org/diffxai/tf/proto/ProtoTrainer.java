@@ -108,6 +108,10 @@ public final class ProtoTrainer implements AutoCloseable {
   private final Operand<TFloat32> trainLogits;
   private final Operand<TFloat32> mainLoss;
   private final Operand<TFloat32> lastLoss;
+  /** ProtoPool: [K][P] 1 in the columns of pool prototypes some slot chose, fed to {@link #keepChosen}. */
+  private final Placeholder<TFloat32> chosenColumns;
+  /** ProtoPool: last layer ← last layer ⊙ chosen columns, run after every last-layer step (unchosen stay at 0). */
+  private final Op keepChosen;
   private final Adam warm;
   private final Adam joint;
   private final Adam last;
@@ -173,9 +177,13 @@ public final class ProtoTrainer implements AutoCloseable {
             clusterSeparation(tf, own, cfg.featureDepth())),
             tf.math.mul(tf.constant((float) cfg.orthogonalityWeight()), orthogonality(tf, tf.nn.softmax(q)))),
             tf.math.mul(tf.constant((float) cfg.diversityWeight()), diversity(tf)));
+        chosenColumns = tf.withName("chosen_columns").placeholder(TFloat32.class, Placeholder.shape(Shape.of(k, p)));
+        keepChosen = tf.assign(params.variable("last_layer"), tf.math.mul(net.lastLayer, chosenColumns));
       } else {
         gumbel = null;
         tau = null;
+        chosenColumns = null;
+        keepChosen = null;
         trainLogits = net.logits;
         float maxD = cfg.method() == ProtoConfig.Method.EPPNET ? 4f : cfg.featureDepth();
         Operand<TFloat32> own = tf.linalg.matMul(onehot, classIdentity);
@@ -454,6 +462,7 @@ public final class ProtoTrainer implements AutoCloseable {
       } finally {
         for (Tensor t : feeds) t.close();
       }
+      if (pool && which == 2) keepChosenColumns();
       if (!Float.isFinite(l)) {
         throw new UserException("Training diverged (loss " + l + ") in a " + phase + " epoch. Lower learning_rate "
             + "(e.g. by a factor of 10) and train again.");
@@ -582,6 +591,88 @@ public final class ProtoTrainer implements AutoCloseable {
     params.assignAll(session, w);
   }
 
+  /** True when a slot of some class chose pool prototype {@code j} at the last fold. */
+  private boolean chosen(int j) {
+    for (float[] row : identity) {
+      if (row[j] > 0) return true;
+    }
+    return false;
+  }
+
+  /**
+   * ProtoPool's last-layer epochs train W only on the columns of chosen prototypes: after every step the other
+   * columns are set back to the 0 the fold gave them, so the unchosen prototypes never enter the logits.
+   */
+  private void keepChosenColumns() {
+    float[][] keep = new float[cfg.numClasses()][cfg.prototypes()];
+    for (int j = 0; j < cfg.prototypes(); j++) {
+      if (!chosen(j)) continue;
+      for (float[] row : keep) row[j] = 1;
+    }
+    try (TFloat32 t = matrix(keep)) {
+      session.runner().feed(chosenColumns, t).addTarget(keepChosen).run();
+    }
+  }
+
+  /**
+   * ProtoPool after {@link #train}: a trainer holding the same network without the pool prototypes no slot chose
+   * (their last-layer columns are 0, so the logits are unchanged; they take part in no explanation, and their
+   * vectors, pushed by the separation term away from every patch and then onto the nearest free one, are copies of
+   * one another and of chosen prototypes). Prototypes keep their order; push records are renumbered. The pool size of
+   * the returned configuration is the number kept ({@link ProtoConfig#removedFromPool()} the number removed); its
+   * slot parameters are unused. PPNet/EPPNet, a network never pushed, or a pool all of whose prototypes were chosen:
+   * this trainer. The caller closes both.
+   */
+  public ProtoTrainer withoutUnchosen() {
+    if (!pool || pushed.isEmpty()) return this;
+    int p = cfg.prototypes();
+    int d = cfg.featureDepth();
+    int k = cfg.numClasses();
+    int[] newIndex = new int[p];
+    int n = 0;
+    for (int j = 0; j < p; j++) newIndex[j] = chosen(j) ? n++ : -1;
+    if (n == p) return this;
+    ProtoConfig small = new ProtoConfig(cfg).poolSize(n).slotsPerClass(Math.min(cfg.slotsPerClass(), n))
+        .removedFromPool(cfg.removedFromPool() + p - n);
+    ProtoTrainer t = new ProtoTrainer(small, opts);
+    try {
+      Map<String, float[]> from = params.read(session);
+      Map<String, float[]> to = t.params.read(t.session);
+      float[] protos = new float[n * d];
+      float[] last = new float[k * n];
+      float[] oldLast = from.get("last_layer");
+      t.identity = new float[k][n];
+      for (int j = 0; j < p; j++) {
+        int m = newIndex[j];
+        if (m < 0) continue;
+        System.arraycopy(from.get("prototypes"), j * d, protos, m * d, d);
+        for (int c = 0; c < k; c++) {
+          last[c * n + m] = oldLast[c * p + j];
+          t.identity[c][m] = identity[c][j];
+        }
+      }
+      for (Map.Entry<String, float[]> e : to.entrySet()) {
+        if (!e.getKey().startsWith("slots.")) e.setValue(from.get(e.getKey()));
+      }
+      to.put("prototypes", protos);
+      to.put("last_layer", last);
+      t.params.assignAll(t.session, to);
+      List<PushRecord> records = new ArrayList<>();
+      for (PushRecord r : pushed) {
+        if (newIndex[r.prototype] < 0) continue;
+        records.add(new PushRecord(newIndex[r.prototype], r.sourceIndex, r.patchRow, r.patchCol, r.distance,
+            r.receptiveBox, r.activationBox));
+      }
+      t.pushed = Collections.unmodifiableList(records);
+      t.epochs.addAll(epochs);
+      t.seconds = seconds;
+      return t;
+    } catch (RuntimeException | Error e) {
+      t.close();
+      throw e;
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------- push
 
   /**
@@ -599,7 +690,8 @@ public final class ProtoTrainer implements AutoCloseable {
    * collide with a pair accepted earlier in the same round (same patch, or cosine above the limit), in which case the
    * prototype waits for the next round. A prototype for which no admissible patch is left takes its nearest patch no
    * other prototype took (so a class with fewer distinct patches than prototypes still gets all of them pushed; the
-   * bundle then has duplicates).
+   * bundle then has duplicates). ProtoPool: the pool prototypes some slot chose are placed first, those no slot chose
+   * after them (with their own fallback), so that prototypes without a say in the decision cannot use up the patches.
    */
   private void push(TrainingData data, int[] labels, Progress progress, double at) {
     progress.report("Pushing " + cfg.prototypes() + " prototypes onto training patches", at);
@@ -615,34 +707,38 @@ public final class ProtoTrainer implements AutoCloseable {
     boolean[] allowed = allowedCells(data.count());
     Candidate[] chosen = new Candidate[p];
     java.util.Set<Long> taken = new java.util.HashSet<>();
-    boolean strict = true;
-    while (true) {
-      List<Integer> open = new ArrayList<>();
-      for (int j = 0; j < p; j++) if (chosen[j] == null) open.add(j);
-      if (open.isEmpty()) break;
-      Candidate[] best = nearestAdmissible(data, labels, open, anyClass, allowed, chosen, taken, strict);
-      List<Candidate> round = new ArrayList<>();
-      for (Candidate c : best) if (c != null) round.add(c);
-      if (round.isEmpty()) {
-        if (!strict) {
-          throw new UserException("Cannot push prototype " + open.get(0) + ": its class has fewer training patches "
-              + "than prototypes. Use fewer prototypes or more training images.");
+    // Prototypes that belong to a class first; ProtoPool's pool prototypes no slot chose (no part in the decision)
+    // after them, so that they cannot use up the distinct patches the chosen ones need.
+    for (boolean tier : new boolean[] {false, true}) {
+      boolean strict = true;
+      while (true) {
+        List<Integer> open = new ArrayList<>();
+        for (int j = 0; j < p; j++) if (chosen[j] == null && anyClass[j] == tier) open.add(j);
+        if (open.isEmpty()) break;
+        Candidate[] best = nearestAdmissible(data, labels, open, anyClass, allowed, chosen, taken, strict);
+        List<Candidate> round = new ArrayList<>();
+        for (Candidate c : best) if (c != null) round.add(c);
+        if (round.isEmpty()) {
+          if (!strict) {
+            throw new UserException("Cannot push prototype " + open.get(0) + ": its class has fewer training "
+                + "patches than prototypes. Use fewer prototypes or more training images.");
+          }
+          strict = false; // no admissible patch left: allow duplicates by cosine, never the same patch
+          continue;
         }
-        strict = false; // no admissible patch left: allow duplicates by cosine, never the same patch
-        continue;
-      }
-      Collections.sort(round);
-      List<Candidate> accepted = new ArrayList<>();
-      for (Candidate c : round) {
-        boolean clash = false;
-        for (Candidate a : accepted) {
-          clash |= a.patchKey(h * w) == c.patchKey(h * w)
-              || (strict && PrototypeInfo.cosine(a.vector, c.vector) > DUPLICATE);
+        Collections.sort(round);
+        List<Candidate> accepted = new ArrayList<>();
+        for (Candidate c : round) {
+          boolean clash = false;
+          for (Candidate a : accepted) {
+            clash |= a.patchKey(h * w) == c.patchKey(h * w)
+                || (strict && PrototypeInfo.cosine(a.vector, c.vector) > DUPLICATE);
+          }
+          if (clash) continue;
+          accepted.add(c);
+          chosen[c.prototype] = c;
+          taken.add(c.patchKey(h * w));
         }
-        if (clash) continue;
-        accepted.add(c);
-        chosen[c.prototype] = c;
-        taken.add(c.patchKey(h * w));
       }
     }
     int d = cfg.featureDepth();

@@ -92,23 +92,28 @@ public final class PrototypeTraining {
     }
     TrainingData train = TrainingData.of(size, size, 1, trainX).withLabels(toArray(trainY), classes);
     ProtoConfig cfg = new ProtoConfig(net).size(size, size).channels(1).numClasses(classes.size()).validate();
-    try (ProtoTrainer trainer = new ProtoTrainer(cfg, options)) {
-      trainer.train(train, trainForeground, progress.sub(0.05, 0.97));
-      progress.report("Measuring accuracy", Double.NaN);
-      double trainAcc = trainer.accuracy(train);
-      double valAcc = Double.NaN;
-      if (!valX.isEmpty()) {
-        TrainingData val = TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes);
-        valAcc = trainer.accuracy(val);
-        progress.report("Calibrating on the validation split", Double.NaN);
-        meta.confidence(confidence(trainer, val, valOriginal, map));
+    try (ProtoTrainer full = new ProtoTrainer(cfg, options)) {
+      full.train(train, trainForeground, progress.sub(0.05, 0.97));
+      ProtoTrainer trainer = full.withoutUnchosen(); // ProtoPool: without the pool prototypes no slot chose
+      try {
+        progress.report("Measuring accuracy", Double.NaN);
+        double trainAcc = trainer.accuracy(train);
+        double valAcc = Double.NaN;
+        if (!valX.isEmpty()) {
+          TrainingData val = TrainingData.of(size, size, 1, valX).withLabels(toArray(valY), classes);
+          valAcc = trainer.accuracy(val);
+          progress.report("Calibrating on the validation split", Double.NaN);
+          meta.confidence(confidence(trainer, val, valOriginal, map));
+        }
+        meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
+            .accuracy(trainAcc, valAcc, valX.size(), validation);
+        if (meta.source.isEmpty()) meta.source(folder.root().toString());
+        if (meta.input.isEmpty()) meta.input(folder.input().summary().toMap());
+        Path bundle = ProtoBundleWriter.write(dir, trainer, meta, progress.sub(0.97, 1));
+        return new Result(bundle, trainAcc, valAcc, trainX.size(), valX.size(), trainer.seconds(), trainer.epochs());
+      } finally {
+        if (trainer != full) trainer.close();
       }
-      meta.intensity(map).classNames(classes).trainingImages(trainNames, trainOriginal)
-          .accuracy(trainAcc, valAcc, valX.size(), validation);
-      if (meta.source.isEmpty()) meta.source(folder.root().toString());
-      if (meta.input.isEmpty()) meta.input(folder.input().summary().toMap());
-      Path bundle = ProtoBundleWriter.write(dir, trainer, meta, progress.sub(0.97, 1));
-      return new Result(bundle, trainAcc, valAcc, trainX.size(), valX.size(), trainer.seconds(), trainer.epochs());
     }
   }
 

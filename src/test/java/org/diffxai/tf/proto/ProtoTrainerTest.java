@@ -125,6 +125,65 @@ class ProtoTrainerTest {
   }
 
   @Test
+  void protoPoolDropsThePoolPrototypesNoSlotChose() {
+    // pool 6, 2 classes x 2 slots: at most 4 prototypes are chosen, so at least 2 are dropped
+    ProtoConfig cfg = config(ProtoConfig.Method.PROTOPOOL).poolSize(6).slotsPerClass(2);
+    ProtoTrainingOptions opts = new ProtoTrainingOptions().epochs(4).warmupEpochs(1).pushEvery(100)
+        .lastLayerEpochs(2).batch(8).seed(4);
+    try (ProtoTrainer t = new ProtoTrainer(cfg, opts)) {
+      t.train(data, null);
+      float[][] identity = t.classIdentity();
+      float[] last = t.weights().get("last_layer");
+      List<Integer> chosen = new ArrayList<>();
+      for (int j = 0; j < 6; j++) {
+        if (identity[0][j] > 0 || identity[1][j] > 0) {
+          chosen.add(j);
+        } else { // the last-layer epochs kept the unchosen columns at the fold's 0
+          // 0 or -0 (a negative weight times the mask): == treats them alike
+          assertTrue(last[j] == 0 && last[6 + j] == 0, "prototype " + j + ": " + last[j] + ", " + last[6 + j]);
+        }
+      }
+      assertTrue(chosen.size() <= 4, chosen.toString());
+      float[][] logits = t.logits(data);
+      float[][] features = t.features(data);
+      float[] protos = t.weights().get("prototypes");
+      List<PushRecord> pushed = t.pushRecords();
+      try (ProtoTrainer c = t.withoutUnchosen()) {
+        int n = chosen.size();
+        assertEquals(n, c.config().prototypes());
+        assertEquals(6 - n, c.config().removedFromPool());
+        assertEquals(6 - n, c.config().describe().get("unchosen_removed"));
+        float[] cp = c.weights().get("prototypes");
+        float[] cl = c.weights().get("last_layer");
+        int d = cfg.featureDepth();
+        for (int m = 0; m < n; m++) {
+          int j = chosen.get(m);
+          assertArrayEquals(Arrays.copyOfRange(protos, j * d, (j + 1) * d), Arrays.copyOfRange(cp, m * d,
+              (m + 1) * d), 0f);
+          assertEquals(last[j], cl[m]);
+          assertEquals(last[6 + j], cl[n + m]);
+          assertTrue(cl[m] != 0 || cl[n + m] != 0, "a kept prototype has a weight");
+          PushRecord a = pushed.get(j);
+          PushRecord b = c.pushRecords().get(m);
+          assertEquals(m, b.prototype);
+          assertEquals(a.sourceIndex, b.sourceIndex);
+          assertEquals(a.patchRow * 100 + a.patchCol, b.patchRow * 100 + b.patchCol);
+          assertArrayEquals(a.activationBox, b.activationBox);
+        }
+        assertEquals(n, c.pushRecords().size());
+        assertArrayEquals(features[3], c.features(data)[3], 0f); // the same backbone and add-on
+        float[][] cLogits = c.logits(data); // the dropped prototypes had zero weights: the same decision
+        for (int i = 0; i < logits.length; i++) assertArrayEquals(logits[i], cLogits[i], 1e-5f);
+        assertEquals(t.epochs().size(), c.epochs().size());
+      }
+    }
+    try (ProtoTrainer t = new ProtoTrainer(config(ProtoConfig.Method.PPNET), opts)) {
+      t.train(data, null);
+      assertTrue(t.withoutUnchosen() == t, "PPNet has no pool");
+    }
+  }
+
+  @Test
   void sameSeedSameNetwork() {
     ProtoConfig cfg = config(ProtoConfig.Method.EPPNET);
     ProtoTrainingOptions opts = new ProtoTrainingOptions().epochs(2).warmupEpochs(1).lastLayerEpochs(1).batch(8)
