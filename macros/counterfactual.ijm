@@ -24,7 +24,7 @@ run("Generate Phantoms", "count=2 size=64 seed=5 classes=healthy,lesion contrast
 // scale      guidance scale; closeness  weight of the L1 distance to the input
 // steps      steps of the full schedule (about depth x steps run); seed  noise seed
 // output     folder for counterfactuals.tif, difference.tif, counterfactual.csv, counterfactual_steps.csv and .json
-run("Counterfactual", "image=Phantoms model=[" + classifier + "] denoiser=sample target=[] depth=0.3 scale=1"
+run("Counterfactual", "image=Phantoms model=[" + classifier + "] denoiser=sample target=[] depth=0.3 scale=10"
     + " closeness=0.05 steps=50 seed=0 batch=8 device=cpu output=[" + outputDir + "] overwrite");
 
 print("Counterfactuals written to " + outputDir);
