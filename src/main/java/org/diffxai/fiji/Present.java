@@ -345,6 +345,7 @@ public final class Present {
   /** Moves a shown window to the first free place. */
   static void place(Window w) {
     if (w == null) return;
+    if (!GraphicsEnvironment.isHeadless()) settle(); // its own size too may still be changing
     java.awt.Point p = freePlace(w.getSize(), w);
     if (p != null) w.setLocation(p.x, p.y);
   }
@@ -357,6 +358,7 @@ public final class Present {
    */
   static synchronized java.awt.Point freePlace(Dimension size, Window self) {
     if (GraphicsEnvironment.isHeadless()) return null;
+    settle();
     Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
     ImageJ ij = IJ.getInstance();
     int top = ij != null && ij.isShowing() ? ij.getY() + ij.getHeight() + GAP : screen.y + GAP;
@@ -370,6 +372,31 @@ public final class Present {
       if (p != null) return p;
       if (taken.isEmpty()) return new java.awt.Point(area.x + GAP, area.y);
       taken.remove(0);
+    }
+  }
+
+  /**
+   * Lets pending window work finish before windows are measured: showing, packing and zooming a window are queued on
+   * the AWT event thread, so a window shown a moment ago may not have its final size yet (on a busy machine a table
+   * was placed beside an image's pre-zoom bounds and the zoomed image then covered it). Runs the queue until the
+   * windows' bounds stop changing, at most ten rounds; does nothing on the event thread itself.
+   */
+  private static void settle() {
+    if (java.awt.EventQueue.isDispatchThread()) return;
+    String before = null;
+    for (int round = 0; round < 10; round++) {
+      try {
+        java.awt.EventQueue.invokeAndWait(() -> { });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (java.lang.reflect.InvocationTargetException e) {
+        return;
+      }
+      StringBuilder now = new StringBuilder();
+      for (Window w : Window.getWindows()) if (w.isShowing()) now.append(w.getBounds()).append(';');
+      if (now.toString().equals(before)) return;
+      before = now.toString();
     }
   }
 
