@@ -34,7 +34,8 @@ import org.diffxai.run.TrainPrototypesRun;
  * </ol>
  * Targets: shortcut flagged at the top-right corner in ≥ 9 of 10 seeds; clean flagged in ≤ 1 of 10; retrained not
  * flagged. (The clean networks of this budget do not learn the lesion — their accuracy on unseen clean phantoms is
- * printed — so the option's accuracy cost on clean data is not measured here; docs/bias-report.md.)
+ * printed; {@link #runLearned} measures the negative control and the option's accuracy cost with networks that do,
+ * {@code main("learned", seeds, first, size, count, epochs)}; docs/bias-report.md.)
  *
  * <p>Run (CPU, three networks and three reports per seed: about 2.5 minutes per seed on the shared 2-core machine at
  * load ~25, two processes of five seeds each): {@code java -cp <test classpath>
@@ -176,11 +177,10 @@ public final class BiasReportBench {
    * Train Prototype Network into {@code dir/bundle}; returns {phantoms, bundle}. {@code shortcut} "none": Generate
    * Phantoms' healthy and lesion slices (seed {@code seed}). "mark": a pure shortcut — both classes are healthy slices
    * (seeds {@code seed} and {@code seed + 1000}), and the slices filed as "lesion" carry the mark in the
-   * {@link #CORNER} corner (share 1), so the mark is the only thing that tells the classes apart. (With the mark on
-   * 80 % of real lesion slices the networks learn the lesion instead; see docs/bias-report.md.) "lesion-mark": Generate
-   * Phantoms' healthy and lesion slices (seed {@code seed}) with the mark on {@link #LESION_MARK_SHARE} of the lesion
-   * slices, a shortcut beside the real signal. {@code background}:
-   * keep or randomize (the anatomy from the label maps Generate Phantoms writes).
+   * {@link #CORNER} corner (share 1), so the mark is the only thing that tells the classes apart. "lesion-mark":
+   * Generate Phantoms' healthy and lesion slices (seed {@code seed}) with the mark on {@link #LESION_MARK_SHARE} of the
+   * lesion slices, a shortcut beside the real signal (every network of docs/bias-report.md trained on it reads the
+   * mark). {@code background}: keep or randomize (the anatomy from the label maps Generate Phantoms writes).
    */
   public static Path[] train(Path dir, String shortcut, long seed, String background) throws IOException {
     return train(dir, shortcut, seed, background, SIZE, COUNT);
