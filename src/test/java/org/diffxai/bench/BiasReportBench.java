@@ -34,7 +34,8 @@ import org.diffxai.run.TrainPrototypesRun;
  * </ol>
  * Targets: shortcut flagged at the top-right corner in ≥ 9 of 10 seeds; clean flagged in ≤ 1 of 10; retrained not
  * flagged. (The clean networks of this budget do not learn the lesion — their accuracy on unseen clean phantoms is
- * printed — so the option's accuracy cost on clean data is not measured here; docs/bias-report.md.)
+ * printed; {@link #runLearned} measures the negative control and the option's accuracy cost with networks that do,
+ * {@code main("learned", seeds, first, size, count, epochs)}; docs/bias-report.md.)
  *
  * <p>Run (CPU, three networks and three reports per seed: about 2.5 minutes per seed on the shared 2-core machine at
  * load ~25, two processes of five seeds each): {@code java -cp <test classpath>
@@ -51,13 +52,82 @@ public final class BiasReportBench {
   public static final int EPOCHS = 30;
   /** Learning rate of the joint epochs. */
   public static final double LEARNING_RATE = 1e-3;
+  /** Share of the lesion slices that carry the mark in the lesion+mark setup of {@link #runLearned}. */
+  public static final double LESION_MARK_SHARE = 0.8;
+  /**
+   * Unseen clean phantoms per class for the accuracies of {@link #runLearned} (one image of 200 is half a point, so a
+   * difference of 2 points is four images).
+   */
+  public static final int ACCURACY_HELD_OUT = 100;
   /** Unseen phantoms per class for the checks. */
   public static final int HELD_OUT = 16;
 
   private BiasReportBench() {}
 
   public static void main(String[] args) throws IOException {
+    if (args.length > 0 && args[0].equals("learned")) {
+      runLearned(Integer.parseInt(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]),
+          Integer.parseInt(args[4]), Integer.parseInt(args[5]), args.length > 6 && args[6].equals("tiny"),
+          System.out);
+      return;
+    }
     run(args.length > 0 ? Integer.parseInt(args[0]) : 10, args.length > 1 ? Long.parseLong(args[1]) : 1, System.out);
+  }
+
+  /**
+   * The negative control and the accuracy cost with networks that learn the lesion ({@code size}×{@code size}
+   * phantoms, {@code count} per class, {@code epochs} epochs; otherwise the setup of {@link #train}). Per seed s:
+   * <ol>
+   *   <li><b>clean</b>: clean healthy/lesion phantoms (seed s), background=keep: the report, and the accuracy on unseen
+   *       clean phantoms (seed s + 5000, {@link #ACCURACY_HELD_OUT} per class);
+   *   <li><b>lesion+mark</b>: healthy/lesion phantoms (seed s) with the mark on 80 % of the lesion slices (a shortcut
+   *       beside the real signal), background=keep: the report, the accuracy on the unseen clean phantoms, and the
+   *       share of unseen healthy phantoms called lesion with / without the mark;
+   *   <li><b>retrained</b>: the lesion+mark data trained again with background=randomize (foreground=labels): the same.
+   * </ol>
+   * Targets: clean flagged in ≤ 1 of 10; lesion+mark retrained not flagged, its clean accuracy within 2 points of
+   * before. Returns {clean flagged, lesion+mark flagged, retrained flagged}.
+   */
+  public static int[] runLearned(int seeds, long first, int size, int count, int epochs, boolean tiny,
+      PrintStream out) throws IOException {
+    out.printf(Locale.ROOT, "learned setup: %dx%d, %d per class, %d epochs, %s%n", size, size, count, epochs,
+        tiny ? "tiny network (learning rate " + LEARNING_RATE + ")" : "default network");
+    out.println("| seed | clean: verdict, flipped, in region | clean accuracy | lesion+mark: verdict, flipped, in"
+        + " region | accuracy | marked / plain healthy called lesion | retrained: verdict, flipped, in region |"
+        + " accuracy | marked / plain called lesion |");
+    out.println("|---|---|---|---|---|---|---|---|---|");
+    int cleanFlagged = 0, markFlagged = 0, retrainedFlagged = 0;
+    for (long seed = first; seed < first + seeds; seed++) {
+      Path dir = Files.createTempDirectory("diffxai-bias-bench");
+      try {
+        Path test = heldOutClean(dir.resolve("heldout-clean"), seed, size, ACCURACY_HELD_OUT);
+        Path[] cl = train(dir.resolve("clean"), "none", seed, "keep", size, count, epochs, LEARNING_RATE, tiny);
+        BiasReport.Verdict vc = report(cl, null).verdict;
+        double accClean = accuracy(cl[1], test);
+        System.err.printf(Locale.ROOT, "seed %d clean: %s, accuracy %.3f%n", seed, row(vc), accClean);
+        Path[] mk = train(dir.resolve("lesion-mark"), "lesion-mark", seed, "keep", size, count, epochs,
+            LEARNING_RATE, tiny);
+        BiasReport.Verdict vm = report(mk, null).verdict;
+        double accMark = accuracy(mk[1], test);
+        double[] usesMark = calledLesion(mk[1], dir.resolve("heldout-mark"), seed);
+        Path[] re = train(dir.resolve("lesion-mark-randomize"), "lesion-mark", seed, "randomize", size, count,
+            epochs, LEARNING_RATE, tiny);
+        BiasReport.Verdict vr = report(re, null).verdict;
+        double accRe = accuracy(re[1], test);
+        double[] usesRe = calledLesion(re[1], dir.resolve("heldout-mark"), seed);
+        if (vc.flagged()) cleanFlagged++;
+        if (vm.flagged()) markFlagged++;
+        if (vr.flagged()) retrainedFlagged++;
+        out.printf(Locale.ROOT, "| %d | %s | %.3f | %s | %.3f | %.2f / %.2f | %s | %.3f | %.2f / %.2f |%n", seed,
+            row(vc), accClean, row(vm), accMark, usesMark[0], usesMark[1], row(vr), accRe, usesRe[0], usesRe[1]);
+        out.flush();
+      } finally {
+        AtomicFiles.deleteRecursively(dir);
+      }
+    }
+    out.printf(Locale.ROOT, "%nclean network flagged: %d/%d; lesion+mark network flagged: %d/%d; retrained with "
+        + "background=randomize flagged: %d/%d%n", cleanFlagged, seeds, markFlagged, seeds, retrainedFlagged, seeds);
+    return new int[] {cleanFlagged, markFlagged, retrainedFlagged};
   }
 
   /** Measures seeds first … first + n − 1, printing one row per seed as it finishes, then the counts. */
@@ -107,9 +177,10 @@ public final class BiasReportBench {
    * Train Prototype Network into {@code dir/bundle}; returns {phantoms, bundle}. {@code shortcut} "none": Generate
    * Phantoms' healthy and lesion slices (seed {@code seed}). "mark": a pure shortcut — both classes are healthy slices
    * (seeds {@code seed} and {@code seed + 1000}), and the slices filed as "lesion" carry the mark in the
-   * {@link #CORNER} corner (share 1), so the mark is the only thing that tells the classes apart. (With the mark on
-   * 80 % of real lesion slices the networks learn the lesion instead; see docs/bias-report.md.) {@code background}:
-   * keep or randomize (the anatomy from the label maps Generate Phantoms writes).
+   * {@link #CORNER} corner (share 1), so the mark is the only thing that tells the classes apart. "lesion-mark":
+   * Generate Phantoms' healthy and lesion slices (seed {@code seed}) with the mark on {@link #LESION_MARK_SHARE} of the
+   * lesion slices, a shortcut beside the real signal (every network of docs/bias-report.md trained on it reads the
+   * mark). {@code background}: keep or randomize (the anatomy from the label maps Generate Phantoms writes).
    */
   public static Path[] train(Path dir, String shortcut, long seed, String background) throws IOException {
     return train(dir, shortcut, seed, background, SIZE, COUNT);
@@ -124,9 +195,21 @@ public final class BiasReportBench {
   /** {@link #train(Path, String, long, String, int, int)} with another number of epochs and learning rate. */
   public static Path[] train(Path dir, String shortcut, long seed, String background, int size, int count,
       int epochs, double learningRate) throws IOException {
+    return train(dir, shortcut, seed, background, size, count, epochs, learningRate, true);
+  }
+
+  /**
+   * {@link #train(Path, String, long, String, int, int, int, double)}; {@code tiny} false: Train Prototype Network's
+   * default architecture and schedule (5 prototypes per class, base 16, depth 32, batch 32, learning rate 3e-4, push
+   * every 10 epochs, 5 last-layer epochs; {@code learningRate} ignored), still without flips.
+   */
+  public static Path[] train(Path dir, String shortcut, long seed, String background, int size, int count,
+      int epochs, double learningRate, boolean tiny) throws IOException {
     Path phantoms = dir.resolve("phantoms");
     if (shortcut.equals("none")) {
       generate(phantoms, "healthy,lesion", "none", seed, count, size);
+    } else if (shortcut.equals("lesion-mark")) {
+      generate(phantoms, "healthy,lesion", "mark", "lesion", LESION_MARK_SHARE, seed, count, size);
     } else {
       generate(dir.resolve("marked"), "healthy", shortcut, seed, count, size);
       generate(dir.resolve("plain"), "healthy", "none", seed + 1000, count, size);
@@ -137,21 +220,23 @@ public final class BiasReportBench {
     Path bundle = dir.resolve("bundle");
     TrainPrototypesRun.Request t = new TrainPrototypesRun.Request();
     t.images = phantoms.toString();
-    t.prototypes_per_class = 2;
     t.size = size;
     t.epochs = epochs;
-    t.learning_rate = learningRate;
-    t.batch = 8;
-    t.push_every = 5;
-    t.last_layer_epochs = 2;
-    t.base_channels = 8;
-    t.feature_depth = 16;
+    if (tiny) {
+      t.prototypes_per_class = 2;
+      t.learning_rate = learningRate;
+      t.batch = 8;
+      t.push_every = 5;
+      t.last_layer_epochs = 2;
+      t.base_channels = 8;
+      t.feature_depth = 16;
+    }
     t.seed = seed;
     t.flip = false; // a left-right flip would move the corner mark to the other corner in half the batches
     t.background = background;
     t.foreground = "labels";
     t.device = "cpu";
-    t.name = "tiny-" + shortcut + "-" + background;
+    t.name = (tiny ? "tiny-" : "default-") + shortcut + "-" + background;
     t.description = "planted-shortcut check";
     t.output = bundle.toString();
     TrainPrototypesRun.run(t, Env.files(Progress.NONE));
@@ -159,14 +244,19 @@ public final class BiasReportBench {
   }
 
   private static void generate(Path out, String classes, String shortcut, long seed, int count, int size) {
+    generate(out, classes, shortcut, "healthy", 1, seed, count, size);
+  }
+
+  private static void generate(Path out, String classes, String shortcut, String shortcutClass, double share,
+      long seed, int count, int size) {
     GeneratePhantomsRun.Request g = new GeneratePhantomsRun.Request();
     g.count = count;
     g.size = size;
     g.seed = seed;
     g.classes = classes;
     g.shortcut = shortcut;
-    g.shortcut_class = "healthy";
-    g.shortcut_share = 1;
+    g.shortcut_class = shortcutClass;
+    g.shortcut_share = share;
     g.shortcut_corner = CORNER;
     g.output = out.toString();
     GeneratePhantomsRun.run(g, Env.files(Progress.NONE));
@@ -196,7 +286,11 @@ public final class BiasReportBench {
 
   /** Unseen clean healthy and lesion phantoms (seed + 5000). */
   private static Path heldOutClean(Path dir, long seed) {
-    generate(dir, "healthy,lesion", "none", seed + 5000, HELD_OUT, SIZE);
+    return heldOutClean(dir, seed, SIZE, HELD_OUT);
+  }
+
+  private static Path heldOutClean(Path dir, long seed, int size, int count) {
+    generate(dir, "healthy,lesion", "none", seed + 5000, count, size);
     return dir;
   }
 
