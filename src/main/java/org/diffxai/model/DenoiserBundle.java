@@ -54,7 +54,7 @@ public final class DenoiserBundle {
   private final String authors;
   private final String license;
   private final String trainingJson;
-  private final boolean unconditionalLabel;
+  private final int unconditionalLabel;
   private final Map<String, String> declaredSha256;
   private final Map<String, String> fileHashes;
   private final String checksum;
@@ -77,7 +77,7 @@ public final class DenoiserBundle {
     this.authors = d == null ? null : d.authors;
     this.license = d == null ? null : d.license;
     this.trainingJson = d == null ? null : d.trainingJson;
-    this.unconditionalLabel = d != null && d.unconditionalLabel >= 0;
+    this.unconditionalLabel = d == null ? -1 : d.unconditionalLabel;
     this.declaredSha256 = d == null || d.sha256 == null ? null : Collections.unmodifiableMap(d.sha256);
     this.fileHashes = Collections.unmodifiableMap(fileHashes);
     this.checksum = Checksums.bundleChecksum(fileHashes);
@@ -214,10 +214,11 @@ public final class DenoiserBundle {
   }
 
   /**
-   * True when model.json's {@code training.unconditional_label} declares one more label-embedding row after the
-   * classes: the "no class" row a network trained with label dropout learns (classifier-free guidance).
+   * The label value of the "no class" row a network trained with label dropout learns (classifier-free guidance), as
+   * model.json's {@code training.unconditional_label} declares it: always the number of classes, the row after the
+   * last class; -1 when not declared.
    */
-  public boolean hasUnconditionalLabel() {
+  public int unconditionalLabel() {
     return unconditionalLabel;
   }
 

@@ -154,12 +154,13 @@ public final class DjlDenoiser implements Denoiser {
               + b.classNames() + ". Remove class_names from model.json, or export the model with an int32 [N] "
               + "'label' input.");
         }
-        int rows = c.numClasses + (b.hasUnconditionalLabel() ? 1 : 0);
+        int extra = b.unconditionalLabel() >= 0 ? 1 : 0; // the "no class" row
+        int rows = c.numClasses + extra;
         if (c.label && labelRows > 0 && labelRows != rows) {
           throw new UserException(model + "'s label embedding has " + labelRows + " rows, one per class"
-              + (b.hasUnconditionalLabel() ? " plus the unconditional row" : "") + ", but its model.json names "
+              + (extra == 1 ? " plus the unconditional row" : "") + ", but its model.json names "
               + c.numClasses + " class" + (c.numClasses == 1 ? "" : "es") + " " + b.classNames() + ". Give \"class_names\""
-              + " exactly " + (labelRows - (b.hasUnconditionalLabel() ? 1 : 0)) + " names, one per label value; see "
+              + " exactly " + (labelRows - extra) + " names, one per label value; see "
               + "docs/bundles.md.");
         }
       } else if (c.label && labelRows > 0) {
@@ -306,7 +307,7 @@ public final class DjlDenoiser implements Denoiser {
 
   @Override
   public int unconditionalLabel() {
-    return contract.label && bundle.hasUnconditionalLabel() ? contract.numClasses : -1;
+    return contract.label ? bundle.unconditionalLabel() : -1;
   }
 
   /** The bundle this denoiser was loaded from. */

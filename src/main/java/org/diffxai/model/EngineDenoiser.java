@@ -201,7 +201,7 @@ public final class EngineDenoiser implements Denoiser {
 
   @Override
   public int unconditionalLabel() {
-    return contract.label && bundle.hasUnconditionalLabel() ? bundle.classNames().size() : -1;
+    return contract.label ? bundle.unconditionalLabel() : -1;
   }
 
   public DenoiserBundle bundle() {

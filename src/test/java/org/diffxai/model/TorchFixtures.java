@@ -121,7 +121,7 @@ public final class TorchFixtures {
           .baseChannels(tr.get("base_channels").getAsInt())
           .channelMultipliers(new Gson().fromJson(tr.get("channel_multipliers"), int[].class))
           .layersPerBlock(tr.get("layers_per_block").getAsInt()).groups(tr.get("norm_groups").getAsInt())
-          .attention(tr.get("attention").getAsBoolean()).unconditionalLabel(sample.hasUnconditionalLabel());
+          .attention(tr.get("attention").getAsBoolean()).unconditionalLabel(sample.unconditionalLabel() >= 0);
       Path weights = Files.createDirectories(root().resolve("weights"));
       for (Map.Entry<String, float[]> e : readWeights(sample.directory(), cfg).entrySet()) {
         long[] shape = specs(cfg).get(e.getKey()).shape();
