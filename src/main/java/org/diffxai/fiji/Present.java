@@ -344,9 +344,9 @@ public final class Present {
 
   /** Moves a shown window to the first free place. */
   static void place(Window w) {
-    if (w == null) return;
-    if (!GraphicsEnvironment.isHeadless()) settle(); // its own size too may still be changing
-    java.awt.Point p = freePlace(w.getSize(), w);
+    if (w == null || GraphicsEnvironment.isHeadless()) return;
+    settle(); // its own size too may still be changing
+    java.awt.Point p = firstFree(w.getSize(), w);
     if (p != null) w.setLocation(p.x, p.y);
   }
 
@@ -356,9 +356,14 @@ public final class Present {
    * at the bottom edges of the windows. When the screen is full, the oldest windows are given up one by one (the new
    * window may cover them), so the newest results stay side by side.
    */
-  static synchronized java.awt.Point freePlace(Dimension size, Window self) {
+  static java.awt.Point freePlace(Dimension size, Window self) {
     if (GraphicsEnvironment.isHeadless()) return null;
     settle();
+    return firstFree(size, self);
+  }
+
+  /** {@link #freePlace} on windows already settled. */
+  private static synchronized java.awt.Point firstFree(Dimension size, Window self) {
     Rectangle screen = GraphicsEnvironment.getLocalGraphicsEnvironment().getMaximumWindowBounds();
     ImageJ ij = IJ.getInstance();
     int top = ij != null && ij.isShowing() ? ij.getY() + ij.getHeight() + GAP : screen.y + GAP;
