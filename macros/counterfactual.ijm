@@ -23,9 +23,10 @@ run("Generate Phantoms", "count=2 size=64 seed=5 classes=healthy,lesion contrast
 // depth      noise depth, fraction of the schedule (0.3 small edits ... 0.7 large edits)
 // scale      guidance scale; closeness  weight of the L1 distance to the input
 // steps      steps of the full schedule (about depth x steps run); seed  noise seed
+// check      a second classifier that did not guide (e.g. sample-eppnet) scores every counterfactual; [] = none
 // output     folder for counterfactuals.tif, difference.tif, counterfactual.csv, counterfactual_steps.csv and .json
 run("Counterfactual", "image=Phantoms model=[" + classifier + "] denoiser=sample target=[] depth=0.3 scale=10"
-    + " closeness=0.05 steps=50 seed=0 batch=8 device=cpu output=[" + outputDir + "] overwrite");
+    + " closeness=0.05 steps=50 seed=0 batch=8 check=[] device=cpu output=[" + outputDir + "] overwrite");
 
 print("Counterfactuals written to " + outputDir);
 setBatchMode(false);

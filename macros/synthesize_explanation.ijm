@@ -17,9 +17,10 @@ setBatchMode(true);
 // denoiser   "sample" (bundled) or a denoiser bundle folder of the classifier's image size and classes
 // target     class to maximise (name or index); prototype  a prototype's index to maximise its score, -1 = class
 // scale      guidance scale (0 = unguided); samples  image pairs; steps  DDIM steps; seed  noise seed
+// check      a second classifier that did not guide (e.g. sample-eppnet) scores every sample; [] = none
 // output     folder for explanation_samples.tif, explanation.csv, explanation_steps.csv and explanation.json
 run("Synthesize Explanation", "model=[" + classifier + "] denoiser=sample target=lesion prototype=-1 scale=10"
-    + " samples=4 steps=50 seed=0 batch=8 device=cpu output=[" + outputDir + "] overwrite");
+    + " samples=4 steps=50 seed=0 batch=8 check=[] device=cpu output=[" + outputDir + "] overwrite");
 
 // The result is the active image: slices alternate unguided / guided for the same seed.
 print("Synthesized explanation: " + nSlices + " slices; written to " + outputDir);

@@ -83,6 +83,10 @@ public final class CounterfactualRun {
 
     @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
     public String fit = Fit.KEY_DEFAULT;
+
+    @Parameter(style = "model:classifier", required = false, persist = false,
+        description = GuidedModels.CHECK_DESCRIPTION)
+    public String check = "";
   }
 
   /** What a run produced. */
@@ -114,14 +118,24 @@ public final class CounterfactualRun {
 
   private CounterfactualRun() {}
 
-  /** Opens the denoiser and the classifier, runs, closes them. */
+  /** Opens the denoiser, the classifier and the check model, runs, closes them. */
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    return GuidedModels.open(r.model, r.denoiser, r, r.batch, env, (d, c) -> run(r, d, c, env));
+    return GuidedModels.open(r.model, r.denoiser, r, r.batch, env, (d, c) -> {
+      try (LoadedModel<Classifier> check = GuidedModels.check(r.check, r, r.batch, env, d, c)) {
+        return run(r, d, c, check, env);
+      }
+    });
   }
 
-  /** Runs with opened models (the caller closes them). */
+  /** Runs with opened models (the caller closes them), without a check model. */
   public static Result run(Request r, LoadedModel<Denoiser> d, LoadedModel<DifferentiableClassifier> c, Env env) {
+    return run(r, d, c, null, env);
+  }
+
+  /** Runs with opened models (the caller closes them); {@code check} may be null. */
+  public static Result run(Request r, LoadedModel<Denoiser> d, LoadedModel<DifferentiableClassifier> c,
+      LoadedModel<Classifier> check, Env env) {
     RequestKeys.of(Request.class).validate(r);
     DifferentiableClassifier classifier = c.get();
     Denoiser denoiser = d.get();
@@ -162,6 +176,7 @@ public final class CounterfactualRun {
       prov.put("noise", "image i: Seeds.gaussian(seed, \"counterfactual\", i)");
       prov.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
       prov.put("probability", GuidedModels.probabilityNote(classifier));
+      GuidedModels.checkProvenance(prov, check);
       float[][] cf = new float[n][];
       float[][] diff = new float[n][];
       for (int i = 0; i < n; i++) {
@@ -174,8 +189,8 @@ public final class CounterfactualRun {
           info, Look.GREY);
       ResultImage difference = ResultImage.of("difference", "Counterfactual difference", stack(image, diff,
           "difference"), info, Look.SIGNED);
-      Table table = table(image, inputs, inLogits, List.of(traces), classifier, classes, target, denoiser.width(),
-          denoiser.height());
+      Table table = table(image, inputs, inLogits, List.of(traces), classifier, check == null ? null : check.get(),
+          classes, target, denoiser.width(), denoiser.height());
       Table steps = stepsTable(image, List.of(traces), classifier);
       if (out.active()) {
         out.tiff(IMAGES_FILE, images);
@@ -268,10 +283,11 @@ public final class CounterfactualRun {
    * the column names say ({@link GuidedModels#probabilityColumn}).
    */
   static Table table(FloatStack image, float[][] inputs, float[][] inLogits, List<GuidedSampler.Trace> traces,
-      Classifier c, List<String> classes, int[] target, int w, int h) {
+      Classifier c, Classifier check, List<String> classes, int[] target, int w, int h) {
     Table t = new Table();
     String pIn = GuidedModels.probabilityColumn(c, "target_input");
     String pCf = GuidedModels.probabilityColumn(c, "target_counterfactual");
+    String pCheck = check == null ? null : "check_" + GuidedModels.probabilityColumn(check, "target_counterfactual");
     for (int i = 0; i < traces.size(); i++) {
       GuidedSampler.Trace tr = traces.get(i);
       double[] p = c.confidence().probabilities(inLogits[i]);
@@ -291,10 +307,16 @@ public final class CounterfactualRun {
       t.addValue("l1", l1 / tr.image.length);
       t.addValue("ssim", image.channels == 1 ? ImageMetrics.ssim(tr.image, inputs[i], w, h, range(inputs[i]))
           : Double.NaN);
+      if (check != null) {
+        double[] q = check.probabilities(tr.image, 1)[0];
+        t.addValue(pCheck, q[target[i]]);
+        t.addValue("check_flipped", GuidedSampler.argmax(q) == target[i] ? 1 : 0);
+      }
     }
     for (String col : new String[] {pIn, pCf, "l1", "ssim"}) {
       t.setDecimalPlaces(col, 6);
     }
+    if (pCheck != null) t.setDecimalPlaces(pCheck, 6);
     return t;
   }
 

@@ -45,6 +45,43 @@ final class GuidedModels {
     return Models.differentiableClassifier(model, keys.deviceChoice(), batch, keys.trust, env.progress);
   }
 
+  /** The description of the {@code check} key of the guided commands. */
+  static final String CHECK_DESCRIPTION = "A second classifier that did not guide (any classifier bundle; no gradients"
+      + " needed) scores the results, so a change that only convinces the guiding model shows; empty = none";
+
+  /**
+   * Opens the check model {@code key} (any classifier bundle: it only scores), or returns null for an empty key; the
+   * caller closes it.
+   *
+   * @throws UserException when it takes another image size than the denoiser makes or has other classes than the
+   *     guiding classifier
+   */
+  static LoadedModel<Classifier> check(String key, ModelKeys keys, int batch, Env env, LoadedModel<Denoiser> d,
+      LoadedModel<DifferentiableClassifier> c) {
+    if (key == null || key.trim().isEmpty()) return null;
+    LoadedModel<Classifier> m = Models.classifier(key.trim(), keys.deviceChoice(), batch, keys.trust, env.progress);
+    Classifier k = m.get();
+    Denoiser den = d.get();
+    String problem = !k.classNames().equals(c.classNames()) ? "has the classes " + k.classNames() + " but "
+        + c.name() + " has " + c.classNames() + ". Use a check model trained on the same classes."
+        : k.width() != den.width() || k.height() != den.height() || k.channels() != den.channels() ? "takes "
+            + k.width() + "x" + k.height() + "x" + k.channels() + " images but the denoiser makes " + den.width() + "x"
+            + den.height() + "x" + den.channels() + ". Use a check model of the denoiser's image size." : null;
+    if (problem != null) {
+      m.close();
+      throw new UserException("The check model " + m.name() + " " + problem);
+    }
+    return m;
+  }
+
+  /** Adds the check model's facts to the run record, prefixed "check." (nothing without a check model). */
+  static void checkProvenance(Map<String, String> prov, LoadedModel<Classifier> check) {
+    if (check == null) return;
+    prov.put("check", "a second classifier that did not guide scores every result: the columns starting check_ give"
+        + " its probability of the target class and whether it calls the result the target class");
+    check.provenance().forEach((k, v) -> prov.put("check." + k, v));
+  }
+
   /** The run record's start: the request, the classifier's facts, the denoiser's facts prefixed "denoiser.". */
   static Map<String, String> provenance(String command, Object request, LoadedModel<Denoiser> d,
       LoadedModel<DifferentiableClassifier> c) {

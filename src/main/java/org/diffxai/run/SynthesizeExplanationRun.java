@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.diffxai.core.ClassNames;
+import org.diffxai.core.Classifier;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.DifferentiableClassifier.Kind;
@@ -65,6 +66,10 @@ public final class SynthesizeExplanationRun {
 
     @Parameter(min = "1", persist = false, description = "Samples per model call")
     public int batch = 8;
+
+    @Parameter(style = "model:classifier", required = false, persist = false,
+        description = GuidedModels.CHECK_DESCRIPTION)
+    public String check = "";
   }
 
   /** What a run produced. */
@@ -96,14 +101,24 @@ public final class SynthesizeExplanationRun {
 
   private SynthesizeExplanationRun() {}
 
-  /** Opens the denoiser and the classifier, runs, closes them. */
+  /** Opens the denoiser, the classifier and the check model, runs, closes them. */
   public static Result run(Request r, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    return GuidedModels.open(r.model, r.denoiser, r, r.batch, env, (d, c) -> run(r, d, c, env));
+    return GuidedModels.open(r.model, r.denoiser, r, r.batch, env, (d, c) -> {
+      try (LoadedModel<Classifier> check = GuidedModels.check(r.check, r, r.batch, env, d, c)) {
+        return run(r, d, c, check, env);
+      }
+    });
   }
 
-  /** Runs with opened models (the caller closes them). */
+  /** Runs with opened models (the caller closes them), without a check model. */
   public static Result run(Request r, LoadedModel<Denoiser> d, LoadedModel<DifferentiableClassifier> c, Env env) {
+    return run(r, d, c, null, env);
+  }
+
+  /** Runs with opened models (the caller closes them); {@code check} may be null. */
+  public static Result run(Request r, LoadedModel<Denoiser> d, LoadedModel<DifferentiableClassifier> c,
+      LoadedModel<Classifier> check, Env env) {
     RequestKeys.of(Request.class).validate(r);
     List<String> classes = c.classNames();
     int target = ClassNames.index(classes, r.target, c.name(), "target");
@@ -129,7 +144,10 @@ public final class SynthesizeExplanationRun {
           + " share the noise GaussianNoise.forSample(seed, i)");
       prov.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
       prov.put("probability", GuidedModels.probabilityNote(c.get()));
+      GuidedModels.checkProvenance(prov, check);
       String col = GuidedModels.probabilityColumn(c.get(), classes.get(target));
+      String checkCol = check == null ? null : "check_" + GuidedModels.probabilityColumn(check.get(),
+          classes.get(target));
       int w = denoiser.width(), h = denoiser.height(), ch = denoiser.channels();
       float[][] planes = new float[2 * n * ch][w * h];
       String[] names = new String[2 * n * ch];
@@ -150,6 +168,11 @@ public final class SynthesizeExplanationRun {
           table.addValue("scale", k == 0 ? 0 : r.scale);
           table.addValue(col, pt);
           table.addValue("objective_last_step", t.objective[t.objective.length - 1]);
+          if (check != null) {
+            double[] q = check.get().probabilities(t.image, 1)[0];
+            table.addValue(checkCol, q[target]);
+            table.addValue("check_is_target", GuidedSampler.argmax(q) == target ? 1 : 0);
+          }
           if (k == 1) {
             for (int s = 0; s < t.stepsUsed(); s++) {
               steps.incrementCounter();

@@ -79,7 +79,7 @@ public final class GuidanceMeasure {
     }
   }
 
-  static double l1(float[] a, float[] b) {
+  public static double l1(float[] a, float[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
     return s / a.length;

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
+import org.diffxai.core.Classifier;
 import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
@@ -18,6 +20,7 @@ import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageReaders;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
+import org.diffxai.model.TestClassifiers;
 import org.diffxai.model.TensorFlowRuntime.DeviceChoice;
 import org.diffxai.phantom.PhantomGenerator;
 import org.diffxai.model.TorchFixtures;
@@ -77,6 +80,48 @@ class CounterfactualRunTest {
         assertEquals(res.traces.get(i).image[j] - in.plane(i)[j], diff.plane(i)[j], 1e-6f);
       }
     }
+  }
+
+  /**
+   * A check model (another sample network; it did not guide) scores every counterfactual: its probability of the target
+   * and whether it calls the counterfactual the target, recomputed here from the returned images.
+   */
+  @Test
+  void aCheckModelThatDidNotGuideScoresEveryCounterfactual(@TempDir Path tmp) {
+    CounterfactualRun.Request r = new CounterfactualRun.Request();
+    r.image = "phantoms";
+    r.model = "sample-ppnet";
+    r.check = "sample-eppnet";
+    r.steps = 20;
+    r.depth = 0.4;
+    r.device = "cpu";
+    CounterfactualRun.Result res = CounterfactualRun.run(r, ExplainPrototypesRunTest.env(phantoms(), Progress.NONE));
+    String col = "check_p_target_counterfactual_calibrated";
+    assertTrue(res.table.columns().contains(col), res.table.columns().toString());
+    try (LoadedModel<Classifier> check = Models.classifier("sample-eppnet", DeviceChoice.parse("cpu"), 8, false,
+        Progress.NONE)) {
+      for (int i = 0; i < 3; i++) {
+        double[] q = check.get().probabilities(res.traces.get(i).image, 1)[0];
+        int target = check.classNames().indexOf(res.table.getString("target", i));
+        assertEquals(q[target], res.table.getValue(col, i), 1e-9);
+        assertEquals(GuidedSampler.argmax(q) == target ? 1 : 0, (int) res.table.getValue("check_flipped", i));
+      }
+    }
+    assertTrue(res.provenance.get("check.model.name").contains("eppnet"), res.provenance.toString());
+
+    // a check model with other classes, or of another image size, gets one message before anything runs
+    Path other = TestClassifiers.writeLinear(tmp.resolve("abc"), new float[2][64 * 64], 64, 64);
+    TestClassifiers.writeModelJson(other, List.of("a", "b"), 64, 64, 0.5, 0.5, null);
+    r.check = other.toString();
+    UserException e = assertThrows(UserException.class, () -> CounterfactualRun.run(r,
+        ExplainPrototypesRunTest.env(phantoms(), Progress.NONE)));
+    assertTrue(e.getMessage().contains("check model") && e.getMessage().contains("same classes"), e.getMessage());
+    Path small = TestClassifiers.writeLinear(tmp.resolve("small"), new float[2][32 * 32], 32, 32);
+    TestClassifiers.writeModelJson(small, List.of("healthy", "lesion"), 32, 32, 0.5, 0.5, null);
+    r.check = small.toString();
+    e = assertThrows(UserException.class, () -> CounterfactualRun.run(r, ExplainPrototypesRunTest.env(phantoms(),
+        Progress.NONE)));
+    assertTrue(e.getMessage().contains("32x32x1") && e.getMessage().contains("image size"), e.getMessage());
   }
 
   @Test

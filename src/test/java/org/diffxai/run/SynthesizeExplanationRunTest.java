@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.diffxai.core.Classifier;
 import org.diffxai.core.Confidence;
 import org.diffxai.core.Denoiser;
 import org.diffxai.core.DifferentiableClassifier;
@@ -15,6 +16,7 @@ import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.Progress;
 import org.diffxai.core.UserException;
+import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.guidance.RegionLogistic;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
@@ -39,10 +41,19 @@ class SynthesizeExplanationRunTest {
     RegionLogistic c = RegionLogistic.trained();
     SynthesizeExplanationRun.Result res;
     float[][] plain;
-    try (LoadedModel<Denoiser> d = Models.denoiser("sample", DeviceChoice.parse("cpu"), null, false, Progress.NONE)) {
+    try (LoadedModel<Denoiser> d = Models.denoiser("sample", DeviceChoice.parse("cpu"), null, false, Progress.NONE);
+        LoadedModel<Classifier> check = Models.classifier("sample-eppnet", DeviceChoice.parse("cpu"), 8, false,
+            Progress.NONE)) {
       LoadedModel<DifferentiableClassifier> m = LoadedModel.<DifferentiableClassifier>of(c, "region-logistic",
           Map.of("model", "region-logistic")).withClassNames(c.classNames());
-      res = SynthesizeExplanationRun.run(r, d, m, Env.files(Progress.NONE));
+      res = SynthesizeExplanationRun.run(r, d, m, check, Env.files(Progress.NONE));
+      // the check model (a sample network that did not guide) scores every sample, unguided and guided
+      for (int row = 0; row < 4; row++) {
+        GuidedSampler.Trace t = (row % 2 == 0 ? res.unguided : res.guided).get(row / 2);
+        double[] q = check.get().probabilities(t.image, 1)[0];
+        assertEquals(q[1], res.table.getValue("check_p_lesion_calibrated", row), 1e-9);
+        assertEquals(q[1] > q[0] ? 1 : 0, (int) res.table.getValue("check_is_target", row));
+      }
       plain = new DiffusionSampler(d.get(), DiffusionScheduler.create("ddim", d.scheduler(), 0)).steps(10).samples(2)
           .seed(4).label(1).batchSize(2).run(null, Progress.NONE);
       for (int i = 0; i < 2; i++) {
