@@ -119,8 +119,7 @@ public final class BiasReport {
      * is outside; NaN without evidence or when the mask is all anatomy or all background).
      */
     public double density() {
-      if (!(anatomyFraction > 0 && anatomyFraction < 1) || Double.isNaN(massOutside)) return Double.NaN;
-      return massOutside / (1 - anatomyFraction) / ((1 - massOutside) / anatomyFraction);
+      return BiasReport.density(massOutside, anatomyFraction);
     }
 
     /**
@@ -299,6 +298,16 @@ public final class BiasReport {
   }
 
   private BiasReport() {}
+
+  /**
+   * Per pixel outside the anatomy over per pixel inside, of a map whose share {@code massOutside} lies outside an
+   * anatomy covering {@code anatomyFraction} of the image (1 for a flat map; infinite when all of it is outside; NaN
+   * without mass or when the anatomy is all or nothing).
+   */
+  public static double density(double massOutside, double anatomyFraction) {
+    if (!(anatomyFraction > 0 && anatomyFraction < 1) || Double.isNaN(massOutside)) return Double.NaN;
+    return massOutside / (1 - anatomyFraction) / ((1 - massOutside) / anatomyFraction);
+  }
 
   /**
    * The evidence map of an explanation, by its {@link Explanation#mapKind}.

@@ -9,22 +9,27 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.diffxai.attribution.AttributionSettings;
+import org.diffxai.core.Denoiser;
+import org.diffxai.core.DifferentiableClassifier;
 import org.diffxai.core.Foreground;
 import org.diffxai.core.InfoText;
 import org.diffxai.core.PrototypeClassifier;
 import org.diffxai.core.PrototypeInfo;
 import org.diffxai.core.PrototypeMapKind;
+import org.diffxai.core.Progress;
 import org.diffxai.core.Table;
 import org.diffxai.core.UserException;
 import org.diffxai.explain.Explanation;
 import org.diffxai.explain.ExplanationImages;
 import org.diffxai.explain.PrototypeExplainer;
+import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.io.Fit;
 import org.diffxai.io.FloatStack;
 import org.diffxai.io.ImageInput;
 import org.diffxai.io.InputImages;
 import org.diffxai.io.MaskFiles;
 import org.diffxai.metrics.BiasReport;
+import org.diffxai.metrics.Localisation;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
 import org.diffxai.phantom.Tissue;
@@ -75,6 +80,11 @@ public final class BiasReportRun {
     @Parameter(choices = {"ig", "gradient", "smoothgrad", "upsample"}, persist = false,
         description = PrototypeMapKind.KEY_DESCRIPTION)
     public String map = PrototypeMapKind.KEY_DEFAULT;
+
+    @Parameter(style = "model:denoiser", required = false, persist = false, description = "Denoiser for"
+        + " counterfactuals (a bundle folder or 'sample'): each slice is also turned into the other class with"
+        + " Counterfactual's defaults and the share of the change outside the anatomy is measured; empty = none")
+    public String counterfactual_denoiser = "";
   }
 
   /** What a run produced. */
@@ -89,11 +99,14 @@ public final class BiasReportRun {
     public final ResultImage evidence;
     /** The human-readable report (markdown). */
     public final String summary;
+    /** Each slice's counterfactual, in slice order; null without {@code counterfactual_denoiser}. */
+    public final List<Change> counterfactuals;
     public final Map<String, String> provenance;
     public final List<Path> files;
 
     Result(BiasReport.Verdict verdict, String model, List<BiasReport.ImageEvidence> images, Table table, Table prototypes,
-        ResultImage evidence, String summary, Map<String, String> provenance, List<Path> files) {
+        ResultImage evidence, String summary, List<Change> counterfactuals, Map<String, String> provenance,
+        List<Path> files) {
       this.verdict = verdict;
       this.model = model;
       this.images = images;
@@ -101,14 +114,39 @@ public final class BiasReportRun {
       this.prototypes = prototypes;
       this.evidence = evidence;
       this.summary = summary;
+      this.counterfactuals = counterfactuals;
       this.provenance = provenance;
       this.files = files;
     }
 
     public Outputs outputs() {
       Outputs o = new Outputs().log(COMMAND + ": " + verdict.summary(model));
+      if (counterfactuals != null) o.log(COMMAND + ": " + changeSummary(counterfactuals));
       if (evidence != null) o.image(evidence);
       return o.table("results", "Bias report", table).table("prototypes", "Bias report prototypes", prototypes);
+    }
+  }
+
+  /**
+   * The counterfactual of one slice towards the other class of its prediction: whether the network flipped, and where
+   * the change |counterfactual − image| lies against the slice's anatomy.
+   */
+  public static final class Change {
+    public final int target;
+    public final boolean flipped;
+    /** Share of the change outside the anatomy (NaN when nothing changed). */
+    public final double outside;
+    /** Change per pixel outside the anatomy over change per pixel inside ({@link BiasReport#density}). */
+    public final double density;
+    /** The counterfactual (model size, image units). */
+    public final float[] image;
+
+    Change(int target, boolean flipped, double outside, double density, float[] image) {
+      this.target = target;
+      this.flipped = flipped;
+      this.outside = outside;
+      this.density = density;
+      this.image = image;
     }
   }
 
@@ -122,8 +160,18 @@ public final class BiasReportRun {
     }
   }
 
-  /** Reports on an opened prototype network (the caller closes it). */
+  /** Reports on an opened prototype network (the caller closes it); opens the counterfactuals' denoiser if asked. */
   public static Result run(Request r, LoadedModel<PrototypeClassifier> m, Env env) {
+    RequestKeys.of(Request.class).validate(r);
+    String key = r.counterfactual_denoiser == null ? "" : r.counterfactual_denoiser.trim();
+    if (key.isEmpty()) return run(r, m, null, env);
+    try (LoadedModel<Denoiser> d = Models.denoiser(key, r.deviceChoice(), null, r.trust, env.progress)) {
+      return run(r, m, d, env);
+    }
+  }
+
+  /** Reports on an opened prototype network with the counterfactuals' denoiser (null = none; the caller closes both). */
+  public static Result run(Request r, LoadedModel<PrototypeClassifier> m, LoadedModel<Denoiser> d, Env env) {
     RequestKeys.of(Request.class).validate(r);
     PrototypeClassifier c = m.get();
     Fit fit = Fit.of(r.fit);
@@ -142,12 +190,14 @@ public final class BiasReportRun {
           r.top, -1, r.batch, fit, imageName, env.progress);
       List<BiasReport.ImageEvidence> evidence = new ArrayList<>();
       List<String> anatomySource = new ArrayList<>();
+      List<boolean[]> anatomies = new ArrayList<>();
       int fromMasks = 0;
       for (Explanation e : explanations) {
         env.progress.checkCancelled();
         Optional<boolean[]> given = mask(r.masks, folder ? Paths.get(r.image.trim()) : null, in, e.slice, w, h);
         boolean[] anatomy = given.orElseGet(() -> Foreground.estimate(image.plane(e.slice), w, h));
         fromMasks += given.isPresent() ? 1 : 0;
+        anatomies.add(anatomy);
         anatomySource.add(given.isPresent() ? "mask" : "estimated");
         List<int[]> boxes = new ArrayList<>();
         for (Explanation.Contribution t : e.top) boxes.add(t.box);
@@ -157,7 +207,9 @@ public final class BiasReportRun {
       List<BiasReport.SourceEvidence> sources = sources(c, m.gallery());
       BiasReport.Verdict verdict = BiasReport.judge(evidence, sources);
       List<String> classes = c.classNames();
-      Table table = table(folder ? null : imageName, image, explanations, evidence, anatomySource, classes);
+      List<Change> changes = d == null ? null : counterfactuals(d, c, m.name(), image, explanations, anatomies,
+          r.batch, env.progress);
+      Table table = table(folder ? null : imageName, image, explanations, evidence, anatomySource, changes, classes);
       Table protoTable = prototypeTable(sources, classes);
       Map<String, String> prov = Provenance.of(COMMAND, r);
       prov.putAll(m.provenance());
@@ -173,7 +225,15 @@ public final class BiasReportRun {
       if (kind != PrototypeMapKind.UPSAMPLE) prov.putAll(settings.describe(c.height(), c.width()));
       prov.put("verdict", verdict.level.name().toLowerCase(Locale.ROOT));
       if (verdict.region != null) prov.put("region", verdict.region.text);
-      String summary = markdown(verdict, m.name(), imageName, evidence, prov.get("anatomy"));
+      if (d != null) {
+        CounterfactualRun.Request cf = new CounterfactualRun.Request();
+        prov.put("counterfactuals", "each slice towards the other class of its prediction with Counterfactual's"
+            + " defaults (depth " + cf.depth + ", scale " + cf.scale + ", closeness " + cf.closeness + ", steps "
+            + cf.steps + ", seed " + cf.seed + "; docs/guidance.md); change = |counterfactual - image|; not part of"
+            + " the verdict");
+        d.provenance().forEach((k, v) -> prov.put("counterfactual_denoiser." + k, v));
+      }
+      String summary = markdown(verdict, m.name(), imageName, evidence, changes, prov.get("anatomy"));
       ResultImage panels = null;
       List<Explanation> flagged = new ArrayList<>();
       for (int i = 0; i < evidence.size(); i++) {
@@ -193,7 +253,8 @@ public final class BiasReportRun {
         out.json(PROVENANCE_FILE, prov);
         if (panels != null) out.tiff(EVIDENCE_FILE, panels);
       }
-      return new Result(verdict, m.name(), evidence, table, protoTable, panels, summary, prov, out.commit());
+      return new Result(verdict, m.name(), evidence, table, protoTable, panels, summary, changes, prov,
+          out.commit());
     }
   }
 
@@ -259,7 +320,7 @@ public final class BiasReportRun {
   }
 
   static Table table(String imageName, FloatStack images, List<Explanation> explanations,
-      List<BiasReport.ImageEvidence> evidence, List<String> anatomySource, List<String> classes) {
+      List<BiasReport.ImageEvidence> evidence, List<String> anatomySource, List<Change> changes, List<String> classes) {
     Table t = new Table();
     for (int i = 0; i < evidence.size(); i++) {
       BiasReport.ImageEvidence e = evidence.get(i);
@@ -280,9 +341,17 @@ public final class BiasReportRun {
       t.addValue("region", e.where.text);
       t.addValue("region_drop", e.ablation.regionDrop[e.where.ordinal()]);
       t.addValue("region_mass", e.regionMass[e.where.ordinal()]);
+      if (changes != null) {
+        Change ch = changes.get(i);
+        t.addValue("cf_target", classes.get(ch.target));
+        t.addValue("cf_flipped", ch.flipped ? 1 : 0);
+        t.addValue("cf_change_outside", ch.outside);
+        t.addValue("cf_density_outside", ch.density);
+      }
     }
     for (String col : new String[] {"anatomy_fraction", "mass_outside", "density_outside", "boxes_outside", "boxes_border",
-        "margin", "margin_without_background", "region_drop", "region_mass"}) {
+        "margin", "margin_without_background", "region_drop", "region_mass", "cf_change_outside",
+        "cf_density_outside"}) {
       t.setDecimalPlaces(col, 4);
     }
     return t;
@@ -304,12 +373,13 @@ public final class BiasReportRun {
   }
 
   private static String markdown(BiasReport.Verdict v, String model, String images,
-      List<BiasReport.ImageEvidence> evidence, String anatomy) {
+      List<BiasReport.ImageEvidence> evidence, List<Change> changes, String anatomy) {
     StringBuilder s = new StringBuilder();
     s.append("# Bias report\n\n");
     s.append("Model: ").append(model).append("  \nImages: ").append(images).append(" (").append(evidence.size())
         .append(" slices)  \nAnatomy: ").append(anatomy).append("\n\n");
     s.append(v.summary(model).replace("\n", "\n\n")).append("\n\n");
+    if (changes != null) s.append(changeSummary(changes)).append("\n\n");
     s.append(String.format(Locale.ROOT, "Rules (metrics.BiasReport): an image's decision rests on the background when"
         + " it flips with everything outside the anatomy replaced by plain background (the median background value);"
         + " its place is the region of a 3x3 grid whose outside, replaced alone, lowers the decision's margin most. A"
@@ -317,5 +387,67 @@ public final class BiasReportRun {
         + " border region. The map columns (mass_outside, density_outside, boxes) describe the explanation and do not"
         + " enter the verdict.%n", 100 * BiasReport.MIN_SHARE, BiasReport.MIN_IMAGES, 100 * BiasReport.CONCENTRATION));
     return s.toString();
+  }
+
+  /**
+   * The counterfactual of every explained slice towards the other class of its prediction
+   * ({@link CounterfactualRun#counterfactuals} with Counterfactual's defaults), and where each changed the image.
+   */
+  private static List<Change> counterfactuals(LoadedModel<Denoiser> d, PrototypeClassifier c, String name,
+      FloatStack image, List<Explanation> explanations, List<boolean[]> anatomies, int batch, Progress progress) {
+    if (!(c instanceof DifferentiableClassifier)) {
+      throw new UserException("Model " + name + " gives no input gradients, so no counterfactuals can be made with it."
+          + " Leave counterfactual_denoiser empty, or use a TensorFlow or TorchScript bundle.");
+    }
+    Denoiser den = d.get();
+    int w = image.width, h = image.height;
+    if (den.width() != w || den.height() != h || den.channels() != 1) {
+      throw new UserException("The counterfactual denoiser " + d.name() + " makes " + den.width() + "x" + den.height()
+          + "x" + den.channels() + " images but " + name + " takes " + w + "x" + h + "x1. Use a denoiser trained on"
+          + " images of the model's size, or leave counterfactual_denoiser empty.");
+    }
+    int n = explanations.size();
+    float[][] in = new float[n][];
+    float[] all = new float[n * w * h];
+    for (int i = 0; i < n; i++) {
+      in[i] = image.plane(explanations.get(i).slice).clone();
+      System.arraycopy(in[i], 0, all, i * w * h, w * h);
+    }
+    float[][] logits = c.logits(all, n);
+    int[] target = new int[n];
+    for (int i = 0; i < n; i++) target[i] = CounterfactualRun.otherClass(logits[i], explanations.get(i).predicted);
+    CounterfactualRun.Request cf = new CounterfactualRun.Request();
+    GuidedSampler.Trace[] t = CounterfactualRun.counterfactuals(d, (DifferentiableClassifier) c, c.classNames(), in,
+        target, cf.depth, cf.scale, cf.closeness, cf.steps, cf.seed, batch, progress);
+    List<Change> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      float[] change = new float[w * h];
+      for (int p = 0; p < change.length; p++) change[p] = Math.abs(t[i].image[p] - in[i][p]);
+      boolean[] anatomy = anatomies.get(i);
+      int inside = 0;
+      for (boolean a : anatomy) inside += a ? 1 : 0;
+      double outside = Localisation.positiveMassOutside(change, anatomy, w, h);
+      out.add(new Change(target[i], t[i].flipStep >= 0, outside, BiasReport.density(outside,
+          (double) inside / anatomy.length), t[i].image));
+    }
+    return out;
+  }
+
+  /** One paragraph on the counterfactuals: how many flipped and how much of their change lies outside the anatomy. */
+  static String changeSummary(List<Change> changes) {
+    int flipped = 0, dense = 0, counted = 0;
+    double outside = 0;
+    for (Change c : changes) {
+      flipped += c.flipped ? 1 : 0;
+      if (!Double.isNaN(c.outside)) {
+        outside += c.outside;
+        counted++;
+      }
+      if (c.density >= BiasReport.DENSITY) dense++;
+    }
+    return String.format(Locale.ROOT, "Counterfactuals (each slice towards the other class): %d of %d flipped the"
+        + " network; on average %.0f %% of what they changed lies outside the anatomy; %d of them changed the outside"
+        + " at least %.0f times more per pixel than the inside (what the network would need changed lies there).",
+        flipped, changes.size(), counted > 0 ? 100 * outside / counted : Double.NaN, dense, BiasReport.DENSITY);
   }
 }
