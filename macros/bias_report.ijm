@@ -23,11 +23,12 @@ run("Generate Phantoms", "count=4 size=64 seed=5 classes=healthy,lesion contrast
 // masks   anatomy masks: auto (the _labels.tif companions), a folder or a file; [] = estimate from each image
 // top     prototypes per image whose evidence is measured
 // map     how each prototype's pixel map is made: ig (Integrated Gradients, default), gradient, smoothgrad, upsample
-// counterfactual_denoiser  "sample" (bundled) or a denoiser bundle: also turn each image into the other class and
+// denoiser  "sample" (bundled) or a denoiser bundle: also turn each image into the other class and
 //         measure how much of that change lies outside the anatomy; [] = none (faster)
+// class_samples  class-maximising images per class (needs the denoiser): where guidance changes them; 0 = none
 // output  folder for bias_report.csv, bias_prototypes.csv, bias_evidence.tif, bias_report.md and bias_report.json
 run("Bias Report", "image=[" + phantomDir + "] model=sample-ppnet masks=auto top=3 map=ig batch=32"
-    + " counterfactual_denoiser=[] device=cpu output=[" + outputDir + "] overwrite");
+    + " denoiser=[] class_samples=0 device=cpu output=[" + outputDir + "] overwrite");
 
 // The verdict is in the Log and in bias_report.md; the table "Bias report" has one row per image.
 print("Bias report in " + outputDir);

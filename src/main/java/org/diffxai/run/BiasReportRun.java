@@ -51,6 +51,7 @@ public final class BiasReportRun {
   public static final String EVIDENCE_FILE = "bias_evidence.tif";
   public static final String SUMMARY_FILE = "bias_report.md";
   public static final String PROVENANCE_FILE = "bias_report.json";
+  public static final String SYNTHESIS_FILE = "bias_class_samples.csv";
 
   /** The keys of Bias Report. */
   public static class Request extends ModelKeys {
@@ -81,10 +82,14 @@ public final class BiasReportRun {
         description = PrototypeMapKind.KEY_DESCRIPTION)
     public String map = PrototypeMapKind.KEY_DEFAULT;
 
-    @Parameter(style = "model:denoiser", required = false, persist = false, description = "Denoiser for"
-        + " counterfactuals (a bundle folder or 'sample'): each slice is also turned into the other class with"
+    @Parameter(style = "model:denoiser", required = false, persist = false, description = "Denoiser for the"
+        + " diffusion checks (a bundle folder or 'sample'): each slice is also turned into the other class with"
         + " Counterfactual's defaults and the share of the change outside the anatomy is measured; empty = none")
-    public String counterfactual_denoiser = "";
+    public String denoiser = "";
+
+    @Parameter(min = "0", persist = false, description = "Class-maximising images per class (Synthesize Explanation's"
+        + " defaults, needs the denoiser): where guidance changes a sample, inside or outside its anatomy; 0 = none")
+    public int class_samples = 0;
   }
 
   /** What a run produced. */
@@ -95,26 +100,32 @@ public final class BiasReportRun {
     public final List<BiasReport.ImageEvidence> images;
     public final Table table;
     public final Table prototypes;
+    /** One row per class-maximising image; null without {@code class_samples}. */
+    public final Table classSamples;
     /** The flagged images' evidence panels (image + map + box | prototype source), or null when none is flagged. */
     public final ResultImage evidence;
     /** The human-readable report (markdown). */
     public final String summary;
-    /** Each slice's counterfactual, in slice order; null without {@code counterfactual_denoiser}. */
+    /** Each slice's counterfactual, in slice order; null without {@code denoiser}. */
     public final List<Change> counterfactuals;
+    /** The class-maximising images (target = their class), class by class; null without {@code class_samples}. */
+    public final List<Change> synthesized;
     public final Map<String, String> provenance;
     public final List<Path> files;
 
     Result(BiasReport.Verdict verdict, String model, List<BiasReport.ImageEvidence> images, Table table, Table prototypes,
-        ResultImage evidence, String summary, List<Change> counterfactuals, Map<String, String> provenance,
-        List<Path> files) {
+        Table classSamples, ResultImage evidence, String summary, List<Change> counterfactuals,
+        List<Change> synthesized, Map<String, String> provenance, List<Path> files) {
       this.verdict = verdict;
       this.model = model;
       this.images = images;
       this.table = table;
       this.prototypes = prototypes;
+      this.classSamples = classSamples;
       this.evidence = evidence;
       this.summary = summary;
       this.counterfactuals = counterfactuals;
+      this.synthesized = synthesized;
       this.provenance = provenance;
       this.files = files;
     }
@@ -122,14 +133,17 @@ public final class BiasReportRun {
     public Outputs outputs() {
       Outputs o = new Outputs().log(COMMAND + ": " + verdict.summary(model));
       if (counterfactuals != null) o.log(COMMAND + ": " + changeSummary(counterfactuals));
+      if (synthesized != null) o.log(COMMAND + ": " + synthesisSummary(synthesized));
       if (evidence != null) o.image(evidence);
-      return o.table("results", "Bias report", table).table("prototypes", "Bias report prototypes", prototypes);
+      o.table("results", "Bias report", table).table("prototypes", "Bias report prototypes", prototypes);
+      return classSamples == null ? o : o.table("class_samples", "Bias report class samples", classSamples);
     }
   }
 
   /**
-   * The counterfactual of one slice towards the other class of its prediction: whether the network flipped, and where
-   * the change |counterfactual − image| lies against the slice's anatomy.
+   * The counterfactual of one slice towards the other class of its prediction (whether the network flipped), or a
+   * class-maximising image of class {@code target} (whether the network calls it that class), and where the change
+   * (|counterfactual − image|, or |guided − unguided sample|) lies against the anatomy.
    */
   public static final class Change {
     public final int target;
@@ -163,7 +177,11 @@ public final class BiasReportRun {
   /** Reports on an opened prototype network (the caller closes it); opens the counterfactuals' denoiser if asked. */
   public static Result run(Request r, LoadedModel<PrototypeClassifier> m, Env env) {
     RequestKeys.of(Request.class).validate(r);
-    String key = r.counterfactual_denoiser == null ? "" : r.counterfactual_denoiser.trim();
+    String key = r.denoiser == null ? "" : r.denoiser.trim();
+    if (key.isEmpty() && r.class_samples > 0) {
+      throw new UserException("class_samples=" + r.class_samples + " needs a denoiser to synthesize with: set"
+          + " denoiser=sample (or a denoiser bundle folder), or class_samples=0.");
+    }
     if (key.isEmpty()) return run(r, m, null, env);
     try (LoadedModel<Denoiser> d = Models.denoiser(key, r.deviceChoice(), null, r.trust, env.progress)) {
       return run(r, m, d, env);
@@ -183,7 +201,7 @@ public final class BiasReportRun {
     FloatStack image = in.stack();
     int w = image.width, h = image.height;
     try (OutputFolder out = OutputFolder.open(r, COMMAND, TABLE_FILE, PROTOTYPES_FILE, EVIDENCE_FILE, SUMMARY_FILE,
-        PROVENANCE_FILE)) {
+        PROVENANCE_FILE, SYNTHESIS_FILE)) {
       PrototypeMapKind kind = PrototypeMapKind.of(r.map);
       AttributionSettings settings = new AttributionSettings();
       List<Explanation> explanations = new PrototypeExplainer(c, m.name()).mapKind(kind, settings).explain(image,
@@ -209,6 +227,7 @@ public final class BiasReportRun {
       List<String> classes = c.classNames();
       List<Change> changes = d == null ? null : counterfactuals(d, c, m.name(), image, explanations, anatomies,
           r.batch, env.progress);
+      List<Change> synthesized = d == null || r.class_samples == 0 ? null : classSamples(r, d, m, env);
       Table table = table(folder ? null : imageName, image, explanations, evidence, anatomySource, changes, classes);
       Table protoTable = prototypeTable(sources, classes);
       Map<String, String> prov = Provenance.of(COMMAND, r);
@@ -231,9 +250,15 @@ public final class BiasReportRun {
             + " defaults (depth " + cf.depth + ", scale " + cf.scale + ", closeness " + cf.closeness + ", steps "
             + cf.steps + ", seed " + cf.seed + "; docs/guidance.md); change = |counterfactual - image|; not part of"
             + " the verdict");
-        d.provenance().forEach((k, v) -> prov.put("counterfactual_denoiser." + k, v));
+        d.provenance().forEach((k, v) -> prov.put("denoiser." + k, v));
       }
-      String summary = markdown(verdict, m.name(), imageName, evidence, changes, prov.get("anatomy"));
+      if (synthesized != null) {
+        prov.put("class_samples", r.class_samples + " per class, Synthesize Explanation's defaults (scale "
+            + new SynthesizeExplanationRun.Request().scale + ", DDIM " + new SynthesizeExplanationRun.Request().steps
+            + " steps, seed 0); change = |guided - unguided| of the same seed, against the anatomy estimated from"
+            + " the unguided sample (core.Foreground); not part of the verdict");
+      }
+      String summary = markdown(verdict, m.name(), imageName, evidence, changes, synthesized, prov.get("anatomy"));
       ResultImage panels = null;
       List<Explanation> flagged = new ArrayList<>();
       for (int i = 0; i < evidence.size(); i++) {
@@ -253,8 +278,10 @@ public final class BiasReportRun {
         out.json(PROVENANCE_FILE, prov);
         if (panels != null) out.tiff(EVIDENCE_FILE, panels);
       }
-      return new Result(verdict, m.name(), evidence, table, protoTable, panels, summary, changes, prov,
-          out.commit());
+      Table synthesisTable = synthesized == null ? null : synthesisTable(synthesized, classes);
+      if (out.active() && synthesisTable != null) out.csv(SYNTHESIS_FILE, synthesisTable);
+      return new Result(verdict, m.name(), evidence, table, protoTable, synthesisTable, panels, summary, changes,
+          synthesized, prov, out.commit());
     }
   }
 
@@ -373,13 +400,14 @@ public final class BiasReportRun {
   }
 
   private static String markdown(BiasReport.Verdict v, String model, String images,
-      List<BiasReport.ImageEvidence> evidence, List<Change> changes, String anatomy) {
+      List<BiasReport.ImageEvidence> evidence, List<Change> changes, List<Change> synthesized, String anatomy) {
     StringBuilder s = new StringBuilder();
     s.append("# Bias report\n\n");
     s.append("Model: ").append(model).append("  \nImages: ").append(images).append(" (").append(evidence.size())
         .append(" slices)  \nAnatomy: ").append(anatomy).append("\n\n");
     s.append(v.summary(model).replace("\n", "\n\n")).append("\n\n");
     if (changes != null) s.append(changeSummary(changes)).append("\n\n");
+    if (synthesized != null) s.append(synthesisSummary(synthesized)).append("\n\n");
     s.append(String.format(Locale.ROOT, "Rules (metrics.BiasReport): an image's decision rests on the background when"
         + " it flips with everything outside the anatomy replaced by plain background (the median background value);"
         + " its place is the region of a 3x3 grid whose outside, replaced alone, lowers the decision's margin most. A"
@@ -397,14 +425,14 @@ public final class BiasReportRun {
       FloatStack image, List<Explanation> explanations, List<boolean[]> anatomies, int batch, Progress progress) {
     if (!(c instanceof DifferentiableClassifier)) {
       throw new UserException("Model " + name + " gives no input gradients, so no counterfactuals can be made with it."
-          + " Leave counterfactual_denoiser empty, or use a TensorFlow or TorchScript bundle.");
+          + " Leave denoiser empty, or use a TensorFlow or TorchScript bundle.");
     }
     Denoiser den = d.get();
     int w = image.width, h = image.height;
     if (den.width() != w || den.height() != h || den.channels() != 1) {
       throw new UserException("The counterfactual denoiser " + d.name() + " makes " + den.width() + "x" + den.height()
           + "x" + den.channels() + " images but " + name + " takes " + w + "x" + h + "x1. Use a denoiser trained on"
-          + " images of the model's size, or leave counterfactual_denoiser empty.");
+          + " images of the model's size, or leave denoiser empty.");
     }
     int n = explanations.size();
     float[][] in = new float[n][];
@@ -423,31 +451,102 @@ public final class BiasReportRun {
     for (int i = 0; i < n; i++) {
       float[] change = new float[w * h];
       for (int p = 0; p < change.length; p++) change[p] = Math.abs(t[i].image[p] - in[i][p]);
-      boolean[] anatomy = anatomies.get(i);
-      int inside = 0;
-      for (boolean a : anatomy) inside += a ? 1 : 0;
-      double outside = Localisation.positiveMassOutside(change, anatomy, w, h);
-      out.add(new Change(target[i], t[i].flipStep >= 0, outside, BiasReport.density(outside,
-          (double) inside / anatomy.length), t[i].image));
+      out.add(change(target[i], t[i].flipStep >= 0, change, anatomies.get(i), t[i].image, w, h));
     }
     return out;
   }
 
   /** One paragraph on the counterfactuals: how many flipped and how much of their change lies outside the anatomy. */
   static String changeSummary(List<Change> changes) {
-    int flipped = 0, dense = 0, counted = 0;
-    double outside = 0;
-    for (Change c : changes) {
-      flipped += c.flipped ? 1 : 0;
-      if (!Double.isNaN(c.outside)) {
-        outside += c.outside;
-        counted++;
-      }
-      if (c.density >= BiasReport.DENSITY) dense++;
-    }
+    int flipped = 0;
+    for (Change c : changes) flipped += c.flipped ? 1 : 0;
     return String.format(Locale.ROOT, "Counterfactuals (each slice towards the other class): %d of %d flipped the"
-        + " network; on average %.0f %% of what they changed lies outside the anatomy; %d of them changed the outside"
-        + " at least %.0f times more per pixel than the inside (what the network would need changed lies there).",
-        flipped, changes.size(), counted > 0 ? 100 * outside / counted : Double.NaN, dense, BiasReport.DENSITY);
+        + " network; %s of what they changed lies outside the anatomy; %d of them changed the outside at least %.0f"
+        + " times more per pixel than the inside (what the network would need changed lies there).", flipped,
+        changes.size(), meanOutside(changes), dense(changes), BiasReport.DENSITY);
+  }
+
+  /**
+   * The class-maximising images: per class, Synthesize Explanation's unguided and guided samples of the same seeds
+   * (its defaults), and where guidance changed each sample against the anatomy estimated from the unguided one.
+   */
+  private static List<Change> classSamples(Request r, LoadedModel<Denoiser> d, LoadedModel<PrototypeClassifier> m,
+      Env env) {
+    PrototypeClassifier c = m.get();
+    if (!(c instanceof DifferentiableClassifier)) {
+      throw new UserException("Model " + m.name() + " gives no input gradients, so no class-maximising images can be"
+          + " made with it. Set class_samples=0, or use a TensorFlow or TorchScript bundle.");
+    }
+    // not closed here: it is the caller's model seen as a classifier with gradients
+    LoadedModel<DifferentiableClassifier> g = LoadedModel.of((DifferentiableClassifier) c, m.name(), m.provenance())
+        .withClassNames(m.classNames());
+    int w = c.width(), h = c.height();
+    List<Change> out = new ArrayList<>();
+    for (int k = 0; k < c.classNames().size(); k++) {
+      SynthesizeExplanationRun.Request se = new SynthesizeExplanationRun.Request();
+      se.model = r.model;
+      se.target = c.classNames().get(k);
+      se.samples = r.class_samples;
+      se.device = r.device;
+      SynthesizeExplanationRun.Result res = SynthesizeExplanationRun.run(se, d, g, env);
+      for (int i = 0; i < r.class_samples; i++) {
+        float[] u = res.unguided.get(i).image, v = res.guided.get(i).image;
+        float[] change = new float[w * h];
+        for (int p = 0; p < change.length; p++) change[p] = Math.abs(v[p] - u[p]);
+        boolean[] anatomy = Foreground.estimate(u, w, h);
+        out.add(change(k, GuidedSampler.argmax(c.probabilities(v, 1)[0]) == k, change, anatomy, v, w, h));
+      }
+    }
+    return out;
+  }
+
+  private static Change change(int target, boolean reached, float[] change, boolean[] anatomy, float[] image, int w,
+      int h) {
+    int inside = 0;
+    for (boolean a : anatomy) inside += a ? 1 : 0;
+    double outside = Localisation.positiveMassOutside(change, anatomy, w, h);
+    return new Change(target, reached, outside, BiasReport.density(outside, (double) inside / anatomy.length), image);
+  }
+
+  static Table synthesisTable(List<Change> synthesized, List<String> classes) {
+    Table t = new Table();
+    int[] index = new int[classes.size()];
+    for (Change c : synthesized) {
+      t.incrementCounter();
+      t.addValue("class", classes.get(c.target));
+      t.addValue("sample", ++index[c.target]);
+      t.addValue("classified_as_class", c.flipped ? 1 : 0);
+      t.addValue("change_outside", c.outside);
+      t.addValue("density_outside", c.density);
+    }
+    t.setDecimalPlaces("change_outside", 4);
+    t.setDecimalPlaces("density_outside", 4);
+    return t;
+  }
+
+  /** One paragraph on the class-maximising images: how much of what guidance changed lies outside the anatomy. */
+  static String synthesisSummary(List<Change> synthesized) {
+    return String.format(Locale.ROOT, "Class-maximising images (%d, guided towards each class): %s of what guidance"
+        + " changed lies outside the anatomy; %d of them changed the outside at least %.0f times more per pixel than"
+        + " the inside (what the network adds to make a class lies there).", synthesized.size(),
+        meanOutside(synthesized), dense(synthesized), BiasReport.DENSITY);
+  }
+
+  private static String meanOutside(List<Change> changes) {
+    double sum = 0;
+    int n = 0;
+    for (Change c : changes) {
+      if (!Double.isNaN(c.outside)) {
+        sum += c.outside;
+        n++;
+      }
+    }
+    return n == 0 ? "none" : String.format(Locale.ROOT, "on average %.0f %%", 100 * sum / n);
+  }
+
+  private static int dense(List<Change> changes) {
+    int k = 0;
+    for (Change c : changes) k += c.density >= BiasReport.DENSITY ? 1 : 0;
+    return k;
   }
 }

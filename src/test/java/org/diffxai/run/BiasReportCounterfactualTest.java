@@ -29,7 +29,8 @@ class BiasReportCounterfactualTest {
     r.masks = "auto";
     r.map = "upsample";
     r.device = "cpu";
-    r.counterfactual_denoiser = "sample";
+    r.denoiser = "sample";
+    r.class_samples = 2;
     r.output = tmp.resolve("out").toString();
     BiasReportRun.Result res = BiasReportRun.run(r, Env.files(Progress.NONE));
     assertEquals(6, res.counterfactuals.size());
@@ -49,6 +50,17 @@ class BiasReportCounterfactualTest {
     assertTrue(outsideShare < outsideArea, "share of the change outside the anatomy " + outsideShare
         + " vs the outside's area " + outsideArea);
     assertTrue(res.summary.contains("Counterfactuals"), res.summary);
-    assertTrue(res.provenance.containsKey("counterfactual_denoiser.model.name"), res.provenance.toString());
+    assertTrue(res.provenance.containsKey("denoiser.model.name"), res.provenance.toString());
+    // class-maximising images: 2 per class, guided towards their class, each called that class by the network
+    assertEquals(4, res.synthesized.size());
+    assertEquals(4, res.classSamples.size());
+    for (int i = 0; i < 4; i++) {
+      BiasReportRun.Change c = res.synthesized.get(i);
+      assertEquals(i / 2, c.target);
+      assertEquals(c.outside, res.classSamples.getValue("change_outside", i), 1e-12);
+      assertTrue(c.flipped, "class-maximising image " + i + " not called its class");
+    }
+    assertTrue(res.summary.contains("Class-maximising images (4"), res.summary);
+    assertTrue(java.nio.file.Files.isRegularFile(tmp.resolve("out").resolve(BiasReportRun.SYNTHESIS_FILE)));
   }
 }
