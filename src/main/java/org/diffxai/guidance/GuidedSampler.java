@@ -48,6 +48,8 @@ import org.diffxai.core.UserException;
  * guidance towards the target class. After each guided x̂₀' the classifier is asked again; with {@code stopOnFlip}
  * the run ends for that image at the first step where the target class has the largest probability, and x̂₀' is the
  * counterfactual; otherwise (or when it never flips) the counterfactual is the fully denoised x₀.
+ * {@link #reconstruction} runs the same loop without guidance and without classifier calls, stopping each image at a
+ * given step: the reference that leaves, in counterfactual − reference, only what the guidance changed.
  *
  * <p>Per step and image the trace keeps the objective f at x̂₀ (what the step differentiates) and the target class's
  * probability at x̂₀' (after the step's guidance), calibrated with the classifier's temperature
