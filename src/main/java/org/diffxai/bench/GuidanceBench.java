@@ -13,8 +13,6 @@ import org.diffxai.core.DifferentiableClassifier.Objective;
 import org.diffxai.core.DiffusionSampler;
 import org.diffxai.core.DiffusionScheduler;
 import org.diffxai.core.Progress;
-import org.diffxai.core.Seeds;
-import org.diffxai.core.StepOutput;
 import org.diffxai.guidance.GuidedSampler;
 import org.diffxai.model.LoadedModel;
 import org.diffxai.model.Models;
@@ -31,6 +29,8 @@ import org.diffxai.phantom.PhantomGenerator;
  *   <li>g2: a counterfactual (depth 0.3, the guided loop from x_τ, run to t = 0: no early stop) ÷ the unguided DDIM
  *       denoising of the same images from the same depth (img2img, the same steps); target ≤ 3.
  *   <li>g3: the same counterfactual stopping at the flip (what the command runs) ÷ the same unguided denoising.
+ *   <li>g7: that counterfactual plus its unguided reconstruction at the same stop steps ({@code reference=unguided})
+ *       ÷ the counterfactual alone (the reference repeats the denoiser passes without the classifier: about 2).
  *   <li>g4–g6: one batch's denoiser pass, classifier forward+backward pass and classifier forward pass, in ms, to
  *       show where the ratios come from.
  * </ul>
@@ -49,7 +49,7 @@ public final class GuidanceBench {
         GuidanceBench::run);
   }
 
-  /** Adds and fills the rows g1–g6. */
+  /** Adds and fills the rows g1–g7. */
   static void run(Benchmark.Options opt, ExplainBench.Rows rows, List<String> notes, Consumer<String> progress)
       throws Exception {
     int steps = opt.steps();
@@ -64,6 +64,8 @@ public final class GuidanceBench {
     Benchmark.Row g4 = rows.row("g4", "ms per batch of " + batch + ": denoiser pass", "—");
     Benchmark.Row g5 = rows.row("g5", "ms per batch of " + batch + ": classifier forward+backward (gradient)", "—");
     Benchmark.Row g6 = rows.row("g6", "ms per batch of " + batch + ": classifier forward (logits)", "—");
+    Benchmark.Row g7 = rows.row("g7", "Ratio: counterfactual stopping at the flip with its unguided reference"
+        + " (reference=unguided) ÷ without", "—");
     DeviceChoice cpu = DeviceChoice.parse("cpu");
     try (LoadedModel<Denoiser> d = Models.denoiser("sample", cpu, null, false, Progress.NONE);
         LoadedModel<DifferentiableClassifier> c = Models.differentiableClassifier("sample-ppnet", cpu, batch, false,
@@ -94,11 +96,13 @@ public final class GuidanceBench {
         new DiffusionSampler(den, s).steps(steps).samples(n).seed(1).batchSize(batch).labels(lesionLabels)
             .guide(g.recorder(n, false)).run(null, Progress.NONE);
       }));
-      cases.add(new Timing.Case("img2img", 1, () -> img2img(d, lesions, healthyLabels, steps, batch)));
+      cases.add(new Timing.Case("img2img", 1, () -> img2img(d, cls, lesions, healthyLabels, steps, batch)));
       cases.add(new Timing.Case("counterfactual", 1, () -> counterfactual(d, cls, healthy, lesions, healthyLabels,
-          steps, batch, false)));
+          steps, batch, false, false)));
       cases.add(new Timing.Case("counterfactual_flip", 1, () -> counterfactual(d, cls, healthy, lesions,
-          healthyLabels, steps, batch, true)));
+          healthyLabels, steps, batch, true, false)));
+      cases.add(new Timing.Case("counterfactual_reference", 1, () -> counterfactual(d, cls, healthy, lesions,
+          healthyLabels, steps, batch, true, true)));
       cases.add(new Timing.Case("denoiser", 0, () -> den.predict(xm, tb, lesionLabels, null, n)));
       cases.add(new Timing.Case("gradient", 0, () -> cls.gradient(xb, n, Objective.of(Kind.LOG_PROBABILITY, lesion,
           n))));
@@ -114,6 +118,9 @@ public final class GuidanceBench {
       set(g2, cf / im, 3, String.format(Locale.ROOT, "%.2f s ÷ %.2f s", cf, im));
       g3.value = String.format(Locale.ROOT, "%.2f (%.2f s ÷ %.2f s)", cff / im, cff, im);
       g3.result = "info";
+      double cfr = t.get("counterfactual_reference").best();
+      g7.value = String.format(Locale.ROOT, "%.2f (%.2f s ÷ %.2f s)", cfr / cff, cfr, cff);
+      g7.result = "info";
       for (Object[] o : new Object[][] {{g4, "denoiser"}, {g5, "gradient"}, {g6, "logits"}}) {
         Benchmark.Row r = (Benchmark.Row) o[0];
         r.value = String.format(Locale.ROOT, "%.1f", 1000 * t.get((String) o[1]).best());
@@ -136,55 +143,42 @@ public final class GuidanceBench {
     return l;
   }
 
-  private static void counterfactual(LoadedModel<Denoiser> d, DifferentiableClassifier c, int target, float[][] in,
+  private static GuidedSampler counterfactuals(LoadedModel<Denoiser> d, DifferentiableClassifier c, int target,
       int[] labels, int steps, int batch, boolean stop) {
-    new GuidedSampler(d.get(), ddim(d), c, d.intensity()).target(Kind.LOG_PROBABILITY, target, target).scale(1)
-        .closeness(0.05).steps(steps).seed(1).batchSize(batch).labels(labels).stopOnFlip(stop)
-        .counterfactual(in, DEPTH, Progress.NONE);
+    return new GuidedSampler(d.get(), ddim(d), c, d.intensity()).target(Kind.LOG_PROBABILITY, target, target)
+        .scale(1).closeness(0.05).steps(steps).seed(1).batchSize(batch).labels(labels).stopOnFlip(stop);
   }
 
   /**
-   * The reference of g2: the inputs noised to depth τ as the counterfactual noises them (the same streams and first
-   * timestep), then plain DDIM steps to t = 0 without a classifier.
+   * The counterfactuals stopping at the flip and, with {@code reference}, their unguided reconstructions at the same
+   * steps (what {@code reference=unguided} adds).
    */
-  static float[][] img2img(LoadedModel<Denoiser> d, float[][] in, int[] labels, int steps, int batch) {
-    Denoiser den = d.get();
-    DiffusionScheduler s = ddim(d);
-    s.setTimesteps(steps);
-    int[] all = s.timesteps();
-    int first = 0;
-    while (first < all.length && all[first] > DEPTH * s.schedule().size()) first++;
-    int[] ts = Arrays.copyOfRange(all, first, all.length);
-    int n = in.length, dim = in[0].length;
-    float sa = (float) Math.sqrt(s.alphaCumprod(ts[0])), sb = (float) Math.sqrt(1 - s.alphaCumprod(ts[0]));
-    float[][] x = new float[n][];
-    for (int i = 0; i < n; i++) {
-      float[] m = d.intensity().toModel(in[i].clone());
-      float[] eps = Seeds.gaussian(1, "counterfactual", i).fill(new float[dim]);
-      for (int j = 0; j < dim; j++) m[j] = sa * m[j] + sb * eps[j];
-      x[i] = m;
-    }
-    StepOutput so = new StepOutput(dim);
-    float[] mOut = new float[dim];
-    for (int t : ts) {
-      for (int b0 = 0; b0 < n; b0 += batch) {
-        int m = Math.min(batch, n - b0);
-        float[] xb = new float[m * dim];
-        float[] tb = new float[m];
-        int[] lb = labels == null ? null : Arrays.copyOfRange(labels, b0, b0 + m);
-        for (int j = 0; j < m; j++) {
-          System.arraycopy(x[b0 + j], 0, xb, j * dim, dim);
-          tb[j] = t;
-        }
-        float[] out = den.predict(xb, tb, lb, null, m);
-        for (int j = 0; j < m; j++) {
-          System.arraycopy(out, j * dim, mOut, 0, dim);
-          s.step(mOut, t, x[b0 + j], null, so);
-          System.arraycopy(so.prevSample, 0, x[b0 + j], 0, dim);
-        }
-      }
-    }
-    return x;
+  private static void counterfactual(LoadedModel<Denoiser> d, DifferentiableClassifier c, int target, float[][] in,
+      int[] labels, int steps, int batch, boolean stop, boolean reference) {
+    GuidedSampler g = counterfactuals(d, c, target, labels, steps, batch, stop);
+    List<GuidedSampler.Trace> t = g.counterfactual(in, DEPTH, Progress.NONE);
+    if (!reference) return;
+    int[] stops = new int[in.length];
+    for (int i = 0; i < stops.length; i++) stops[i] = t.get(i).flipStep;
+    g.reconstruction(in, DEPTH, indices(in.length), stops, Progress.NONE);
+  }
+
+  /**
+   * The reference of g2: the unguided DDIM denoising of the inputs from depth τ with the counterfactual's noise
+   * streams, steps and labels, to t = 0 ({@link GuidedSampler#reconstruction} with no stop).
+   */
+  static float[][] img2img(LoadedModel<Denoiser> d, DifferentiableClassifier c, float[][] in, int[] labels, int steps,
+      int batch) {
+    int[] never = new int[in.length];
+    Arrays.fill(never, -1);
+    return counterfactuals(d, c, 0, labels, steps, batch, false).reconstruction(in, DEPTH, indices(in.length), never,
+        Progress.NONE);
+  }
+
+  private static int[] indices(int n) {
+    int[] idx = new int[n];
+    for (int i = 0; i < n; i++) idx[i] = i;
+    return idx;
   }
 
   private static void set(Benchmark.Row r, double ratio, double target, String detail) {

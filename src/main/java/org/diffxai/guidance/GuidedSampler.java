@@ -48,6 +48,8 @@ import org.diffxai.core.UserException;
  * guidance towards the target class. After each guided x̂₀' the classifier is asked again; with {@code stopOnFlip}
  * the run ends for that image at the first step where the target class has the largest probability, and x̂₀' is the
  * counterfactual; otherwise (or when it never flips) the counterfactual is the fully denoised x₀.
+ * {@link #reconstruction} runs the same loop without guidance and without classifier calls, stopping each image at a
+ * given step: the reference that leaves, in counterfactual − reference, only what the guidance changed.
  *
  * <p>Per step and image the trace keeps the objective f at x̂₀ (what the step differentiates) and the target class's
  * probability at x̂₀' (after the step's guidance), calibrated with the classifier's temperature
@@ -283,6 +285,30 @@ public final class GuidedSampler {
    * {@code streamIndex[i]} (its index in a larger set, so a subset gets the same noise as in the whole run).
    */
   public List<Trace> counterfactual(float[][] inputs, double depth, int[] streamIndex, Progress progress) {
+    return run(inputs, depth, streamIndex, null, progress);
+  }
+
+  /**
+   * The unguided reconstructions that the counterfactuals of the same inputs are compared with: the counterfactual loop
+   * at scale 0 (same depth, steps, labels, batch size and noise stream {@code streamIndex[i]}) without classifier
+   * calls, image i taken at step {@code stopSteps[i]} (0-based among the steps taken, as {@link Trace#flipStep}) as
+   * that step's x̂₀ in image units, or for −1 the fully denoised x₀. With the stop steps of a scale-0 counterfactual run
+   * (its flip steps, stopping at the flip) the result is that run's images bit for bit; with the stop steps of a guided
+   * run, counterfactual − reconstruction is what the guidance changed, without the denoiser's reconstruction error.
+   */
+  public float[][] reconstruction(float[][] inputs, double depth, int[] streamIndex, int[] stopSteps,
+      Progress progress) {
+    if (stopSteps.length != inputs.length) {
+      throw new IllegalArgumentException(stopSteps.length + " stop steps for " + inputs.length + " images");
+    }
+    List<Trace> t = run(inputs, depth, streamIndex, stopSteps, progress);
+    float[][] out = new float[t.size()][];
+    for (int i = 0; i < out.length; i++) out[i] = t.get(i).image;
+    return out;
+  }
+
+  /** Counterfactuals, or with {@code stopAt} the unguided reconstructions stopped there. */
+  private List<Trace> run(float[][] inputs, double depth, int[] streamIndex, int[] stopAt, Progress progress) {
     if (!(depth > 0 && depth <= 1)) {
       throw new UserException("depth must be in (0, 1] (a fraction of the noise schedule); got " + depth
           + ". Use e.g. depth=0.4.");
@@ -317,9 +343,14 @@ public final class GuidedSampler {
       for (int j = 0; j < d; j++) m[j] = sa * m[j] + sb * eps[j];
       x[i] = m;
     }
+    if (stopAt != null) {
+      for (int k : stopAt) {
+        if (k < -1 || k >= ts.length) throw new IllegalArgumentException("stop step " + k + " of " + ts.length);
+      }
+    }
     references = ref;
     try {
-      return loop(x, streams, ts, progress);
+      return loop(x, streams, ts, stopAt, progress);
     } finally {
       references = null;
     }
@@ -329,8 +360,11 @@ public final class GuidedSampler {
     return denoiser.height() * denoiser.width() * denoiser.channels();
   }
 
-  /** The counterfactual loop: guided DDIM steps from x_τ, each image stopping at its flip. */
-  private List<Trace> loop(float[][] x, GaussianNoise[] streams, int[] ts, Progress progress) {
+  /**
+   * The counterfactual loop: guided DDIM steps from x_τ, each image stopping at its flip; with {@code stopAt} unguided
+   * steps without classifier calls, image i stopping at step {@code stopAt[i]} (−1: never).
+   */
+  private List<Trace> loop(float[][] x, GaussianNoise[] streams, int[] ts, int[] stopAt, Progress progress) {
     if (progress == null) progress = Progress.NONE;
     int n = x.length;
     int d = size();
@@ -371,15 +405,27 @@ public final class GuidedSampler {
         float[] out = denoiser.predict(xb, tb, lb, null, m);
         checkOutput(out, m);
         float[] guidedImg = new float[m * d];
-        double[] f = guideBatch(t, out, x, idx, guidedImg);
-        double[][] probs = classifier.confidence().probabilities(classifier.logits(guidedImg, m));
+        double[] f = null;
+        double[][] probs = null;
+        if (stopAt == null) {
+          f = guideBatch(t, out, x, idx, guidedImg);
+          probs = classifier.confidence().probabilities(classifier.logits(guidedImg, m));
+        } else {
+          predictedClean(t, out, x, idx, guidedImg); // what guideBatch gives at scale 0
+        }
         for (int j = 0; j < m; j++) {
           int i = idx[j];
-          double[] p = probs[j];
-          rec.add(i, t, f[j], p[probabilityClass]);
-          boolean flipped = argmax(p) == probabilityClass;
-          if (flipped && flip[i] < 0) flip[i] = si;
-          if (stopOnFlip && flipped) {
+          boolean stop;
+          if (stopAt == null) {
+            double[] p = probs[j];
+            rec.add(i, t, f[j], p[probabilityClass]);
+            boolean flipped = argmax(p) == probabilityClass;
+            if (flipped && flip[i] < 0) flip[i] = si;
+            stop = stopOnFlip && flipped;
+          } else {
+            stop = stopAt[i] == si;
+          }
+          if (stop) {
             done[i] = true;
             result[i] = Arrays.copyOfRange(guidedImg, j * d, (j + 1) * d);
             continue;
@@ -424,14 +470,8 @@ public final class GuidedSampler {
     StepOutput so = new StepOutput(d);
     float[] zero = new float[d];
     float[] mOut = new float[d];
-    // x̂₀ per image (the scheduler's, clipped as the bundle says), in image units for the classifier
     float[] img = new float[m * d];
-    for (int j = 0; j < m; j++) {
-      System.arraycopy(out, j * d, mOut, 0, d);
-      scheduler.step(mOut, t, x[idx[j]], zero, so);
-      float[] v = mapping.toImage(so.predOriginalSample.clone());
-      System.arraycopy(v, 0, img, j * d, d);
-    }
+    predictedClean(t, out, x, idx, img);
     DifferentiableClassifier.Gradient g = null;
     if (scale > 0) g = classifier.gradient(img, m, DifferentiableClassifier.Objective.of(kind, index, m));
     // the model output whose (x̂₀, ε̂) are shifted by (Δ, −√ᾱ/√(1−ᾱ)·Δ), Δ = s·(1−ᾱ)·a·∇J; and x̂₀' from it
@@ -478,6 +518,20 @@ public final class GuidedSampler {
       }
     }
     return g != null ? toDouble(g.values) : objectiveWithoutGuidance(img, m);
+  }
+
+  /** x̂₀ of each sample of the batch (the scheduler's, clipped as the bundle says) in image units, into {@code img}. */
+  private void predictedClean(int t, float[] out, float[][] x, int[] idx, float[] img) {
+    int d = size();
+    StepOutput so = new StepOutput(d);
+    float[] zero = new float[d];
+    float[] mOut = new float[d];
+    for (int j = 0; j < idx.length; j++) {
+      System.arraycopy(out, j * d, mOut, 0, d);
+      scheduler.step(mOut, t, x[idx[j]], zero, so);
+      float[] v = mapping.toImage(so.predOriginalSample.clone());
+      System.arraycopy(v, 0, img, j * d, d);
+    }
   }
 
   /** The objective at x̂₀ when no gradient is taken (scale 0): log p from the logits, or the prototype's score. */

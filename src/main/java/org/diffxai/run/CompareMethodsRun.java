@@ -104,7 +104,7 @@ public final class CompareMethodsRun {
     public String masks = "";
 
     @Parameter(persist = false, description = "Explanations scored per model, comma-separated: own (the prototype map"
-        + " of the map key), counterfactual (|counterfactual - image| towards the other class, docs/guidance.md)")
+        + " of the map key), counterfactual (|counterfactual - reference| towards the other class, docs/guidance.md)")
     public String methods = OWN;
 
     @Parameter(style = "model:denoiser", persist = false,
@@ -119,8 +119,15 @@ public final class CompareMethodsRun {
         + " method (about depth x steps run per image)")
     public int counterfactual_steps = 20;
 
+    // 10: Counterfactual's default (flips 8/8 both ways on the bundled models where scale 1 flipped 4/8 and 7/8)
     @Parameter(min = "0", persist = false, description = "Guidance scale of the counterfactual method")
-    public double counterfactual_scale = 1;
+    public double counterfactual_scale = 10;
+
+    // unguided: the map should depend on the classifier it explains; |x_cf - x| also holds the denoiser's
+    // reconstruction error, which no classifier causes (docs/guidance.md)
+    @Parameter(choices = {CounterfactualRun.UNGUIDED, CounterfactualRun.INPUT}, persist = false,
+        description = CounterfactualRun.REFERENCE_DESCRIPTION)
+    public String counterfactual_reference = CounterfactualRun.UNGUIDED;
 
     /** The {@code methods} entries, checked. */
     public List<String> methodList() {
@@ -542,9 +549,10 @@ public final class CompareMethodsRun {
   }
 
   /**
-   * The counterfactual method's maps: |x_cf − x| per pixel (summed over channels), x_cf the counterfactual of image
-   * x towards {@code cfTargets[i]} ({@link CounterfactualRun#counterfactuals}: the request's depth, steps and scale,
-   * Counterfactual's default closeness, noise from {@code seed}). Unsigned: the sign of an intensity change says
+   * The counterfactual method's maps: |x_cf − x_ref| per pixel (summed over channels), x_cf the counterfactual of
+   * image x towards {@code cfTargets[i]} ({@link CounterfactualRun#counterfactuals}: the request's depth, steps and
+   * scale, Counterfactual's default closeness, noise from {@code seed}), x_ref the image x itself or (reference
+   * unguided) its unguided reconstruction at the step where x_cf stopped. Unsigned: the sign of an intensity change says
    * whether the image got brighter, not whether the pixel speaks for the class.
    */
   static float[][] counterfactualMaps(Request r, LoadedModel<Denoiser> d, DifferentiableClassifier c,
@@ -559,12 +567,15 @@ public final class CompareMethodsRun {
     float[] all = images.toNHWC();
     float[][] in = new float[n][];
     for (int i = 0; i < n; i++) in[i] = Arrays.copyOfRange(all, i * size, (i + 1) * size);
+    boolean unguided = CounterfactualRun.unguided(r.counterfactual_reference);
+    float[][] ref = unguided ? new float[n][] : in;
     GuidedSampler.Trace[] t = CounterfactualRun.counterfactuals(d, c, c.classNames(), in, cfTargets,
-        r.counterfactual_depth, r.counterfactual_scale, CLOSENESS, r.counterfactual_steps, r.seed, 8, progress);
+        r.counterfactual_depth, r.counterfactual_scale, CLOSENESS, r.counterfactual_steps, r.seed, 8,
+        unguided ? ref : null, progress);
     float[][] maps = new float[n][images.width * images.height];
     int ch = images.channels;
     for (int i = 0; i < n; i++) {
-      for (int p = 0; p < size; p++) maps[i][p / ch] += Math.abs(t[i].image[p] - in[i][p]);
+      for (int p = 0; p < size; p++) maps[i][p / ch] += Math.abs(t[i].image[p] - ref[i][p]);
     }
     return maps;
   }
@@ -585,7 +596,10 @@ public final class CompareMethodsRun {
   }
 
   private static void counterfactualProvenance(Map<String, String> p, Request r, LoadedModel<Denoiser> d) {
-    p.put("counterfactual", "map = |counterfactual - image| (unsigned, summed over channels); the counterfactual of"
+    p.put("counterfactual", "map = |counterfactual - " + (CounterfactualRun.unguided(r.counterfactual_reference)
+        ? "unguided reconstruction| (the reconstruction: the same image, noise, steps and denoiser labels without"
+        + " guidance, x0_pred at the step where the counterfactual stopped, the final x0 where it never flipped)"
+        : "image|") + " (unsigned, summed over channels); the counterfactual of"
         + " each image towards the most likely class other than the explained one: noised to depth "
         + r.counterfactual_depth + ", DDIM over " + r.counterfactual_steps + " steps of the full schedule with"
         + " classifier guidance (scale " + r.counterfactual_scale + ") and L1 closeness " + CLOSENESS + ", stopped at"

@@ -28,7 +28,8 @@ import org.scijava.plugin.Parameter;
  * Counterfactual: what would have to change in an image for the classifier to decide another class. Each slice is
  * noised to a depth τ of the denoiser's schedule and denoised with classifier guidance towards the target class plus an
  * L1 closeness term to the input, stopping when the classifier flips ({@link GuidedSampler}; DiME, Jeanneret et al.
- * 2022). Outputs the counterfactuals, the signed difference maps (counterfactual − input), a table per image (flipped,
+ * 2022). Outputs the counterfactuals, the signed difference maps (counterfactual − input, or with {@code reference=unguided}
+ * counterfactual − the unguided reconstruction), a table per image (flipped,
  * flip step, steps used, probabilities, L1, SSIM) and the target probability per step; with an output folder
  * {@code counterfactuals.tif}, {@code difference.tif}, {@code counterfactual.csv}, {@code counterfactual_steps.csv}
  * and {@code counterfactual.json}.
@@ -40,6 +41,13 @@ public final class CounterfactualRun {
   public static final String TABLE_FILE = "counterfactual.csv";
   public static final String STEPS_FILE = "counterfactual_steps.csv";
   public static final String PROVENANCE_FILE = "counterfactual.json";
+  /** The {@code reference} choices: the difference is counterfactual − input, or − the unguided reconstruction. */
+  public static final String INPUT = "input";
+  public static final String UNGUIDED = "unguided";
+  /** The description of the {@code reference} keys (here and in Compare Explanation Methods). */
+  static final String REFERENCE_DESCRIPTION = "What the difference subtracts from the counterfactual: the input, or"
+      + " its unguided reconstruction (same noise and steps, no guidance, at the step where the counterfactual stopped),"
+      + " which leaves only what the classifier's guidance changed";
 
   /** The keys of Counterfactual. */
   public static class Request extends ModelKeys {
@@ -83,6 +91,11 @@ public final class CounterfactualRun {
 
     @Parameter(choices = {"pad", "crop", "stretch"}, persist = false, description = Fit.KEY_DESCRIPTION)
     public String fit = Fit.KEY_DEFAULT;
+
+    // input: the difference output keeps its plain meaning (what changed in the image); unguided is the classifier's
+    // part only (docs/guidance.md, "Counterfactual maps in Compare Explanation Methods")
+    @Parameter(choices = {INPUT, UNGUIDED}, persist = false, description = REFERENCE_DESCRIPTION)
+    public String reference = INPUT;
 
     @Parameter(style = "model:classifier", required = false, persist = false,
         description = GuidedModels.CHECK_DESCRIPTION)
@@ -163,8 +176,10 @@ public final class CounterfactualRun {
     try (OutputFolder out = OutputFolder.open(r, COMMAND, IMAGES_FILE, DIFFERENCE_FILE, TABLE_FILE, STEPS_FILE,
         PROVENANCE_FILE)) {
       long t0 = System.nanoTime();
+      boolean unguided = unguided(r.reference);
+      float[][] reference = unguided ? new float[n][] : inputs;
       GuidedSampler.Trace[] traces = counterfactuals(d, classifier, classes, inputs, target, r.depth, r.scale,
-          r.closeness, r.steps, r.seed, r.batch, env.progress);
+          r.closeness, r.steps, r.seed, r.batch, unguided ? reference : null, env.progress);
       double seconds = (System.nanoTime() - t0) / 1e9;
       env.progress.checkCancelled();
       Map<String, String> prov = GuidedModels.provenance(COMMAND, r, d, c);
@@ -174,6 +189,9 @@ public final class CounterfactualRun {
       prov.put("method", "DDIM (eta 0) from depth tau with classifier guidance on x0_pred plus L1 closeness; stop at"
           + " the first step whose guided x0_pred is classified as the target (docs/guidance.md)");
       prov.put("noise", "image i: Seeds.gaussian(seed, \"counterfactual\", i)");
+      prov.put("difference", unguided ? "counterfactual - unguided reconstruction (the same input, noise, depth, steps"
+          + " and denoiser labels without guidance, x0_pred at the step where the counterfactual stopped, the final x0"
+          + " where it never flipped): what the guidance changed" : "counterfactual - input");
       prov.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
       prov.put("probability", GuidedModels.probabilityNote(classifier));
       GuidedModels.checkProvenance(prov, check);
@@ -182,7 +200,7 @@ public final class CounterfactualRun {
       for (int i = 0; i < n; i++) {
         cf[i] = traces[i].image;
         diff[i] = new float[size];
-        for (int j = 0; j < size; j++) diff[i][j] = cf[i][j] - inputs[i][j];
+        for (int j = 0; j < size; j++) diff[i][j] = cf[i][j] - reference[i][j];
       }
       Map<String, String> info = Map.of("Info", InfoText.of(prov));
       ResultImage images = ResultImage.of("counterfactual", "Counterfactual", stack(image, cf, "counterfactual"),
@@ -207,10 +225,13 @@ public final class CounterfactualRun {
    * The counterfactual of each input (image units) towards its target class: the images of each target class in one
    * guided run ({@link GuidedSampler#counterfactual}, DDIM η 0, stopping at the flip), image i drawing its noise from
    * stream i whatever its group. Shared by Counterfactual and Compare Explanation Methods.
+   *
+   * @param reconstructions null, or receives per image the unguided reconstruction at the step where its
+   *     counterfactual stopped ({@link GuidedSampler#reconstruction}: same noise, steps and labels, scale 0)
    */
   static GuidedSampler.Trace[] counterfactuals(LoadedModel<Denoiser> d, DifferentiableClassifier classifier,
       List<String> classes, float[][] inputs, int[] target, double depth, double scale, double closeness, int steps,
-      long seed, int batch, org.diffxai.core.Progress progress) {
+      long seed, int batch, float[][] reconstructions, org.diffxai.core.Progress progress) {
     int n = inputs.length;
     GuidedSampler.Trace[] traces = new GuidedSampler.Trace[n];
     for (int k = 0; k < classes.size(); k++) {
@@ -231,8 +252,23 @@ public final class CounterfactualRun {
           .steps(steps).seed(seed).batchSize(batch).labels(labels(d, classes.get(k), count)).stopOnFlip(true);
       List<GuidedSampler.Trace> got = sampler.counterfactual(group, depth, idx, progress);
       for (int j = 0; j < count; j++) traces[idx[j]] = got.get(j);
+      if (reconstructions != null) {
+        int[] stops = new int[count];
+        for (int j = 0; j < count; j++) stops[j] = got.get(j).flipStep; // stopOnFlip: it stopped there, or ran out
+        float[][] rec = sampler.reconstruction(group, depth, idx, stops, progress);
+        for (int j = 0; j < count; j++) reconstructions[idx[j]] = rec[j];
+      }
     }
     return traces;
+  }
+
+  /** True for reference {@link #UNGUIDED}, false for {@link #INPUT} (the key's choices are checked before). */
+  static boolean unguided(String reference) {
+    String k = reference == null ? INPUT : reference.trim().toLowerCase(Locale.ROOT);
+    if (!k.equals(INPUT) && !k.equals(UNGUIDED)) {
+      throw new UserException("reference=" + reference + " is not a choice; use " + INPUT + " or " + UNGUIDED + ".");
+    }
+    return k.equals(UNGUIDED);
   }
 
   /** The class with the largest logit other than {@code from} (for two classes: the other one). */

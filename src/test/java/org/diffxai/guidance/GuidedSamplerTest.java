@@ -126,6 +126,34 @@ class GuidedSamplerTest {
   }
 
   @Test
+  void theUnguidedReconstructionIsTheScaleZeroCounterfactualBitForBit() {
+    PhantomGenerator g = new PhantomGenerator(64);
+    float[][] in = new float[4][];
+    for (int i = 0; i < in.length; i++) in[i] = g.generate(78, i, i % 2 == 1).pixels;
+    int[] labels = new int[in.length];
+    int[] streams = {3, 0, 7, 1};
+    for (boolean stop : new boolean[] {true, false}) {
+      // the scale-0 counterfactual run towards healthy (the weak test classifier flips some images, not all)
+      List<GuidedSampler.Trace> plain = sampler("ddim", 0).target(Kind.LOG_PROBABILITY, 0, 0).closeness(0.05)
+          .steps(20).seed(4).labels(labels).batchSize(3).stopOnFlip(stop).counterfactual(in, 0.5, streams,
+              Progress.NONE);
+      int[] stops = new int[in.length];
+      int early = 0;
+      for (int i = 0; i < in.length; i++) {
+        stops[i] = stop ? plain.get(i).flipStep : -1;
+        if (stops[i] >= 0 && stops[i] < 9) early++;
+      }
+      if (stop) assertTrue(early >= 1 && early < in.length, "flip steps " + java.util.Arrays.toString(stops));
+      // the reconstruction of a guided sampler (its scale is not used) at those steps
+      float[][] rec = sampler("ddim", 30).target(Kind.LOG_PROBABILITY, 0, 0).closeness(0.05).steps(20).seed(4)
+          .labels(labels).batchSize(3).reconstruction(in, 0.5, streams, stops, Progress.NONE);
+      for (int i = 0; i < in.length; i++) {
+        assertArrayEquals(plain.get(i).image, rec[i], "stop on flip " + stop + ", image " + i);
+      }
+    }
+  }
+
+  @Test
   void badInputsGetOneMessage() {
     GuidedSampler s = sampler("ddim", 1).target(Kind.LOG_PROBABILITY, 0, 0).labels(new int[] {0});
     float[][] in = {new float[64 * 64]};

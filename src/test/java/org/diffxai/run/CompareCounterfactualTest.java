@@ -65,18 +65,26 @@ class CompareCounterfactualTest {
       c.steps = r.counterfactual_steps;
       c.scale = r.counterfactual_scale;
       c.seed = r.seed;
+      c.reference = r.counterfactual_reference;
       LoadedModel<DifferentiableClassifier> dc = LoadedModel.<DifferentiableClassifier>of(
           (DifferentiableClassifier) m.get(), m.name(), m.provenance()).withClassNames(m.classNames());
       direct.add(CounterfactualRun.run(c, d, dc, ExplainPrototypesRunTest.env(stack, Progress.NONE)));
     }
     float[][] maps = res.counterfactualMaps.get("sample-ppnet");
     assertEquals(n, maps.length);
+    // the default map is |counterfactual - unguided reconstruction|: the command's difference with reference=unguided
+    assertEquals(CounterfactualRun.UNGUIDED, r.counterfactual_reference);
+    FloatStack diff = direct.get(0).difference.floats();
+    int changed = 0;
     for (int i = 0; i < n; i++) {
       GuidedSampler.Trace t = direct.get(0).traces.get(i);
       for (int p = 0; p < 64 * 64; p += 61) {
-        assertEquals(Math.abs(t.image[p] - planes[i][p]), maps[i][p], 1e-5f, "image " + i + " pixel " + p);
+        assertEquals(Math.abs(diff.plane(i)[p]), maps[i][p], 1e-6f, "image " + i + " pixel " + p);
+        if (Math.abs(maps[i][p] - Math.abs(t.image[p] - planes[i][p])) > 1e-3f) changed++;
       }
     }
+    assertTrue(changed > 0, "the unguided reference is not the input");
+    assertTrue(direct.get(0).provenance.get("difference").startsWith("counterfactual - unguided reconstruction"));
     boolean scored = false, randomized = false, localised = false;
     for (CompareMethodsRun.Row row : res.rows) {
       if (row.method.equals(CompareMethodsRun.COUNTERFACTUAL) && row.metric.equals("deletion")) {
@@ -113,6 +121,44 @@ class CompareCounterfactualTest {
     // better than a random map for deletion and the 5 localisation metrics; model randomisation (top)
     assertEquals(7, verdicts);
     assertTrue(res.provenance.get("counterfactual").contains("depth 0.3"), res.provenance.get("counterfactual"));
+    assertTrue(res.provenance.get("counterfactual").startsWith("map = |counterfactual - unguided reconstruction|"),
+        res.provenance.get("counterfactual"));
+  }
+
+  /**
+   * The guidance-only map (reference unguided) is made by the classifier: re-initialising the network's head changes
+   * it more than it changes |counterfactual - image|, whose reconstruction part is the same for both networks.
+   */
+  @Test
+  void theGuidanceOnlyMapChangesWhenTheClassifierIsRandomised() {
+    PhantomGenerator g = new PhantomGenerator(64);
+    int n = 4;
+    float[][] planes = new float[n][];
+    for (int i = 0; i < n; i++) planes[i] = g.generate(654, i, i % 2 == 1).pixels;
+    FloatStack stack = new FloatStack(64, 64, 1, n, 1, planes, null);
+    int[] targets = {1, 0, 1, 0}; // the other class of each phantom
+    CompareMethodsRun.Request r = new CompareMethodsRun.Request();
+    r.counterfactual_steps = 20;
+    r.seed = 3;
+    double[] rho = new double[2];
+    try (LoadedModel<PrototypeClassifier> m = Models.prototypes("sample-ppnet", DeviceChoice.CPU, 32, false,
+        Progress.NONE);
+        LoadedModel<Denoiser> d = Models.denoiser("sample", DeviceChoice.CPU, null, false, Progress.NONE);
+        PrototypeClassifier rand = RandomizedPrototypeNetwork.of(ClassifierBundle.open("sample-ppnet"),
+            org.diffxai.core.Randomization.TOP, 5)) {
+      String[] refs = {CounterfactualRun.UNGUIDED, CounterfactualRun.INPUT};
+      for (int k = 0; k < 2; k++) {
+        r.counterfactual_reference = refs[k];
+        float[][] real = CompareMethodsRun.counterfactualMaps(r, d, (DifferentiableClassifier) m.get(), stack,
+            targets, Progress.NONE);
+        float[][] other = CompareMethodsRun.counterfactualMaps(r, d, (DifferentiableClassifier) rand, stack, targets,
+            Progress.NONE);
+        for (int i = 0; i < n; i++) rho[k] += org.diffxai.metrics.ModelRandomization.spearman(real[i], other[i]) / n;
+      }
+    }
+    System.out.printf("[compare counterfactual] Spearman real vs randomised head: unguided reference %.3f, input"
+        + " reference %.3f%n", rho[0], rho[1]);
+    assertTrue(rho[0] < rho[1] - 0.1, "unguided " + rho[0] + " vs input " + rho[1]);
   }
 
   @Test

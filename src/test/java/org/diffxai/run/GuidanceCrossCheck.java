@@ -21,7 +21,8 @@ import org.diffxai.guidance.GuidedSampler;
  * <p>Runs Synthesize Explanation (both targets, unguided and guided at the same seeds) and Counterfactual (unseen
  * phantoms, generator seed 500, both directions) through the commands' runs with the guiding network, then reports, per
  * scoring network, the mean probability of the target class and the share of images it classifies as the target.
- * {@code java -cp ... org.diffxai.run.GuidanceCrossCheck guide n scale cfScale depth steps scorer1,scorer2,...}
+ * {@code java -cp ... org.diffxai.run.GuidanceCrossCheck guide n scale cfScale depth steps scorer1,scorer2,... [cf]}
+ * ({@code cf}: counterfactuals only)
  */
 public final class GuidanceCrossCheck {
   public static void main(String[] a) {
@@ -32,8 +33,7 @@ public final class GuidanceCrossCheck {
     double depth = Double.parseDouble(a[4]);
     int steps = Integer.parseInt(a[5]);
     String[] scorerKeys = a[6].split(",");
-    double flipP = a.length > 7 ? Double.parseDouble(a[7]) : 0;
-    boolean counterfactualsOnly = a.length > 8 && a[8].equals("cf");
+    boolean counterfactualsOnly = a.length > 7 && a[7].equals("cf");
     DeviceChoice cpu = DeviceChoice.parse("cpu");
     List<LoadedModel<Classifier>> scorers = new ArrayList<>();
     try (LoadedModel<Denoiser> d = Models.denoiser("sample", cpu, null, false, Progress.NONE);
@@ -42,8 +42,8 @@ public final class GuidanceCrossCheck {
       for (String k : scorerKeys) scorers.add(Models.classifier(k.trim(), cpu, 8, false, Progress.NONE));
       List<String> classes = c.classNames();
       System.out.printf("guiding network %s; Synthesize Explanation scale %s, %d samples per target, DDIM %d, seed 1;"
-          + " Counterfactual scale %s depth %s closeness 0.05 flip probability %s steps %d seed 0 on %d unseen phantoms"
-          + " per direction%n", guide, scale, n, steps, cfScale, depth, flipP, steps, n);
+          + " Counterfactual scale %s depth %s closeness 0.05 steps %d seed 0 on %d unseen phantoms per direction%n",
+          guide, scale, n, steps, cfScale, depth, steps, n);
       System.out.println("| images | target | scored by | mean p(target) | classified as target |");
       System.out.println("|---|---|---|---|---|");
       for (int target = 0; target < classes.size(); target++) {
@@ -67,7 +67,7 @@ public final class GuidanceCrossCheck {
         int[] targets = new int[n];
         java.util.Arrays.fill(targets, target);
         GuidedSampler.Trace[] cf = CounterfactualRun.counterfactuals(d, c.get(), classes, in, targets, depth,
-            cfScale, 0.05, flipP, steps, 0, 8, Progress.NONE);
+            cfScale, 0.05, steps, 0, 8, null, Progress.NONE);
         float[][] cfImages = new float[n][];
         for (int i = 0; i < n; i++) cfImages[i] = cf[i].image;
         List<String> names = new ArrayList<>();
