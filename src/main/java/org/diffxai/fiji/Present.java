@@ -384,18 +384,21 @@ public final class Present {
    * Lets pending window work finish before windows are measured: showing, packing and zooming a window are queued on
    * the AWT event thread, so a window shown a moment ago may not have its final size yet (on a busy machine a table
    * was placed beside an image's pre-zoom bounds and the zoomed image then covered it). Runs the queue until the
-   * windows' bounds stop changing, at most ten rounds; does nothing on the event thread itself.
+   * windows' bounds stop changing, at most ten rounds; does nothing on the event thread itself. Each round waits at
+   * most two seconds and never blocks: the caller may hold a lock the event thread is waiting for (a command's thread
+   * inside ImageJ): a blocking {@code invokeAndWait} there is the suspected cause of an Explain with Prototypes started
+   * from its dialog that never finished (RecordReplayGuiTest on ImageJ 1.53, once in a full run on a loaded machine).
    */
   private static void settle() {
     if (java.awt.EventQueue.isDispatchThread()) return;
     String before = null;
     for (int round = 0; round < 10; round++) {
+      java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+      java.awt.EventQueue.invokeLater(ran::countDown);
       try {
-        java.awt.EventQueue.invokeAndWait(() -> { });
+        if (!ran.await(2, java.util.concurrent.TimeUnit.SECONDS)) return; // busy or blocked: use what is known
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        return;
-      } catch (java.lang.reflect.InvocationTargetException e) {
         return;
       }
       StringBuilder now = new StringBuilder();

@@ -124,7 +124,8 @@ public class RecordReplayScenario implements PlugIn {
       if (Recorder.getInstance().getText().contains("run(\"" + label + "\"")) return;
       Thread.sleep(100);
     }
-    throw new AssertionError("nothing recorded for " + label + ": " + Recorder.getInstance().getText());
+    throw new AssertionError("nothing recorded for " + label + " within " + millis + " ms; showing: "
+        + GuiDriver.showingTitles() + "; recorded: " + Recorder.getInstance().getText());
   }
 
   private static void closeImages() throws Exception {
