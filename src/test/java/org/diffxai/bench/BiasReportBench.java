@@ -73,7 +73,7 @@ public final class BiasReportBench {
     if (args.length > 0 && args[0].equals("learned")) {
       runLearned(Integer.parseInt(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]),
           Integer.parseInt(args[4]), Integer.parseInt(args[5]), args.length > 6 && args[6].equals("tiny"),
-          System.out);
+          args.length > 6 && args[6].equals("retrained"), args.length > 7 ? args[7] : "randomize", System.out);
       return;
     }
     run(args.length > 0 ? Integer.parseInt(args[0]) : 10, args.length > 1 ? Long.parseLong(args[1]) : 1, System.out);
@@ -88,17 +88,22 @@ public final class BiasReportBench {
    *   <li><b>lesion+mark</b>: healthy/lesion phantoms (seed s) with the mark on 80 % of the lesion slices (a shortcut
    *       beside the real signal), background=keep: the report, the accuracy on the unseen clean phantoms, and the
    *       share of unseen healthy phantoms called lesion with / without the mark;
-   *   <li><b>retrained</b>: the lesion+mark data trained again with background=randomize (foreground=labels): the same,
+   *   <li><b>retrained</b>: the lesion+mark data trained again with background={@code option} (randomize or mask;
+   *       foreground=labels): the same,
    *       and its accuracy on the unseen clean phantoms with their background randomised as in training and set plain
    *       ({@link #shiftAccuracies}: does the option shift the network away from clean backgrounds?).
    * </ol>
    * Targets: clean flagged in ≤ 1 of 10; lesion+mark retrained not flagged, its clean accuracy within 2 points of
-   * before. Returns {clean flagged, lesion+mark flagged, retrained flagged}.
+   * before. {@code retrainedOnly}: only the retrained network (the clean and lesion+mark networks use background=keep,
+   * so they are those of a full run with the same seed and budget). Run: {@code main("learned", seeds, first, size,
+   * count, epochs[, "tiny" | "retrained" [option]])}. Returns {clean flagged, lesion+mark flagged, retrained flagged}.
    */
   public static int[] runLearned(int seeds, long first, int size, int count, int epochs, boolean tiny,
-      PrintStream out) throws IOException {
-    out.printf(Locale.ROOT, "learned setup: %dx%d, %d per class, %d epochs, %s%n", size, size, count, epochs,
-        tiny ? "tiny network (learning rate " + LEARNING_RATE + ")" : "default network");
+      boolean retrainedOnly, String option, PrintStream out) throws IOException {
+    out.printf(Locale.ROOT, "learned setup: %dx%d, %d per class, %d epochs, %s%s%n", size, size, count, epochs,
+        tiny ? "tiny network (learning rate " + LEARNING_RATE + ")" : "default network",
+        retrainedOnly ? "; the retrained network only (the others use background=keep: see a full run)" : "");
+    out.println("retrained with background=" + option + " foreground=labels");
     out.println("| seed | clean: verdict, flipped, in region | clean accuracy | lesion+mark: verdict, flipped, in"
         + " region | accuracy | marked / plain healthy called lesion | retrained: verdict, flipped, in region |"
         + " accuracy | marked / plain called lesion | retrained accuracy, background randomised / plain |");
@@ -108,34 +113,41 @@ public final class BiasReportBench {
       Path dir = Files.createTempDirectory("diffxai-bias-bench");
       try {
         Path test = heldOutClean(dir.resolve("heldout-clean"), seed, size, ACCURACY_HELD_OUT);
-        Path[] cl = train(dir.resolve("clean"), "none", seed, "keep", size, count, epochs, LEARNING_RATE, tiny);
-        BiasReport.Verdict vc = report(cl, null).verdict;
-        double accClean = accuracy(cl[1], test);
-        System.err.printf(Locale.ROOT, "seed %d clean: %s, accuracy %.3f%n", seed, row(vc), accClean);
-        Path[] mk = train(dir.resolve("lesion-mark"), "lesion-mark", seed, "keep", size, count, epochs,
+        String clean = "- | -", mark = "- | - | -";
+        if (!retrainedOnly) {
+          Path[] cl = train(dir.resolve("clean"), "none", seed, "keep", size, count, epochs, LEARNING_RATE, tiny);
+          BiasReport.Verdict vc = report(cl, null).verdict;
+          double accClean = accuracy(cl[1], test);
+          System.err.printf(Locale.ROOT, "seed %d clean: %s, accuracy %.3f%n", seed, row(vc), accClean);
+          Path[] mk = train(dir.resolve("lesion-mark"), "lesion-mark", seed, "keep", size, count, epochs,
+              LEARNING_RATE, tiny);
+          BiasReport.Verdict vm = report(mk, null).verdict;
+          double accMark = accuracy(mk[1], test);
+          double[] usesMark = calledLesion(mk[1], dir.resolve("heldout-mark"), seed);
+          if (vc.flagged()) cleanFlagged++;
+          if (vm.flagged()) markFlagged++;
+          clean = String.format(Locale.ROOT, "%s | %.3f", row(vc), accClean);
+          mark = String.format(Locale.ROOT, "%s | %.3f | %.2f / %.2f", row(vm), accMark, usesMark[0], usesMark[1]);
+        }
+        Path[] re = train(dir.resolve("lesion-mark-retrained"), "lesion-mark", seed, option, size, count, epochs,
             LEARNING_RATE, tiny);
-        BiasReport.Verdict vm = report(mk, null).verdict;
-        double accMark = accuracy(mk[1], test);
-        double[] usesMark = calledLesion(mk[1], dir.resolve("heldout-mark"), seed);
-        Path[] re = train(dir.resolve("lesion-mark-randomize"), "lesion-mark", seed, "randomize", size, count,
-            epochs, LEARNING_RATE, tiny);
         BiasReport.Verdict vr = report(re, null).verdict;
         double[] shifted = shiftAccuracies(re[1], test, seed, System.err);
         double accRe = shifted[0];
         double[] usesRe = calledLesion(re[1], dir.resolve("heldout-mark"), seed);
-        if (vc.flagged()) cleanFlagged++;
-        if (vm.flagged()) markFlagged++;
         if (vr.flagged()) retrainedFlagged++;
-        out.printf(Locale.ROOT, "| %d | %s | %.3f | %s | %.3f | %.2f / %.2f | %s | %.3f | %.2f / %.2f | %.3f / %.3f"
-            + " |%n", seed, row(vc), accClean, row(vm), accMark, usesMark[0], usesMark[1], row(vr), accRe, usesRe[0],
-            usesRe[1], shifted[1], shifted[2]);
+        out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.3f | %.2f / %.2f | %.3f / %.3f |%n", seed, clean, mark,
+            row(vr), accRe, usesRe[0], usesRe[1], shifted[1], shifted[2]);
         out.flush();
       } finally {
         AtomicFiles.deleteRecursively(dir);
       }
     }
-    out.printf(Locale.ROOT, "%nclean network flagged: %d/%d; lesion+mark network flagged: %d/%d; retrained with "
-        + "background=randomize flagged: %d/%d%n", cleanFlagged, seeds, markFlagged, seeds, retrainedFlagged, seeds);
+    if (!retrainedOnly) {
+      out.printf(Locale.ROOT, "%nclean network flagged: %d/%d; lesion+mark network flagged: %d/%d; ", cleanFlagged,
+          seeds, markFlagged, seeds);
+    }
+    out.printf(Locale.ROOT, "retrained with background=%s flagged: %d/%d%n", option, retrainedFlagged, seeds);
     return new int[] {cleanFlagged, markFlagged, retrainedFlagged};
   }
 
