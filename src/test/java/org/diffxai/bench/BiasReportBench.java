@@ -65,10 +65,15 @@ public final class BiasReportBench {
   private BiasReportBench() {}
 
   public static void main(String[] args) throws IOException {
+    if (args.length > 0 && args[0].equals("shift")) {
+      shift(Long.parseLong(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]),
+          args.length > 5 && args[5].equals("clean"), System.out);
+      return;
+    }
     if (args.length > 0 && args[0].equals("learned")) {
       runLearned(Integer.parseInt(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]),
           Integer.parseInt(args[4]), Integer.parseInt(args[5]), args.length > 6 && args[6].equals("tiny"),
-          System.out);
+          args.length > 6 && args[6].equals("retrained"), args.length > 7 ? args[7] : "randomize", System.out);
       return;
     }
     run(args.length > 0 ? Integer.parseInt(args[0]) : 10, args.length > 1 ? Long.parseLong(args[1]) : 1, System.out);
@@ -83,51 +88,163 @@ public final class BiasReportBench {
    *   <li><b>lesion+mark</b>: healthy/lesion phantoms (seed s) with the mark on 80 % of the lesion slices (a shortcut
    *       beside the real signal), background=keep: the report, the accuracy on the unseen clean phantoms, and the
    *       share of unseen healthy phantoms called lesion with / without the mark;
-   *   <li><b>retrained</b>: the lesion+mark data trained again with background=randomize (foreground=labels): the same.
+   *   <li><b>retrained</b>: the lesion+mark data trained again with background={@code option} (randomize or mask;
+   *       foreground=labels): the same,
+   *       and its accuracy on the unseen clean phantoms with their background randomised as in training and set plain
+   *       ({@link #shiftAccuracies}: does the option shift the network away from clean backgrounds?).
    * </ol>
    * Targets: clean flagged in ≤ 1 of 10; lesion+mark retrained not flagged, its clean accuracy within 2 points of
-   * before. Returns {clean flagged, lesion+mark flagged, retrained flagged}.
+   * before. {@code retrainedOnly}: only the retrained network (the clean and lesion+mark networks use background=keep,
+   * so they are those of a full run with the same seed and budget). Run: {@code main("learned", seeds, first, size,
+   * count, epochs[, "tiny" | "retrained" [option]])}. Returns {clean flagged, lesion+mark flagged, retrained flagged}.
    */
   public static int[] runLearned(int seeds, long first, int size, int count, int epochs, boolean tiny,
-      PrintStream out) throws IOException {
-    out.printf(Locale.ROOT, "learned setup: %dx%d, %d per class, %d epochs, %s%n", size, size, count, epochs,
-        tiny ? "tiny network (learning rate " + LEARNING_RATE + ")" : "default network");
+      boolean retrainedOnly, String option, PrintStream out) throws IOException {
+    out.printf(Locale.ROOT, "learned setup: %dx%d, %d per class, %d epochs, %s%s%n", size, size, count, epochs,
+        tiny ? "tiny network (learning rate " + LEARNING_RATE + ")" : "default network",
+        retrainedOnly ? "; the retrained network only (the others use background=keep: see a full run)" : "");
+    out.println("retrained with background=" + option + " foreground=labels");
     out.println("| seed | clean: verdict, flipped, in region | clean accuracy | lesion+mark: verdict, flipped, in"
         + " region | accuracy | marked / plain healthy called lesion | retrained: verdict, flipped, in region |"
-        + " accuracy | marked / plain called lesion |");
-    out.println("|---|---|---|---|---|---|---|---|---|");
+        + " accuracy | marked / plain called lesion | retrained accuracy, background randomised / plain |");
+    out.println("|---|---|---|---|---|---|---|---|---|---|");
     int cleanFlagged = 0, markFlagged = 0, retrainedFlagged = 0;
     for (long seed = first; seed < first + seeds; seed++) {
       Path dir = Files.createTempDirectory("diffxai-bias-bench");
       try {
         Path test = heldOutClean(dir.resolve("heldout-clean"), seed, size, ACCURACY_HELD_OUT);
-        Path[] cl = train(dir.resolve("clean"), "none", seed, "keep", size, count, epochs, LEARNING_RATE, tiny);
-        BiasReport.Verdict vc = report(cl, null).verdict;
-        double accClean = accuracy(cl[1], test);
-        System.err.printf(Locale.ROOT, "seed %d clean: %s, accuracy %.3f%n", seed, row(vc), accClean);
-        Path[] mk = train(dir.resolve("lesion-mark"), "lesion-mark", seed, "keep", size, count, epochs,
+        String clean = "- | -", mark = "- | - | -";
+        if (!retrainedOnly) {
+          Path[] cl = train(dir.resolve("clean"), "none", seed, "keep", size, count, epochs, LEARNING_RATE, tiny);
+          BiasReport.Verdict vc = report(cl, null).verdict;
+          double accClean = accuracy(cl[1], test);
+          System.err.printf(Locale.ROOT, "seed %d clean: %s, accuracy %.3f%n", seed, row(vc), accClean);
+          Path[] mk = train(dir.resolve("lesion-mark"), "lesion-mark", seed, "keep", size, count, epochs,
+              LEARNING_RATE, tiny);
+          BiasReport.Verdict vm = report(mk, null).verdict;
+          double accMark = accuracy(mk[1], test);
+          double[] usesMark = calledLesion(mk[1], dir.resolve("heldout-mark"), seed);
+          if (vc.flagged()) cleanFlagged++;
+          if (vm.flagged()) markFlagged++;
+          clean = String.format(Locale.ROOT, "%s | %.3f", row(vc), accClean);
+          mark = String.format(Locale.ROOT, "%s | %.3f | %.2f / %.2f", row(vm), accMark, usesMark[0], usesMark[1]);
+        }
+        Path[] re = train(dir.resolve("lesion-mark-retrained"), "lesion-mark", seed, option, size, count, epochs,
             LEARNING_RATE, tiny);
-        BiasReport.Verdict vm = report(mk, null).verdict;
-        double accMark = accuracy(mk[1], test);
-        double[] usesMark = calledLesion(mk[1], dir.resolve("heldout-mark"), seed);
-        Path[] re = train(dir.resolve("lesion-mark-randomize"), "lesion-mark", seed, "randomize", size, count,
-            epochs, LEARNING_RATE, tiny);
         BiasReport.Verdict vr = report(re, null).verdict;
-        double accRe = accuracy(re[1], test);
+        double[] shifted = shiftAccuracies(re[1], test, seed, System.err);
+        double accRe = shifted[0];
         double[] usesRe = calledLesion(re[1], dir.resolve("heldout-mark"), seed);
-        if (vc.flagged()) cleanFlagged++;
-        if (vm.flagged()) markFlagged++;
         if (vr.flagged()) retrainedFlagged++;
-        out.printf(Locale.ROOT, "| %d | %s | %.3f | %s | %.3f | %.2f / %.2f | %s | %.3f | %.2f / %.2f |%n", seed,
-            row(vc), accClean, row(vm), accMark, usesMark[0], usesMark[1], row(vr), accRe, usesRe[0], usesRe[1]);
+        out.printf(Locale.ROOT, "| %d | %s | %s | %s | %.3f | %.2f / %.2f | %.3f / %.3f |%n", seed, clean, mark,
+            row(vr), accRe, usesRe[0], usesRe[1], shifted[1], shifted[2]);
         out.flush();
       } finally {
         AtomicFiles.deleteRecursively(dir);
       }
     }
-    out.printf(Locale.ROOT, "%nclean network flagged: %d/%d; lesion+mark network flagged: %d/%d; retrained with "
-        + "background=randomize flagged: %d/%d%n", cleanFlagged, seeds, markFlagged, seeds, retrainedFlagged, seeds);
+    if (!retrainedOnly) {
+      out.printf(Locale.ROOT, "%nclean network flagged: %d/%d; lesion+mark network flagged: %d/%d; ", cleanFlagged,
+          seeds, markFlagged, seeds);
+    }
+    out.printf(Locale.ROOT, "retrained with background=%s flagged: %d/%d%n", option, retrainedFlagged, seeds);
     return new int[] {cleanFlagged, markFlagged, retrainedFlagged};
+  }
+
+  /**
+   * Is the clean-accuracy deficit of the retrained network a distribution shift of the background option? For seed s
+   * at the given budget (default network): the clean network (background=keep) and, unless {@code cleanOnly}, the
+   * lesion+mark network retrained with background=randomize, each on the unseen clean phantoms of {@link #runLearned}
+   * (a) as they are, (b) with the outside of the anatomy replaced the way background=randomize trains
+   * ({@link #randomizedBackground}), (c) with it set plain at the image's own outside level
+   * ({@link BiasReport#withoutBackground}). Also prints the outside level of the unseen phantoms in model units.
+   */
+  public static void shift(long seed, int size, int count, int epochs, boolean cleanOnly, PrintStream out)
+      throws IOException {
+    Path dir = Files.createTempDirectory("diffxai-bias-shift");
+    try {
+      Path test = heldOutClean(dir.resolve("heldout-clean"), seed, size, ACCURACY_HELD_OUT);
+      out.printf(Locale.ROOT, "shift check: seed %d, %dx%d, %d per class, %d epochs, default network%n", seed, size,
+          size, count, epochs);
+      out.println("| network | (a) as they are | (b) background randomised as in training | (c) background plain |");
+      out.println("|---|---|---|---|");
+      Path[] cl = train(dir.resolve("clean"), "none", seed, "keep", size, count, epochs, LEARNING_RATE, false);
+      print(out, "clean (keep)", shiftAccuracies(cl[1], test, seed, out));
+      if (!cleanOnly) {
+        Path[] re = train(dir.resolve("lesion-mark-randomize"), "lesion-mark", seed, "randomize", size, count,
+            epochs, LEARNING_RATE, false);
+        print(out, "lesion+mark retrained (randomize)", shiftAccuracies(re[1], test, seed, out));
+      }
+    } finally {
+      AtomicFiles.deleteRecursively(dir);
+    }
+  }
+
+  private static void print(PrintStream out, String name, double[] acc) {
+    out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.3f |%n", name, acc[0], acc[1], acc[2]);
+    out.flush();
+  }
+
+  /**
+   * Accuracies of the bundle on a class-folder of Generate Phantoms images (with their label maps): {as they are,
+   * background randomised as in training, background plain at the image's own outside level}.
+   */
+  public static double[] shiftAccuracies(Path bundle, Path folder, long seed, PrintStream out) {
+    try (LoadedModel<PrototypeClassifier> m = open(bundle)) {
+      PrototypeClassifier c = m.get();
+      org.diffxai.io.InputImages in = ImageInput.readClasses(folder, ImageInput.Settings.size(c.width(), c.width())
+          .channels(1), Progress.NONE);
+      FloatStack f = in.stack();
+      int w = f.width, h = f.height, px = w * h, n = f.planeCount();
+      java.util.Random r = org.diffxai.core.Seeds.random(seed, "bench.shift");
+      org.diffxai.core.GaussianNoise g = org.diffxai.core.Seeds.gaussian(seed, "bench.shift.noise", 0);
+      float[][] x = new float[3][n * px];
+      double sum = 0, sq = 0;
+      long outside = 0;
+      for (int i = 0; i < n; i++) {
+        float[] plane = f.plane(i);
+        Path file = folder.resolve(in.noteOfPlane(i).source);
+        boolean[] anatomy = org.diffxai.io.MaskFiles.readLabelMask(org.diffxai.io.MaskFiles.companion(file,
+            org.diffxai.io.MaskFiles.Kind.LABELS), org.diffxai.phantom.Tissue::isAnatomy, w, h);
+        System.arraycopy(plane, 0, x[0], i * px, px);
+        float[] model = m.intensity().toModel(plane.clone());
+        for (int q = 0; q < px; q++) {
+          if (anatomy[q]) continue;
+          sum += model[q];
+          sq += model[q] * (double) model[q];
+          outside++;
+        }
+        System.arraycopy(m.intensity().toImage(randomizedBackground(model, anatomy, r, g)), 0, x[1], i * px, px);
+        System.arraycopy(BiasReport.withoutBackground(plane, anatomy, null, w, h), 0, x[2], i * px, px);
+      }
+      double mean = sum / outside;
+      out.printf(Locale.ROOT, "(unseen clean phantoms outside the anatomy, model units: mean %.3f, sd %.3f)%n", mean,
+          Math.sqrt(Math.max(0, sq / outside - mean * mean)));
+      double[] acc = new double[3];
+      for (int k = 0; k < 3; k++) {
+        float[][] logits = c.logits(x[k], n);
+        for (int i = 0; i < n; i++) {
+          String cls = f.label(i).substring(0, f.label(i).indexOf('/'));
+          acc[k] += c.classNames().get(argmax(logits[i])).equals(cls) ? 1.0 / n : 0;
+        }
+      }
+      return acc;
+    }
+  }
+
+  /**
+   * A model-space image with the outside of its anatomy drawn as ProtoTrainer's background=randomize draws it in
+   * training (N(μ, s²), μ ~ U(−1, 1), s ~ U(0, 0.5), clipped to [−1, 1]).
+   */
+  static float[] randomizedBackground(float[] model, boolean[] anatomy, java.util.Random r,
+      org.diffxai.core.GaussianNoise g) {
+    double mu = r.nextDouble() * 2 - 1;
+    double sd = r.nextDouble() * 0.5;
+    float[] out = model.clone();
+    for (int q = 0; q < out.length; q++) {
+      if (!anatomy[q]) out[q] = (float) Math.max(-1, Math.min(1, mu + sd * g.nextGaussian()));
+    }
+    return out;
   }
 
   /** Measures seeds first … first + n − 1, printing one row per seed as it finishes, then the counts. */
