@@ -268,8 +268,9 @@ public final class BiasReport {
       if (level == Level.FLAG) {
         s.append(String.format(Locale.ROOT, "SHORTCUT SUSPECTED: %s rests its decision on what lies outside the "
             + "anatomy in %d of %d images, and %d of those on the %s. Look at the flagged images: something in the %s "
-            + "(a mark, text, a ruler, a frame) is what the network reads.", model, offAnatomy, images, inRegion,
-            region.text, region.text));
+            + "(a mark, text, a ruler, a frame) is what the network reads. To take it away, retrain with Train "
+            + "Prototype Network's background=mask (measured to remove such a flag; docs/bias-report.md) and run this "
+            + "report again on the new network.", model, offAnatomy, images, inRegion, region.text, region.text));
       } else if (level == Level.WARNING) {
         s.append(String.format(Locale.ROOT, "WARNING: %s rests its decision on what lies outside the anatomy in %d of "
             + "%d images, scattered (at most %d in one region, the %s): it reads background, not one artefact.", model,
