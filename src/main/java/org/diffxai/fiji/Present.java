@@ -384,10 +384,12 @@ public final class Present {
    * Lets pending window work finish before windows are measured: showing, packing and zooming a window are queued on
    * the AWT event thread, so a window shown a moment ago may not have its final size yet (on a busy machine a table
    * was placed beside an image's pre-zoom bounds and the zoomed image then covered it). Runs the queue until the
-   * windows' bounds stop changing, at most ten rounds; does nothing on the event thread itself. Each round waits at
-   * most two seconds and never blocks: the caller may hold a lock the event thread is waiting for (a command's thread
-   * inside ImageJ): a blocking {@code invokeAndWait} there is the suspected cause of an Explain with Prototypes started
-   * from its dialog that never finished (RecordReplayGuiTest on ImageJ 1.53, once in a full run on a loaded machine).
+   * windows' bounds stop changing, at most ten rounds; does nothing on the event thread itself. A round waits for the
+   * queue as long as it takes on a busy machine but not for ever (30 s): the caller may hold a lock the event thread
+   * is waiting for (a command's thread inside ImageJ), and a blocking {@code invokeAndWait} there is the suspected
+   * cause of an Explain with Prototypes started from its dialog that never finished (RecordReplayGuiTest on ImageJ
+   * 1.53, once in a full run on a loaded machine). With a two-second limit ResultsGuiTest failed once in CI (a
+   * zoomed image over the table placed beside it), so the limit is long.
    */
   private static void settle() {
     if (java.awt.EventQueue.isDispatchThread()) return;
@@ -396,7 +398,7 @@ public final class Present {
       java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
       java.awt.EventQueue.invokeLater(ran::countDown);
       try {
-        if (!ran.await(2, java.util.concurrent.TimeUnit.SECONDS)) return; // busy or blocked: use what is known
+        if (!ran.await(30, java.util.concurrent.TimeUnit.SECONDS)) return; // blocked: place with what is known
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
