@@ -196,6 +196,9 @@ public final class BiasReportRun {
   public static Result run(Request r, LoadedModel<PrototypeClassifier> m, LoadedModel<Denoiser> d, Env env) {
     RequestKeys.of(Request.class).validate(r);
     PrototypeClassifier c = m.get();
+    // the diffusion checks guide with the network's gradients: refused before anything runs
+    DifferentiableClassifier guide = d == null ? null : GuidedModels.differentiable(c, m.name(),
+        "Leave denoiser empty");
     Fit fit = Fit.of(r.fit);
     boolean folder = ImageKeys.isFolder(r.image);
     // Every image is brought to the model's size, so maps, boxes and masks share one grid.
@@ -229,9 +232,9 @@ public final class BiasReportRun {
       List<BiasReport.SourceEvidence> sources = sources(c, m.gallery());
       BiasReport.Verdict verdict = BiasReport.judge(evidence, sources);
       List<String> classes = c.classNames();
-      List<Change> changes = d == null ? null : counterfactuals(d, c, m.name(), image, explanations, anatomies,
-          r.batch, env.progress);
-      List<Change> synthesized = d == null || r.class_samples == 0 ? null : classSamples(r, d, m, env);
+      List<Change> changes = d == null ? null : counterfactuals(d, guide, image, explanations, anatomies, r.batch,
+          env.progress);
+      List<Change> synthesized = d == null || r.class_samples == 0 ? null : classSamples(r, d, guide, m, env);
       Table table = table(folder ? null : imageName, image, explanations, evidence, anatomySource, changes, classes);
       Table protoTable = prototypeTable(sources, classes);
       Map<String, String> prov = Provenance.of(COMMAND, r);
@@ -257,9 +260,9 @@ public final class BiasReportRun {
         d.provenance().forEach((k, v) -> prov.put("denoiser." + k, v));
       }
       if (synthesized != null) {
-        prov.put("class_samples", r.class_samples + " per class, Synthesize Explanation's defaults (scale "
-            + new SynthesizeExplanationRun.Request().scale + ", DDIM " + new SynthesizeExplanationRun.Request().steps
-            + " steps, seed 0); change = |guided - unguided| of the same seed, against the anatomy estimated from"
+        SynthesizeExplanationRun.Request se = new SynthesizeExplanationRun.Request();
+        prov.put("class_samples", r.class_samples + " per class, Synthesize Explanation's defaults (scale " + se.scale
+            + ", DDIM " + se.steps + " steps, seed " + se.seed + "); change = |guided - unguided| of the same seed, against the anatomy estimated from"
             + " the unguided sample (core.Foreground); not part of the verdict");
       }
       String summary = markdown(verdict, m.name(), imageName, evidence, changes, synthesized, prov.get("anatomy"));
@@ -427,67 +430,41 @@ public final class BiasReportRun {
    * The counterfactual of every explained slice towards the other class of its prediction
    * ({@link CounterfactualRun#counterfactuals} with Counterfactual's defaults), and where each changed the image.
    */
-  private static List<Change> counterfactuals(LoadedModel<Denoiser> d, PrototypeClassifier c, String name,
-      FloatStack image, List<Explanation> explanations, List<boolean[]> anatomies, int batch, Progress progress) {
-    if (!(c instanceof DifferentiableClassifier)) {
-      throw new UserException("Model " + name + " gives no input gradients, so no counterfactuals can be made with it."
-          + " Leave denoiser empty, or use a TensorFlow or TorchScript bundle.");
-    }
-    Denoiser den = d.get();
-    int w = image.width, h = image.height;
-    if (den.width() != w || den.height() != h || den.channels() != 1) {
-      throw new UserException("The counterfactual denoiser " + d.name() + " makes " + den.width() + "x" + den.height()
-          + "x" + den.channels() + " images but " + name + " takes " + w + "x" + h + "x1. Use a denoiser trained on"
-          + " images of the model's size, or leave denoiser empty.");
-    }
-    int n = explanations.size();
-    float[][] in = new float[n][];
-    float[] all = new float[n * w * h];
-    for (int i = 0; i < n; i++) {
-      in[i] = image.plane(explanations.get(i).slice).clone();
-      System.arraycopy(in[i], 0, all, i * w * h, w * h);
-    }
-    float[][] logits = c.logits(all, n);
-    int[] target = new int[n];
-    for (int i = 0; i < n; i++) target[i] = CounterfactualRun.otherClass(logits[i], explanations.get(i).predicted);
+  private static List<Change> counterfactuals(LoadedModel<Denoiser> d, DifferentiableClassifier c, FloatStack image,
+      List<Explanation> explanations, List<boolean[]> anatomies, int batch, Progress progress) {
+    int[] explained = new int[explanations.size()];
+    for (int i = 0; i < explained.length; i++) explained[i] = explanations.get(i).predicted;
+    int[] target = CounterfactualRun.otherClasses(c, image, explained);
     CounterfactualRun.Request cf = new CounterfactualRun.Request();
     // the change guidance made: against the unguided reconstruction (same noise and steps), so the denoiser's own
     // reconstruction error, which no classifier asked for, drops out (docs/guidance.md)
-    float[][] reference = new float[n][];
-    GuidedSampler.Trace[] t = CounterfactualRun.counterfactuals(d, (DifferentiableClassifier) c, c.classNames(), in,
-        target, cf.depth, cf.scale, cf.closeness, cf.steps, cf.seed, batch, reference, progress);
-    List<Change> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      float[] change = new float[w * h];
-      for (int p = 0; p < change.length; p++) change[p] = Math.abs(t[i].image[p] - reference[i][p]);
-      out.add(change(target[i], t[i].flipStep >= 0, change, anatomies.get(i), t[i].image, w, h));
+    CounterfactualRun.Changes ch = CounterfactualRun.changes(d, c, image, target, cf.depth, cf.scale, cf.closeness,
+        cf.steps, cf.seed, batch, true, progress);
+    List<Change> out = new ArrayList<>(explained.length);
+    for (int i = 0; i < explained.length; i++) {
+      GuidedSampler.Trace t = ch.traces[i];
+      out.add(change(target[i], t.flipStep >= 0, ch.maps[i], anatomies.get(i), t.image, image.width, image.height));
     }
     return out;
   }
+
 
   /** One paragraph on the counterfactuals: how many flipped and how much of their change lies outside the anatomy. */
   static String changeSummary(List<Change> changes) {
     int flipped = 0;
     for (Change c : changes) flipped += c.flipped ? 1 : 0;
     return String.format(Locale.ROOT, "Counterfactuals (each slice towards the other class): %d of %d flipped the"
-        + " network; %s of what they changed lies outside the anatomy (per pixel %s the change inside; %d of them at"
-        + " least %.0f times); %s.", flipped, changes.size(), meanOutside(changes), meanDensity(changes),
-        dense(changes), BiasReport.DENSITY, where(changes));
+        + " network; ", flipped, changes.size()) + placement(changes, "they");
   }
 
   /**
    * The class-maximising images: per class, Synthesize Explanation's unguided and guided samples of the same seeds
    * (its defaults), and where guidance changed each sample against the anatomy estimated from the unguided one.
    */
-  private static List<Change> classSamples(Request r, LoadedModel<Denoiser> d, LoadedModel<PrototypeClassifier> m,
-      Env env) {
-    PrototypeClassifier c = m.get();
-    if (!(c instanceof DifferentiableClassifier)) {
-      throw new UserException("Model " + m.name() + " gives no input gradients, so no class-maximising images can be"
-          + " made with it. Set class_samples=0, or use a TensorFlow or TorchScript bundle.");
-    }
+  private static List<Change> classSamples(Request r, LoadedModel<Denoiser> d, DifferentiableClassifier c,
+      LoadedModel<PrototypeClassifier> m, Env env) {
     // not closed here: it is the caller's model seen as a classifier with gradients
-    LoadedModel<DifferentiableClassifier> g = LoadedModel.of((DifferentiableClassifier) c, m.name(), m.provenance())
+    LoadedModel<DifferentiableClassifier> g = LoadedModel.of(c, m.name(), m.provenance())
         .withClassNames(m.classNames());
     int w = c.width(), h = c.height();
     List<Change> out = new ArrayList<>();
@@ -533,10 +510,15 @@ public final class BiasReportRun {
 
   /** One paragraph on the class-maximising images: how much of what guidance changed lies outside the anatomy. */
   static String synthesisSummary(List<Change> synthesized) {
-    return String.format(Locale.ROOT, "Class-maximising images (%d, guided towards each class): %s of what guidance"
-        + " changed lies outside the anatomy (per pixel %s the change inside; %d of them at least %.0f times); %s.",
-        synthesized.size(), meanOutside(synthesized), meanDensity(synthesized), dense(synthesized),
-        BiasReport.DENSITY, where(synthesized));
+    return String.format(Locale.ROOT, "Class-maximising images (%d, guided towards each class): ", synthesized.size())
+        + placement(synthesized, "guidance");
+  }
+
+  /** Where a set of changes lies against the anatomy: the mean share and density outside, and the commonest region. */
+  private static String placement(List<Change> changes, String who) {
+    return String.format(Locale.ROOT, "%s of what %s changed lies outside the anatomy (per pixel %s the change inside;"
+        + " %d of them at least %.0f times); %s.", meanOutside(changes), who, meanDensity(changes), dense(changes),
+        BiasReport.DENSITY, where(changes));
   }
 
   private static String meanOutside(List<Change> changes) {

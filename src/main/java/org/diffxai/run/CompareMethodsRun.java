@@ -375,8 +375,8 @@ public final class CompareMethodsRun {
         int[] cfTargets = null;
         float[][] cf = null;
         if (cfMethod) {
-          DifferentiableClassifier dc = differentiable(pc, m.name());
-          cfTargets = counterfactualTargets(dc, images.stack, targets);
+          DifferentiableClassifier dc = GuidedModels.differentiable(pc, m.name(), COUNTERFACTUAL_INSTEAD);
+          cfTargets = CounterfactualRun.otherClasses(dc, images.stack, targets);
           t0 = System.nanoTime();
           cf = counterfactualMaps(r, cfDenoiser, dc, images.stack, cfTargets, progress.sub(done / parts,
               (done + 0.7) / parts, prefix + "counterfactuals, "));
@@ -425,9 +425,11 @@ public final class CompareMethodsRun {
               if (cfMethod) {
                 // the randomised network's counterfactuals towards the same classes, with the same noise
                 t0 = System.nanoTime();
-                float[][] other = counterfactualMaps(r, cfDenoiser, differentiable(rand, m.name() + " (randomised)"),
-                    images.stack, cfTargets, progress.sub(done / parts, (done + 0.2) / parts, prefix
-                        + "randomised network (" + st.key() + "), counterfactuals, "));
+                DifferentiableClassifier randomised = GuidedModels.differentiable(rand, m.name() + " (randomised)",
+                    COUNTERFACTUAL_INSTEAD);
+                float[][] other = counterfactualMaps(r, cfDenoiser, randomised, images.stack, cfTargets,
+                    progress.sub(done / parts, (done + 0.2) / parts, prefix + "randomised network (" + st.key()
+                        + "), counterfactuals, "));
                 String method = RANDOMIZED + st.key() + COUNTERFACTUAL_SUFFIX;
                 randomizationRows(rows, m.name(), method, cf, other, gray, r);
                 seconds.put(m.name() + "/" + method, (System.nanoTime() - t0) / 1e9);
@@ -539,15 +541,6 @@ public final class CompareMethodsRun {
     return out;
   }
 
-  /** The counterfactual's class of each image: the most likely class other than the explained one. */
-  private static int[] counterfactualTargets(Classifier c, FloatStack images, int[] explained) {
-    int n = images.sampleCount();
-    float[][] logits = c.logits(images.toNHWC(), n);
-    int[] out = new int[n];
-    for (int i = 0; i < n; i++) out[i] = CounterfactualRun.otherClass(logits[i], explained[i]);
-    return out;
-  }
-
   /**
    * The counterfactual method's maps: |x_cf − x_ref| per pixel (summed over channels), x_cf the counterfactual of
    * image x towards {@code cfTargets[i]} ({@link CounterfactualRun#counterfactuals}: the request's depth, steps and
@@ -557,37 +550,15 @@ public final class CompareMethodsRun {
    */
   static float[][] counterfactualMaps(Request r, LoadedModel<Denoiser> d, DifferentiableClassifier c,
       FloatStack images, int[] cfTargets, Progress progress) {
-    Denoiser den = d.get();
-    if (den.width() != images.width || den.height() != images.height || den.channels() != images.channels) {
-      throw new UserException("The counterfactual denoiser " + d.name() + " makes " + den.width() + "x"
-          + den.height() + "x" + den.channels() + " images but the models take " + images.width + "x" + images.height
-          + "x" + images.channels + ". Use a denoiser trained on images of the models' size.");
-    }
-    int n = images.sampleCount(), size = images.width * images.height * images.channels;
-    float[] all = images.toNHWC();
-    float[][] in = new float[n][];
-    for (int i = 0; i < n; i++) in[i] = Arrays.copyOfRange(all, i * size, (i + 1) * size);
-    boolean unguided = CounterfactualRun.unguided(r.counterfactual_reference);
-    float[][] ref = unguided ? new float[n][] : in;
-    GuidedSampler.Trace[] t = CounterfactualRun.counterfactuals(d, c, c.classNames(), in, cfTargets,
-        r.counterfactual_depth, r.counterfactual_scale, CLOSENESS, r.counterfactual_steps, r.seed, 8,
-        unguided ? ref : null, progress);
-    float[][] maps = new float[n][images.width * images.height];
-    int ch = images.channels;
-    for (int i = 0; i < n; i++) {
-      for (int p = 0; p < size; p++) maps[i][p / ch] += Math.abs(t[i].image[p] - ref[i][p]);
-    }
-    return maps;
+    return CounterfactualRun.changes(d, c, images, cfTargets, r.counterfactual_depth, r.counterfactual_scale,
+        CLOSENESS, r.counterfactual_steps, r.seed, 8, CounterfactualRun.unguided(r.counterfactual_reference),
+        progress).maps;
   }
 
   /** The closeness weight of the counterfactual method: Counterfactual's default. */
   static final double CLOSENESS = new CounterfactualRun.Request().closeness;
-
-  private static DifferentiableClassifier differentiable(Classifier c, String name) {
-    if (c instanceof DifferentiableClassifier) return (DifferentiableClassifier) c;
-    throw new UserException("Model " + name + " gives no input gradients, so the counterfactual method cannot guide"
-        + " with it. Leave counterfactual out of methods=, or use a TensorFlow or TorchScript bundle.");
-  }
+  /** What to do instead with a model that gives no gradients. */
+  private static final String COUNTERFACTUAL_INSTEAD = "Leave counterfactual out of methods=";
 
   private static double[] toDouble(float[] v) {
     double[] d = new double[v.length];

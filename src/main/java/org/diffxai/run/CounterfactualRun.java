@@ -271,6 +271,59 @@ public final class CounterfactualRun {
     return k.equals(UNGUIDED);
   }
 
+  /** Counterfactuals of a stack's images with the maps of what they changed. */
+  static final class Changes {
+    final GuidedSampler.Trace[] traces;
+    /** Per image: |counterfactual − reference| per pixel, summed over channels. */
+    final float[][] maps;
+
+    Changes(GuidedSampler.Trace[] traces, float[][] maps) {
+      this.traces = traces;
+      this.maps = maps;
+    }
+  }
+
+  /**
+   * The counterfactual of every image of {@code images} towards {@code target[i]} ({@link #counterfactuals}, noise
+   * stream i for image i) and the map of what it changed: against the input, or with {@code unguided} against the
+   * unguided reconstruction, which leaves only what the classifier's guidance changed (docs/guidance.md). Shared by
+   * Compare Explanation Methods and Bias Report.
+   *
+   * @throws UserException when the denoiser makes images of another size than the stack's
+   */
+  static Changes changes(LoadedModel<Denoiser> d, DifferentiableClassifier c, FloatStack images, int[] target,
+      double depth, double scale, double closeness, int steps, long seed, int batch, boolean unguided,
+      org.diffxai.core.Progress progress) {
+    Denoiser den = d.get();
+    if (den.width() != images.width || den.height() != images.height || den.channels() != images.channels) {
+      throw new UserException("The counterfactual denoiser " + d.name() + " makes " + den.width() + "x"
+          + den.height() + "x" + den.channels() + " images but the classifier takes " + images.width + "x"
+          + images.height + "x" + images.channels + ". Use a denoiser trained on images of the classifier's size.");
+    }
+    int n = images.sampleCount(), size = images.width * images.height * images.channels;
+    float[] all = images.toNHWC();
+    float[][] in = new float[n][];
+    for (int i = 0; i < n; i++) in[i] = Arrays.copyOfRange(all, i * size, (i + 1) * size);
+    float[][] ref = unguided ? new float[n][] : in;
+    GuidedSampler.Trace[] t = counterfactuals(d, c, c.classNames(), in, target, depth, scale, closeness, steps, seed,
+        batch, unguided ? ref : null, progress);
+    float[][] maps = new float[n][images.width * images.height];
+    int ch = images.channels;
+    for (int i = 0; i < n; i++) {
+      for (int p = 0; p < size; p++) maps[i][p / ch] += Math.abs(t[i].image[p] - ref[i][p]);
+    }
+    return new Changes(t, maps);
+  }
+
+  /** The counterfactuals' targets: the other class ({@link #otherClass}) of each image's explained class. */
+  static int[] otherClasses(Classifier c, FloatStack images, int[] explained) {
+    int n = images.sampleCount();
+    float[][] logits = c.logits(images.toNHWC(), n);
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) out[i] = otherClass(logits[i], explained[i]);
+    return out;
+  }
+
   /** The class with the largest logit other than {@code from} (for two classes: the other one). */
   static int otherClass(float[] logits, int from) {
     int best = -1;

@@ -45,6 +45,18 @@ final class GuidedModels {
     return Models.differentiableClassifier(model, keys.deviceChoice(), batch, keys.trust, env.progress);
   }
 
+  /**
+   * The classifier as one that gives input gradients.
+   *
+   * @param instead what the user can do instead, e.g. "Leave counterfactual out of methods="
+   * @throws UserException when it gives none
+   */
+  static DifferentiableClassifier differentiable(Classifier c, String name, String instead) {
+    if (c instanceof DifferentiableClassifier) return (DifferentiableClassifier) c;
+    throw new UserException("Model " + name + " gives no input gradients, so no diffusion guidance can use it. "
+        + instead + ", or use a TensorFlow or TorchScript bundle.");
+  }
+
   /** The description of the {@code check} key of the guided commands. */
   static final String CHECK_DESCRIPTION = "A second classifier that did not guide (any classifier bundle; no gradients"
       + " needed) scores the results, so a change that only convinces the guiding model shows; empty = none";
